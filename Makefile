@@ -1,0 +1,25 @@
+# Two entry points (see README): `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Python 3.12: python3.12 on PATH, else pyenv's 3.12.1.
+PYTHON312 := $(shell python3.12 --version >/dev/null 2>&1 && echo "python3.12" || echo "env PYENV_VERSION=3.12.1 python3")
+
+.PHONY: setup demo test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/bayescluster demo --out reports/demo
+
+test: setup
+	$(VENV)/bin/ruff check bayescluster tests benchmarks
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,116 @@
+"""Command-line verbs for fitting and reading runs: fit, diagnose, summary."""
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from bayescluster.fit import SAMPLERS
+
+GATES_FAILED = 3
+DEFAULT_TARGET_ACCEPT = 0.95
+
+
+def _print(frame: pd.DataFrame, digits: int = 3) -> None:
+    with pd.option_context("display.width", 160, "display.max_columns", 30,
+                           "display.max_rows", 500):
+        print(frame.round(digits).to_string())
+
+
+def print_gates(run) -> bool:
+    from bayescluster.diagnostics import format_gates, stored_gates
+
+    table = stored_gates(run.tree)
+    status = run.tree.attrs.get("status")
+    if table is None:
+        print(f"no convergence gates for a {status} run")
+        return True
+    print(format_gates(table))
+    passed = bool(table["passed"].all())
+    print("gates: PASSED" if passed else "gates: FAILED (the run is marked failed)")
+    return passed
+
+
+def cmd_fit(args) -> int:
+    from bayescluster.data import load
+    from bayescluster.fit import fit
+    from bayescluster.runs import RUN_FILE, save
+    from bayescluster.spec import load_spec
+
+    spec = load_spec(args.spec)
+    if (Path(args.out) / RUN_FILE).exists() and not args.force:
+        from bayescluster.errors import RunError
+
+        raise RunError(f"{args.out} already holds a run. Fix: choose another --out or pass "
+                       "--force to overwrite it.")
+    data = load(args.data, spec.roles)
+    run = fit(spec, data, sampler=args.sampler, chains=args.chains, draws=args.draws,
+              tune=args.tune, seed=args.seed, target_accept=args.target_accept,
+              prior_only=args.prior_only, quiet=args.quiet)
+    path = save(run, args.out, force=args.force)
+    print(f"wrote {path}")
+    if run.design.n_dropped:
+        print(f"dropped {run.design.n_dropped} firms with missing covariates (missing = drop)")
+    return 0 if print_gates(run) else GATES_FAILED
+
+
+def cmd_diagnose(args) -> int:
+    from bayescluster.runs import load
+
+    run = load(args.run)
+    print(f"{args.run}: {run.spec.name} ({run.spec.family}), status {run.tree.attrs['status']}")
+    return 0 if print_gates(run) else GATES_FAILED
+
+
+def cmd_summary(args) -> int:
+    from bayescluster.runs import load
+    from bayescluster.summary import fixed_effects, group_parameters, group_totals
+
+    run = load(args.run)
+    if run.prior_only:
+        print("prior-only run: no posterior to summarise")
+        return 0
+    pct = int(round(args.prob * 100))
+    print(f"{run.spec.name} ({run.spec.family}) on {run.design.n_firms} firms"
+          + (f" ({run.design.n_dropped} dropped)" if run.design.n_dropped else "")
+          + f"; posterior mean, SD and {pct}% interval")
+    standardized = [c for c, t in run.spec.transforms.items() if "standardize" in t]
+    if standardized:
+        print(f"standardised covariates (per SD): {', '.join(standardized)}")
+    _print(fixed_effects(run, args.prob))
+    groups = group_parameters(run, args.prob)
+    if not groups.empty:
+        print("\ngroup-level and family parameters (p_zero = P(zero))")
+        _print(groups)
+    totals = group_totals(run, "domain", args.prob)
+    if not totals.empty:
+        print("\ndomain effects (population + domain deviation)")
+        _print(totals)
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fit", help="fit a model spec to a firm table; write a run directory")
+    p.add_argument("--spec", default="zinb_hier", help="spec path or shipped name")
+    p.add_argument("--data", type=Path, default=Path("data/firms.csv"))
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--target-accept", type=float, default=DEFAULT_TARGET_ACCEPT)
+    p.add_argument("--prior-only", action="store_true", help="prior predictive draws only")
+    p.add_argument("--force", action="store_true", help="overwrite an existing run")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("diagnose", help="print a run's convergence gate table")
+    p.add_argument("run", type=Path)
+    p.set_defaults(func=cmd_diagnose)
+
+    p = sub.add_parser("summary", help="fixed effects in Table 4's layout")
+    p.add_argument("run", type=Path)
+    p.add_argument("--prob", type=float, default=0.9)
+    p.set_defaults(func=cmd_summary)
+

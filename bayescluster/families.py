@@ -1,0 +1,129 @@
+"""Likelihood families, declared once: poisson, negbin (NB2), zinb, hurdle_nb.
+
+Each family is written in terms of the log mean :math:`\\eta = \\log\\mu`, the NB2
+dispersion :math:`\\alpha` (:math:`\\mathrm{Var} = \\mu + \\alpha\\mu^2`, Stata's and
+statsmodels' ``alpha``; PyMC's ``alpha`` is :math:`1/\\alpha`) and the zero part's logit
+:math:`\\zeta`, with :math:`\\pi = \\mathrm{logit}^{-1}(\\zeta)` = **P(zero)** everywhere the user
+sees it (PyMC's ``psi`` is :math:`1 - \\pi`):
+
+- poisson: :math:`y \\sim \\mathrm{Poisson}(\\mu)`
+- negbin: :math:`y \\sim \\mathrm{NB2}(\\mu, \\alpha)`
+- zinb: :math:`y \\sim \\pi\\,\\delta_0 + (1-\\pi)\\,\\mathrm{NB2}(\\mu, \\alpha)`
+  (:math:`\\pi` = P(structural zero))
+- hurdle_nb: :math:`P(y=0) = \\pi`, :math:`y \\mid y>0 \\sim` zero-truncated NB2
+  (:math:`\\pi` = P(zero))
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytensor.tensor as pt
+from scipy import special, stats
+
+
+def _nb_logp(y, eta, alpha):
+    n = 1.0 / alpha
+    log_n_mu = pt.logaddexp(pt.log(n), eta)
+    return (pt.gammaln(y + n) - pt.gammaln(n) - pt.gammaln(y + 1.0)
+            + n * (pt.log(n) - log_n_mu) + y * (eta - log_n_mu))
+
+
+def _nb_log_p0(eta, alpha):
+    n = 1.0 / alpha
+    return n * (pt.log(n) - pt.logaddexp(pt.log(n), eta))
+
+
+def _np_nb_p0(mu, alpha):
+    return np.exp(-np.log1p(alpha * mu) / alpha)
+
+
+def _np_nb_draw(rng, mu, alpha):
+    n = 1.0 / alpha
+    return rng.poisson(rng.gamma(n, mu / n))
+
+
+@dataclass(frozen=True)
+class Family:
+    """A count likelihood; ``dispersion``/``zero_part`` say which parameters it has."""
+
+    name: str
+    dispersion: bool
+    zero_part: bool
+    zero_meaning: str = ""
+
+    def logp(self, y, eta, alpha=None, zeta=None):
+        """Elementwise log-probability of counts ``y`` (pytensor)."""
+        if self.name == "poisson":
+            return y * eta - pt.exp(eta) - pt.gammaln(y + 1.0)
+        nb = _nb_logp(y, eta, alpha)
+        if self.name == "negbin":
+            return nb
+        log_pz, log_pc = -pt.softplus(-zeta), -pt.softplus(zeta)
+        if self.name == "zinb":
+            zero = pt.logaddexp(log_pz, log_pc + _nb_log_p0(eta, alpha))
+            return pt.switch(pt.eq(y, 0), zero, log_pc + nb)
+        positive = log_pc + nb - pt.log1mexp(_nb_log_p0(eta, alpha))
+        return pt.switch(pt.eq(y, 0), log_pz, positive)
+
+    def np_logp(self, y, mu, alpha=None, p_zero=None):
+        """Elementwise log-probability in numpy (scipy), for checks and predictions."""
+        if self.name == "poisson":
+            return stats.poisson.logpmf(y, mu)
+        n = 1.0 / alpha
+        nb = stats.nbinom.logpmf(y, n, n / (n + mu))
+        if self.name == "negbin":
+            return nb
+        p0 = _np_nb_p0(mu, alpha)
+        if self.name == "zinb":
+            return np.where(y == 0, np.log(p_zero + (1 - p_zero) * p0), np.log1p(-p_zero) + nb)
+        return np.where(y == 0, np.log(p_zero), np.log1p(-p_zero) + nb - np.log1p(-p0))
+
+    def mean(self, mu, alpha=None, p_zero=None):
+        """E[y]."""
+        if self.name in ("poisson", "negbin"):
+            return mu
+        if self.name == "zinb":
+            return (1 - p_zero) * mu
+        return (1 - p_zero) * mu / (1 - _np_nb_p0(mu, alpha))
+
+    def p_positive(self, mu, alpha=None, p_zero=None):
+        """P(y >= 1): the extensive margin."""
+        if self.name == "poisson":
+            return -np.expm1(-mu)
+        if self.name == "negbin":
+            return 1 - _np_nb_p0(mu, alpha)
+        if self.name == "zinb":
+            return (1 - p_zero) * (1 - _np_nb_p0(mu, alpha))
+        return 1 - p_zero
+
+    def sample(self, rng: np.random.Generator, mu, alpha=None, p_zero=None):
+        """Draw counts with the shapes of ``mu``."""
+        mu = np.asarray(mu, dtype=float)
+        if self.name == "poisson":
+            return rng.poisson(mu)
+        if self.name == "negbin":
+            return _np_nb_draw(rng, mu, alpha)
+        zero = rng.random(mu.shape) < p_zero
+        if self.name == "zinb":
+            return np.where(zero, 0, _np_nb_draw(rng, mu, alpha))
+        n = np.broadcast_to(1.0 / np.asarray(alpha, dtype=float), mu.shape)
+        p = n / (n + mu)
+        p0 = stats.nbinom.pmf(0, n, p)
+        u = p0 + rng.random(mu.shape) * (1 - p0)
+        positive = np.maximum(stats.nbinom.ppf(np.minimum(u, 1 - 1e-12), n, p), 1)
+        return np.where(zero, 0, positive).astype(np.int64)
+
+
+FAMILIES: dict[str, Family] = {
+    "poisson": Family("poisson", dispersion=False, zero_part=False),
+    "negbin": Family("negbin", dispersion=True, zero_part=False),
+    "zinb": Family("zinb", dispersion=True, zero_part=True,
+                   zero_meaning="P(zero) = probability of a structural zero"),
+    "hurdle_nb": Family("hurdle_nb", dispersion=True, zero_part=True,
+                        zero_meaning="P(zero) = probability that the count is zero"),
+}
+
+
+def expit(x):
+    """Inverse logit, numerically stable (numpy)."""
+    return special.expit(x)

@@ -1,0 +1,210 @@
+"""Fitting: NUTS by nutpie (default) or PyMC, approximate fits, prior predictive draws.
+
+The likelihood is a ``pm.Potential`` (binary covariates are summed out), so the per-firm
+log-likelihood and the posterior predictive draws are computed here, draw by draw, from the
+model's own tensors (:meth:`Built.evaluator`) and the family's sampler.
+"""
+
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from bayescluster.data import FirmData
+from bayescluster.design import Design, make_design
+from bayescluster.errors import BayesclusterError
+from bayescluster.families import FAMILIES, expit
+from bayescluster.model import Built, build
+from bayescluster.spec import Spec
+
+SAMPLERS = ("nutpie", "pymc", "advi", "pathfinder")
+MCMC = ("nutpie", "pymc")
+
+
+@dataclass
+class Run:
+    """A fit: its DataTree and the spec, data and design it came from."""
+
+    tree: xr.DataTree
+    spec: Spec
+    data: FirmData
+    design: Design
+    path: object = None
+    timings: dict = field(default_factory=dict)
+
+    @cached_property
+    def built(self) -> Built:
+        return build(self.design)
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        return self.tree["posterior"].to_dataset()
+
+    @property
+    def outcome(self) -> str:
+        return self.spec.columns["outcome"]
+
+    @property
+    def prior_only(self) -> bool:
+        return "posterior" not in self.tree.children
+
+
+def _free_names(built: Built) -> list[str]:
+    return [rv.name for rv in built.model.free_RVs]
+
+
+def predictive(built: Built, draws: xr.Dataset, rng: np.random.Generator,
+               want_loglik: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-firm log-likelihood and replicated outcomes for every (chain, draw).
+
+    Firms with marginalised binary covariates first draw their combination from its
+    conditional posterior probability, then the outcome given it.
+    """
+    design = built.design
+    family = FAMILIES[design.spec.family]
+    fn = built.evaluator()
+    names = _free_names(built)
+    arrays = [np.asarray(draws[n].values) for n in names]
+    alpha = np.asarray(draws["dispersion"].values) if family.dispersion else None
+    n_chain, n_draw = arrays[0].shape[:2]
+    y_rep = np.empty((n_chain, n_draw, design.n_firms), dtype=np.int64)
+    loglik = np.empty((n_chain, n_draw, design.n_firms)) if want_loglik else None
+    for c in range(n_chain):
+        for d in range(n_draw):
+            out = fn(*[a[c, d] for a in arrays])
+            eta, firm_ll, row_lp = out[0], out[1], out[2]
+            rows = np.arange(design.n_firms)
+            if design.marginalised:
+                lp = np.append(row_lp, -np.inf)[design.firm_rows]
+                p = np.exp(lp - lp.max(axis=1, keepdims=True))
+                cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+                pick = (rng.random((design.n_firms, 1)) > cum).sum(axis=1)
+                rows = design.firm_rows[rows, np.minimum(pick, cum.shape[1] - 1)]
+            mu = np.exp(eta[rows])
+            p_zero = expit(out[3][rows]) if family.zero_part else None
+            a = alpha[c, d] if alpha is not None else None
+            y_rep[c, d] = family.sample(rng, mu, a, p_zero)
+            if loglik is not None:
+                loglik[c, d] = firm_ll
+    return loglik, y_rep
+
+
+def _progress(message: str, quiet: bool) -> None:
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: int,
+            target_accept: float, quiet: bool, timings: dict, compiled=None) -> xr.DataTree:
+    model = built.model
+    if sampler == "nutpie":
+        import nutpie
+
+        t0 = time.perf_counter()
+        if compiled is None:
+            compiled = nutpie.compile_pymc_model(model)
+        timings["compile_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        tree = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+                             target_accept=target_accept, progress_bar=not quiet,
+                             save_warmup=False)
+        timings["sample_s"] = time.perf_counter() - t0
+        return tree
+    if sampler == "pymc":
+        t0 = time.perf_counter()
+        with model:
+            tree = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
+                             target_accept=target_accept, nuts_sampler="pymc",
+                             progressbar=not quiet, compute_convergence_checks=False)
+        timings["sample_s"] = time.perf_counter() - t0
+        return tree
+    if sampler == "advi":
+        t0 = time.perf_counter()
+        with model:
+            approx = pm.fit(n=20_000, method="advi", random_seed=seed, progressbar=not quiet)
+            tree = approx.sample(draws * chains, random_seed=seed)
+        timings["sample_s"] = time.perf_counter() - t0
+        return tree
+    if sampler == "pathfinder":
+        try:
+            import pymc_extras as pmx
+        except ImportError:
+            raise BayesclusterError("sampler 'pathfinder' needs pymc-extras. Fix: pip install "
+                                    "'bayescluster[approx]' or use --sampler advi.") from None
+        t0 = time.perf_counter()
+        with model:
+            tree = pmx.fit(method="pathfinder", num_draws=draws * chains, random_seed=seed,
+                           progressbar=not quiet)
+        timings["sample_s"] = time.perf_counter() - t0
+        return tree
+    raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
+                            f"{', '.join(SAMPLERS)}.")
+
+
+def _observed(design: Design, outcome: str) -> xr.Dataset:
+    return xr.Dataset({outcome: ("firm", design.y)}, coords={"firm": design.firm_ids})
+
+
+def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
+        draws: int = 1000, tune: int = 1000, seed: int = 1, target_accept: float = 0.95,
+        prior_only: bool = False, quiet: bool = False, compiled=None) -> Run:
+    """Fit ``spec`` to validated ``data`` and return a :class:`Run` (not yet saved).
+
+    ``prior_only`` draws from the prior and the prior predictive instead of sampling.
+    ``compiled`` reuses a nutpie-compiled model of the same structure.
+    """
+    if sampler not in SAMPLERS:
+        raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
+                                f"{', '.join(SAMPLERS)}.")
+    design = make_design(spec, data)
+    if design.n_dropped:
+        _progress(f"missing = \"drop\": {design.n_dropped} of "
+                  f"{design.n_dropped + design.n_firms} firms dropped (listwise)", quiet)
+    t0 = time.perf_counter()
+    built = build(design)
+    timings = {"build_s": time.perf_counter() - t0}
+    outcome = spec.columns["outcome"]
+    rng = np.random.default_rng(seed + 7919)
+    if prior_only:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*Potential.*")
+            with built.model:
+                prior = pm.sample_prior_predictive(draws=draws, random_seed=seed)
+        prior_ds = prior["prior"].to_dataset()
+        _, y_rep = predictive(built, prior_ds, rng, want_loglik=False)
+        tree = xr.DataTree.from_dict({
+            "prior": prior_ds,
+            "prior_predictive": xr.Dataset(
+                {outcome: (("chain", "draw", "firm"), y_rep)},
+                coords={**{k: prior_ds[k] for k in ("chain", "draw")},
+                        "firm": design.firm_ids}),
+            "observed_data": _observed(design, outcome),
+        })
+    else:
+        _progress(f"fitting {spec.name} ({spec.family}) on {design.n_firms} firms in "
+                  f"{len(design.cluster_labels)} clusters with {sampler}", quiet)
+        tree = _sample(built, sampler, chains, draws, tune, seed, target_accept, quiet,
+                       timings, compiled)
+        post = tree["posterior"].to_dataset()
+        t0 = time.perf_counter()
+        loglik, y_rep = predictive(built, post, rng)
+        timings["predictive_s"] = time.perf_counter() - t0
+        dims, firm = ("chain", "draw", "firm"), {"firm": design.firm_ids}
+        base = {k: post[k] for k in ("chain", "draw")}
+        tree["log_likelihood"] = xr.DataTree(xr.Dataset({outcome: (dims, loglik)},
+                                                        coords={**base, **firm}))
+        tree["posterior_predictive"] = xr.DataTree(xr.Dataset({outcome: (dims, y_rep)},
+                                                              coords={**base, **firm}))
+        tree["observed_data"] = xr.DataTree(_observed(design, outcome))
+    settings = {"sampler": sampler, "chains": chains, "draws": draws, "tune": tune,
+                "seed": seed, "target_accept": target_accept, "prior_only": prior_only}
+    from bayescluster.runs import stamp
+
+    stamp(tree, spec, data, design, settings, timings)
+    return Run(tree, spec, data, design, timings=timings)
+
