@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     try:
         return args.func(args)
     except BayesclusterError as error:

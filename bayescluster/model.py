@@ -108,7 +108,7 @@ def _row_covariates(design: Design, priors: dict):
     if design.impute_continuous:
         for name, firms in design.impute_continuous.items():
             j = design.covariates.index(name)
-            observed = values[:, j][~np.isnan(values[:, j])]
+            observed = design.values[:, j][~np.isnan(design.values[:, j])]
             center, scale = float(observed.mean()), float(observed.std()) or 1.0
             m = prior(f"impute_{name}_mean", priors["impute_mean"])
             s = prior(f"impute_{name}_sd", priors["impute_sd"])

@@ -99,7 +99,7 @@ def save(run, out_dir: str | Path, force: bool = False) -> Path:
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".run.", suffix=".nc.tmp")
     os.close(fd)
     try:
-        run.tree.to_netcdf(tmp, engine="h5netcdf")
+        run.tree.to_netcdf(tmp, engine="netcdf4")
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -117,7 +117,7 @@ def load(run_dir: str | Path):
     if not path.exists():
         raise RunError(f"{run_dir} holds no run ({RUN_FILE} not found). Fix: give a directory "
                        "written by `bayescluster fit --out`.")
-    with xr.open_datatree(path, engine="h5netcdf") as handle:
+    with xr.open_datatree(path, engine="netcdf4") as handle:
         tree = handle.load()
     spec = parse_spec(tree.attrs["bayescluster_spec"], f"{run_dir}/spec")
     frame = _dataset_to_frame(tree["firm_data"].to_dataset())

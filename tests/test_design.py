@@ -1,0 +1,115 @@
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import special, stats
+
+from bayescluster.data import validate
+from bayescluster.design import make_design
+from bayescluster.model import build
+from bayescluster.spec import load_spec, parse_spec
+
+SMALL = """
+schema_version = 1
+name = "small"
+family = "{family}"
+missing = "impute"
+[columns]
+outcome = "pat"
+cluster = "cluster"
+id = "firm_id"
+[covariates]
+participant = "binary"
+national = "binary"
+sameregion = "binary"
+rd = "numeric"
+[transforms]
+rd = "standardize"
+[fixed]
+terms = ["participant", "national", "sameregion", "rd"]
+"""
+
+
+def test_drop_is_listwise_as_in_the_paper(firms):
+    design = make_design(load_spec("paper_m3"), validate(firms))
+    assert design.n_firms == 197 and design.n_dropped == 32
+    assert "industry[software]" in design.coef_labels
+    assert not any(label.startswith("purpose[problem]") for label in design.coef_labels)
+
+
+def test_impute_keeps_every_firm_and_expands_binary_rows(firms):
+    design = make_design(load_spec("zinb_hier"), validate(firms))
+    assert design.n_firms == 229 and design.n_dropped == 0
+    n_missing_bin = np.isnan(design.values[:, [design.covariates.index(c) for c in
+                                               ("national", "jointrd", "sameregion")]]).sum(1)
+    rows_per_firm = np.bincount(design.row_firm, minlength=design.n_firms)
+    np.testing.assert_array_equal(rows_per_firm, 2 ** n_missing_bin)
+    assert set(design.impute_continuous) == {"rd", "projects"}
+    for firm in range(design.n_firms):
+        rows = design.firm_rows[firm][design.firm_rows[firm] < design.n_rows]
+        assert (design.row_firm[rows] == firm).all()
+
+
+def test_transforms_standardise_after_log(firms):
+    design = make_design(load_spec("zinb_hier"), validate(firms))
+    scale = design.values[:, design.covariates.index("scale")]
+    assert abs(scale.mean()) < 1e-12 and abs(scale.std() - 1) < 1e-12
+    center, sd = design.transform_stats["scale"]
+    np.testing.assert_allclose(scale * sd + center, np.log(firms["scale"].astype(float)))
+
+
+@pytest.mark.parametrize("family", ["negbin", "poisson"])
+def test_marginalised_binary_loglik_equals_hand_mixture(firms, family):
+    table = firms.head(60).copy()
+    spec = parse_spec(SMALL.format(family=family))
+    design = make_design(spec, validate(table))
+    built = build(design)
+    assert design.marginalised
+    point = dict(zip([v.name for v in built.model.free_RVs],
+                     pm.draw(built.model.free_RVs, random_seed=3), strict=True))
+    _, firm_ll, _ = built.evaluator()(*point.values())[:3]
+    frame = design.frame
+    rd_c, rd_s = design.transform_stats["rd"]
+    p = {c: point.get(f"impute_{c}_p") for c in ("national", "sameregion")}
+    beta = dict(zip(design.coef_labels, point["beta"], strict=True))
+    rd_obs = design.values[:, design.covariates.index("rd")]
+    rd_obs = rd_obs[~np.isnan(rd_obs)]
+    rd_missing = rd_obs.mean() + rd_obs.std() * (
+        point["impute_rd_mean"] + point["impute_rd_sd"] * point["impute_rd_z"])
+    rd_index = {f: k for k, f in enumerate(design.impute_continuous.get("rd", []))}
+    for i in range(len(frame)):
+        row = frame.iloc[i]
+        combos = [{}]
+        for c in ("national", "sameregion"):
+            if np.isnan(row[c]):
+                combos = [{**k, c: v} for k in combos for v in (0.0, 1.0)]
+        rd = (row["rd"] - rd_c) / rd_s if not np.isnan(row["rd"]) else rd_missing[rd_index[i]]
+        terms = []
+        for combo in combos:
+            x = {c: combo.get(c, row[c]) for c in ("national", "sameregion")}
+            eta = (point["intercept"] + beta["participant"] * row["participant"]
+                   + beta["national"] * x["national"] + beta["sameregion"] * x["sameregion"]
+                   + beta["rd"] * rd)
+            logw = sum(np.log(p[c]) if v == 1 else np.log1p(-p[c]) for c, v in combo.items())
+            if family == "poisson":
+                ll = stats.poisson.logpmf(row["pat"], np.exp(eta))
+            else:
+                n = 1 / point["dispersion"]
+                ll = stats.nbinom.logpmf(row["pat"], n, n / (n + np.exp(eta)))
+            terms.append(ll + logw)
+        assert firm_ll[i] == pytest.approx(special.logsumexp(terms), rel=1e-9), i
+
+
+def test_categorical_baseline_from_spec(firms):
+    design = make_design(load_spec("paper_m1"), validate(firms))
+    purposes = [c for c in design.coef_labels if c.startswith("purpose[")]
+    assert purposes == ["purpose[commercialize]", "purpose[cost]", "purpose[science]",
+                        "purpose[seeds]"]
+
+
+def test_domain_optional_one_grouping_level(firms):
+    text = (load_spec("zinb_hier").text.replace('domain = "domain"\n', ""))
+    design = make_design(parse_spec(text), validate(firms, parse_spec(text).roles))
+    assert design.domain_labels == ["all"]
+    built = build(design)
+    assert "domain_effect" not in built.model.named_vars
+    assert built.model.coords["domain"] == ("all",)
