@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from bayescluster.fit import SAMPLERS
+from bayescluster.paths import DEFAULT_DATA
 
 GATES_FAILED = 3
 DEFAULT_TARGET_ACCEPT = 0.95
@@ -92,7 +93,7 @@ def cmd_summary(args) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="fit a model spec to a firm table; write a run directory")
     p.add_argument("--spec", default="zinb_hier", help="spec path or shipped name")
-    p.add_argument("--data", type=Path, default=Path("data/firms.csv"))
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
     p.add_argument("--chains", type=int, default=4)

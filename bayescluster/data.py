@@ -187,7 +187,8 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles = PAPER_ROLES) -> Fi
     _check_unique(frame.columns)
     for column in roles.required:
         if column not in frame.columns:
-            raise DataError(f"required column {column!r} is missing.{_closest(column, frame.columns)}"
+            hint = _closest(column, frame.columns)
+            raise DataError(f"required column {column!r} is missing.{hint}"
                             f" Fix: add it or map your column to it in the model spec's "
                             f"[columns]. Columns present: {', '.join(map(str, frame.columns))}.")
     frame = frame.reset_index(drop=True)

@@ -100,7 +100,8 @@ def _progress(message: str, quiet: bool) -> None:
 
 
 def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: int,
-            target_accept: float, quiet: bool, timings: dict, compiled=None) -> xr.DataTree:
+            target_accept: float, quiet: bool, timings: dict, compiled=None,
+            approx_iterations: int = 10_000) -> xr.DataTree:
     model = built.model
     if sampler == "nutpie":
         import nutpie
@@ -126,20 +127,26 @@ def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed
     if sampler == "advi":
         t0 = time.perf_counter()
         with model:
-            approx = pm.fit(n=20_000, method="advi", random_seed=seed, progressbar=not quiet)
+            approx = pm.fit(n=approx_iterations, method="advi", random_seed=seed,
+                            progressbar=not quiet)
             tree = approx.sample(draws * chains, random_seed=seed)
         timings["sample_s"] = time.perf_counter() - t0
         return tree
     if sampler == "pathfinder":
         try:
-            import pymc_extras as pmx
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                import pymc_extras as pmx
         except ImportError:
-            raise BayesclusterError("sampler 'pathfinder' needs pymc-extras. Fix: pip install "
-                                    "'bayescluster[approx]' or use --sampler advi.") from None
+            raise BayesclusterError("sampler 'pathfinder' needs pymc-extras. Fix: run `make "
+                                    "setup` (it installs pymc-extras) or use --sampler advi."
+                                    ) from None
         t0 = time.perf_counter()
-        with model:
+        with model, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                    message=".*better_optimize.*")
             tree = pmx.fit(method="pathfinder", num_draws=draws * chains, random_seed=seed,
-                           progressbar=not quiet)
+                           progressbar=not quiet, maxiter=approx_iterations)
         timings["sample_s"] = time.perf_counter() - t0
         return tree
     raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
@@ -152,11 +159,13 @@ def _observed(design: Design, outcome: str) -> xr.Dataset:
 
 def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         draws: int = 1000, tune: int = 1000, seed: int = 1, target_accept: float = 0.95,
-        prior_only: bool = False, quiet: bool = False, compiled=None) -> Run:
+        prior_only: bool = False, quiet: bool = False, compiled=None,
+        approx_iterations: int = 10_000) -> Run:
     """Fit ``spec`` to validated ``data`` and return a :class:`Run` (not yet saved).
 
     ``prior_only`` draws from the prior and the prior predictive instead of sampling.
-    ``compiled`` reuses a nutpie-compiled model of the same structure.
+    ``compiled`` reuses a nutpie-compiled model of the same structure;
+    ``approx_iterations`` bounds ADVI's (and Pathfinder's L-BFGS) iterations.
     """
     if sampler not in SAMPLERS:
         raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
@@ -189,7 +198,7 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         _progress(f"fitting {spec.name} ({spec.family}) on {design.n_firms} firms in "
                   f"{len(design.cluster_labels)} clusters with {sampler}", quiet)
         tree = _sample(built, sampler, chains, draws, tune, seed, target_accept, quiet,
-                       timings, compiled)
+                       timings, compiled, approx_iterations)
         post = tree["posterior"].to_dataset()
         t0 = time.perf_counter()
         loglik, y_rep = predictive(built, post, rng)

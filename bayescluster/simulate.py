@@ -349,3 +349,51 @@ def load_truth(csv_path: str | Path) -> dict:
     """Read the truth file written beside a simulated table."""
     return json.loads(truth_path(csv_path).read_text())
 
+
+
+
+def model_scale_truth(truth: dict, design) -> dict:
+    """The generator's truth as the estimands of a fitted design.
+
+    Fixed effects move to the design's scale (a standardised covariate's effect is per SD,
+    the intercept moves to the covariates' centres; terms the generator lacks are 0). A
+    varying effect's population value is the model's: the mean over domains of each domain's
+    effect, and a domain's effect is the mean over its clusters, so the realised cluster
+    deviations (drawn once, not zero-mean) enter both.
+
+    Returns ``{"fixed": {label: value}, "domain_total": {(domain, effect): value}}``.
+    """
+    fixed, intercept = {}, truth["intercept"]
+    for column in design.fixed:
+        if column.dummy is not None:
+            fixed[column.label] = 0.0
+            continue
+        beta = truth["fixed"].get(column.label, 0.0)
+        names = [design.covariates[j] for j in column.factors]
+        stats = [design.transform_stats.get(n, (0.0, 1.0)) for n in names]
+        scaled = [n for n, (c, s) in zip(names, stats, strict=True) if (c, s) != (0.0, 1.0)]
+        if scaled and len(names) > 1:
+            raise ValueError(f"no closed form for interaction {column.label!r} of "
+                             "standardised covariates")
+        if scaled:
+            center, sd = stats[0]
+            fixed[column.label] = beta * sd
+            intercept += beta * center
+        else:
+            fixed[column.label] = beta
+    fixed["intercept"] = intercept
+    domains = registry.cluster_domains()
+    totals = {}
+    for effect in design.varying:
+        base = fixed["intercept" if effect == "intercept" else effect]
+        per_domain = {}
+        for domain in design.domain_labels:
+            members = [c for c in design.cluster_labels
+                       if domain == "all" or domains.get(c) == domain]
+            dev = truth["domain_deviation"].get(domain, {}).get(effect, 0.0)
+            per_domain[domain] = base + dev + float(np.mean(
+                [truth["cluster_deviation"][c][effect] for c in members]))
+            totals[(domain, effect)] = per_domain[domain]
+        fixed["intercept" if effect == "intercept" else effect] = float(
+            np.mean(list(per_domain.values())))
+    return {"fixed": fixed, "domain_total": totals}

@@ -11,3 +11,15 @@ warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
 def firms():
     """The default synthetic table (same as data/firms.csv)."""
     return simulate(229, seed=292).data
+
+
+@pytest.fixture(scope="session")
+def default_run():
+    """The default model on the shipped data with default settings (4 x 1000)."""
+    from bayescluster.data import load
+    from bayescluster.fit import fit
+    from bayescluster.paths import DEFAULT_DATA
+    from bayescluster.spec import load_spec
+
+    spec = load_spec("zinb_hier")
+    return fit(spec, load(DEFAULT_DATA, spec.roles), quiet=True)
