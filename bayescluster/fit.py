@@ -146,7 +146,7 @@ def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed
             warnings.filterwarnings("ignore", category=DeprecationWarning,
                                     message=".*better_optimize.*")
             tree = pmx.fit(method="pathfinder", num_draws=draws * chains, random_seed=seed,
-                           progressbar=not quiet, maxiter=approx_iterations)
+                           progressbar=not quiet)
         timings["sample_s"] = time.perf_counter() - t0
         return tree
     raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
@@ -165,7 +165,7 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
 
     ``prior_only`` draws from the prior and the prior predictive instead of sampling.
     ``compiled`` reuses a nutpie-compiled model of the same structure;
-    ``approx_iterations`` bounds ADVI's (and Pathfinder's L-BFGS) iterations.
+    ``approx_iterations`` is ADVI's number of iterations.
     """
     if sampler not in SAMPLERS:
         raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
