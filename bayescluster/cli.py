@@ -114,9 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs/demo", type=Path)
     p.set_defaults(func=cmd_demo)
 
-    from bayescluster import cli_fit
+    from bayescluster import cli_analysis, cli_fit
 
     cli_fit.add_commands(sub)
+    cli_analysis.add_commands(sub)
     return parser
 
 

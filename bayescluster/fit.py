@@ -54,10 +54,6 @@ class Run:
         return "posterior" not in self.tree.children
 
 
-def _free_names(built: Built) -> list[str]:
-    return [rv.name for rv in built.model.free_RVs]
-
-
 def predictive(built: Built, draws: xr.Dataset, rng: np.random.Generator,
                want_loglik: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Per-firm log-likelihood and replicated outcomes for every (chain, draw).
@@ -65,32 +61,20 @@ def predictive(built: Built, draws: xr.Dataset, rng: np.random.Generator,
     Firms with marginalised binary covariates first draw their combination from its
     conditional posterior probability, then the outcome given it.
     """
+    from bayescluster.predict import draws as evaluate
+
     design = built.design
     family = FAMILIES[design.spec.family]
-    fn = built.evaluator()
-    names = _free_names(built)
-    arrays = [np.asarray(draws[n].values) for n in names]
     alpha = np.asarray(draws["dispersion"].values) if family.dispersion else None
-    n_chain, n_draw = arrays[0].shape[:2]
+    n_chain, n_draw = draws.sizes["chain"], draws.sizes["draw"]
     y_rep = np.empty((n_chain, n_draw, design.n_firms), dtype=np.int64)
     loglik = np.empty((n_chain, n_draw, design.n_firms)) if want_loglik else None
-    for c in range(n_chain):
-        for d in range(n_draw):
-            out = fn(*[a[c, d] for a in arrays])
-            eta, firm_ll, row_lp = out[0], out[1], out[2]
-            rows = np.arange(design.n_firms)
-            if design.marginalised:
-                lp = np.append(row_lp, -np.inf)[design.firm_rows]
-                p = np.exp(lp - lp.max(axis=1, keepdims=True))
-                cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
-                pick = (rng.random((design.n_firms, 1)) > cum).sum(axis=1)
-                rows = design.firm_rows[rows, np.minimum(pick, cum.shape[1] - 1)]
-            mu = np.exp(eta[rows])
-            p_zero = expit(out[3][rows]) if family.zero_part else None
-            a = alpha[c, d] if alpha is not None else None
-            y_rep[c, d] = family.sample(rng, mu, a, p_zero)
-            if loglik is not None:
-                loglik[c, d] = firm_ll
+    for d in evaluate(built, draws, rng):
+        p_zero = expit(d.zeta) if d.zeta is not None else None
+        a = alpha[d.chain, d.draw] if alpha is not None else None
+        y_rep[d.chain, d.draw] = family.sample(rng, np.exp(d.eta), a, p_zero)
+        if loglik is not None:
+            loglik[d.chain, d.draw] = d.firm_loglik
     return loglik, y_rep
 
 

@@ -75,10 +75,11 @@ class Built:
     zeta: pt.TensorVariable | None  # (row,)
     firm_loglik: pt.TensorVariable  # (firm,)
     row_logpost: pt.TensorVariable  # (row,) joint log-prob of the row's combination
+    x: pt.TensorVariable  # (row, covariate): values with imputations filled in
 
     def evaluator(self):
         """Compiled function: free RV values (in ``model.free_RVs`` order) -> tensors."""
-        outputs = [self.eta, self.firm_loglik, self.row_logpost]
+        outputs = [self.eta, self.firm_loglik, self.row_logpost, self.x]
         if self.zeta is not None:
             outputs.append(self.zeta)
         fn = pytensor.function(self.model.free_RVs, outputs, on_unused_input="ignore",
@@ -229,4 +230,4 @@ def build(design: Design) -> Built:
         else:
             firm_loglik = row_logpost
         pm.Potential("loglik", firm_loglik.sum())
-    return Built(model, design, eta, zeta, firm_loglik, row_logpost)
+    return Built(model, design, eta, zeta, firm_loglik, row_logpost, x)

@@ -61,15 +61,12 @@ def test_p_zero_is_reported_as_probability_of_zero(default_run):
     assert p["lower"] < load_truth(DEFAULT_DATA)["p_zero"] < p["upper"]
 
 
-def test_recovery_at_n2000_within_two_sd():
+def test_recovery_at_n2000_within_two_sd(run_2000, sim_2000):
     """One fixed dataset. With nine effects even a calibrated posterior breaks a 2-SD rule
     somewhere about a third of the time (seed 11 put national at -2.2 SD, with the same
     estimate under listwise deletion); this test uses seed 12."""
-    sim = simulate(2000, seed=12)
-    spec = load_spec("zinb_hier")
-    run = fit(spec, validate(sim.data), chains=4, draws=500, tune=500, seed=3, quiet=True)
-    truth = model_scale_truth(sim.truth, run.design)["fixed"]
-    fixed = fixed_effects(run, 0.9)
+    truth = model_scale_truth(sim_2000.truth, run_2000.design)["fixed"]
+    fixed = fixed_effects(run_2000, 0.9)
     z = {t: (fixed.loc[t, "mean"] - truth[t]) / fixed.loc[t, "sd"] for t in fixed.index}
     assert max(abs(v) for v in z.values()) < 2, z
 

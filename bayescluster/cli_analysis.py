@@ -1,0 +1,164 @@
+"""Command-line verbs for analysing saved runs: compare, effects, ppc, loo.
+
+Each prints its tables and, with ``--out DIR``, writes them as CSV and the figures as PNG.
+"""
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from bayescluster import plots
+
+
+def _show(title: str, frame: pd.DataFrame, out: Path | None, name: str, digits: int = 3):
+    print(f"\n== {title}")
+    with pd.option_context("display.width", 180, "display.max_rows", 400,
+                           "display.max_columns", 40):
+        print(frame.round(digits).to_string())
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(out / f"{name}.csv")
+
+
+def _figure(fig, out: Path | None, name: str) -> None:
+    if out is not None:
+        plots.save(fig, out / f"{name}.png")
+    else:
+        plots.plt.close(fig)
+
+
+def cmd_compare(args) -> int:
+    from bayescluster import compare as cmp
+    from bayescluster.runs import load
+
+    run, out = load(args.run), args.out
+    effects = cmp.group_effects(run, "cluster")
+    _show("cluster effects (total = population + domain + cluster)", effects, out,
+          "cluster_effects")
+    for effect in run.design.varying:
+        _figure(plots.forest(effects, effect), out, f"forest_{effect}")
+    effect = args.effect
+    if args.clusters:
+        a, b = args.clusters
+        _show(f"contrast {a} - {b} ({effect})", cmp.contrast(run, a, b, "cluster",
+                                                             effect).to_frame().T, out,
+              "cluster_contrast")
+    matrix = cmp.contrast_matrix(run, "cluster", effect)
+    _show(f"P(row > column), {effect}", matrix, out, "cluster_matrix", 2)
+    _figure(plots.heatmap(matrix), out, f"matrix_{effect}")
+    _show(f"ranks ({effect}, 1 = largest)", cmp.ranks(run, "cluster", effect, args.top), out,
+          "ranks", 2)
+    shrink = cmp.shrinkage(run)
+    _show("shrinkage: no pooling -> partial pooling (domain mean)", shrink, out, "shrinkage")
+    _figure(plots.shrinkage_plot(shrink, effect), out, f"shrinkage_{effect}")
+    if "domain_total" in run.posterior:
+        for e in run.design.varying:
+            _show(f"domain contrasts ({e})", cmp.domain_contrasts(run, e), out,
+                  f"domain_contrasts_{e}")
+        if args.domains:
+            a, b = args.domains
+            rows = pd.DataFrame([cmp.contrast(run, a, b, "domain", e)
+                                 for e in run.design.varying], index=run.design.varying)
+            _show(f"{a} - {b} by effect", rows, out, "domain_pair")
+    return 0
+
+
+def cmd_effects(args) -> int:
+    from bayescluster.effects import (
+        average_marginal_effects,
+        parse_profile,
+        profile_predictions,
+    )
+    from bayescluster.runs import load
+
+    run, out = load(args.run), args.out
+    table = average_marginal_effects(run, max_draws=args.max_draws)
+    shown = table if args.by_cluster else table[
+        table.index.get_level_values("level") != "cluster"]
+    _show("average marginal effects on E[pat] (paper: Section 6.1)", shown, out, "effects")
+    _figure(plots.effects_plot(table), out, "effects")
+    for text in args.profile or []:
+        _show(f"profile {text}", profile_predictions(run, parse_profile(text),
+                                                     max_draws=args.max_draws), out,
+              "profile_" + text.replace("=", "").replace(",", "_"))
+    return 0
+
+
+def cmd_ppc(args) -> int:
+    from bayescluster import checks
+    from bayescluster.runs import load
+
+    run, out = load(args.run), args.out
+    group = "prior" if run.prior_only else "posterior"
+    by = "cluster" if args.by_cluster else "domain"
+    _show(f"{group} predictive checks (p = P(T(y_rep) >= T(y)))",
+          checks.ppc_statistics(run, by, group), out, "ppc_statistics")
+    root = checks.rootogram(run, group=group)
+    _show("rootogram", root, out, "rootogram", 2)
+    _figure(plots.rootogram_plot(root), out, "rootogram")
+    stats = {s: checks.ppc_draws(run, s, group) for s in checks.STATISTICS}
+    _figure(plots.statistics_grid(stats), out, "ppc_statistics")
+    if group == "posterior":
+        _figure(plots.loo_pit_plot(checks.loo_pit(run)), out, "loo_pit")
+    return 0
+
+
+def cmd_loo(args) -> int:
+    from bayescluster import checks
+    from bayescluster.runs import load
+
+    runs = {str(p): load(p) for p in args.runs}
+    out = args.out
+    for name, run in runs.items():
+        elpd = checks.loo(run)
+        print(f"\n== {name}: elpd_loo {float(elpd.elpd):.2f} (SE {float(elpd.se):.2f}), "
+              f"p_loo {float(elpd.p):.1f}")
+        _show("Pareto k by cluster", checks.pareto_k_by_cluster(run, elpd), out,
+              f"pareto_k_{Path(name).name}")
+    if len(runs) > 1:
+        _show("model comparison (stacking weights)", checks.compare_runs(runs), out,
+              "loo_compare")
+    if args.by_cluster:
+        for name, run in runs.items():
+            table = checks.leave_one_cluster_out(run, chains=args.chains, draws_=args.draws,
+                                                 tune=args.draws, workers=args.workers)
+            _show(f"leave-one-cluster-out, {name} (elpd {table['elpd'].sum():.2f})", table,
+                  out, f"loco_{Path(name).name}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="clusters and domains: effects, contrasts, ranks, "
+                                       "shrinkage")
+    p.add_argument("run", type=Path)
+    p.add_argument("--effect", default="participant")
+    p.add_argument("--clusters", nargs=2, metavar=("A", "B"))
+    p.add_argument("--domains", nargs=2, metavar=("A", "B"), default=["bio", "it"])
+    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("effects", help="average marginal effects on E[pat]; predictions")
+    p.add_argument("run", type=Path)
+    p.add_argument("--profile", action="append",
+                   help="covariates to set, e.g. participant=1,national=1,sameregion=1")
+    p.add_argument("--by-cluster", action="store_true")
+    p.add_argument("--max-draws", type=int, default=1000)
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_effects)
+
+    p = sub.add_parser("ppc", help="posterior (or prior) predictive checks")
+    p.add_argument("run", type=Path)
+    p.add_argument("--by-cluster", action="store_true", help="facet by cluster, not domain")
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_ppc)
+
+    p = sub.add_parser("loo", help="PSIS-LOO, model comparison, leave-one-cluster-out")
+    p.add_argument("runs", type=Path, nargs="+")
+    p.add_argument("--by-cluster", action="store_true", help="exact leave-one-cluster-out")
+    p.add_argument("--chains", type=int, default=2)
+    p.add_argument("--draws", type=int, default=500)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_loo)

@@ -1,0 +1,147 @@
+"""Figures from the tidy tables of compare, effects and checks. Each takes the table (and an
+optional ``ax``) and returns the matplotlib figure; nothing is shown."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def _axes(ax, size=(7, 5)):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size, layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+def forest(effects: pd.DataFrame, effect: str = "participant", ax=None):
+    """Per-cluster medians and intervals of one effect, ordered, labelled with firms."""
+    table = effects.xs(effect, level="effect").sort_values("median")
+    fig, ax = _axes(ax, (7, 0.32 * len(table) + 1.5))
+    y = np.arange(len(table))
+    ax.hlines(y, table["lower"], table["upper"], color="0.4")
+    sizes = 15 + 3 * table.get("firms", pd.Series(10, index=table.index))
+    ax.scatter(table["median"], y, s=sizes, color="C0", zorder=3)
+    labels = [f"{g} ({int(n)})" if "firms" in table else str(g)
+              for g, n in zip(table.index, table.get("firms", table["median"]), strict=True)]
+    ax.set_yticks(y, labels)
+    ax.axvline(0, color="0.7", lw=1, ls="--")
+    ax.set_xlabel(f"{effect} effect (log scale), median and interval")
+    ax.set_title(f"{effect} by {table.index.name} (firms in brackets)")
+    return fig
+
+
+def heatmap(matrix: pd.DataFrame, ax=None):
+    """P(row > column) for every pair."""
+    fig, ax = _axes(ax, (0.45 * len(matrix) + 3, 0.45 * len(matrix) + 2))
+    image = ax.imshow(matrix.to_numpy(dtype=float), cmap="RdBu_r", vmin=0, vmax=1)
+    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90)
+    ax.set_yticks(range(len(matrix.index)), matrix.index)
+    fig.colorbar(image, ax=ax, label="P(row > column)")
+    return fig
+
+
+def shrinkage_plot(table: pd.DataFrame, effect: str = "participant", ax=None):
+    """Arrows from the no-pooling estimate to the partial-pooling posterior median; the
+    domain mean as a tick; marker size = firms."""
+    t = table.xs(effect, level="effect").sort_values("partial_pool")
+    fig, ax = _axes(ax, (7, 0.32 * len(t) + 1.5))
+    y = np.arange(len(t))
+    for k, row in enumerate(t.itertuples()):
+        if np.isfinite(row.no_pool):
+            ax.annotate("", xy=(row.partial_pool, k), xytext=(row.no_pool, k),
+                        arrowprops={"arrowstyle": "->", "color": "0.5"})
+    ax.scatter(t["no_pool"], y, s=10 + 3 * t["firms"], facecolors="none", edgecolors="C1",
+               label="no pooling")
+    ax.scatter(t["partial_pool"], y, s=10 + 3 * t["firms"], color="C0", label="partial pooling")
+    ax.scatter(t["domain_mean"], y, marker="|", s=120, color="k", label="domain mean")
+    ax.set_yticks(y, t.index)
+    ax.set_xlabel(f"{effect} effect (log scale)")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def rootogram_plot(table: pd.DataFrame, ax=None):
+    """Hanging rootogram: bars of sqrt(observed) hanging from sqrt(expected)."""
+    fig, ax = _axes(ax, (8, 4))
+    x = np.arange(len(table))
+    ax.bar(x, np.sqrt(table["observed"]), bottom=table["hanging_bottom"], color="0.75",
+           edgecolor="0.4", label="observed (hanging)")
+    ax.plot(x, np.sqrt(table["expected"]), "o-", color="C3", ms=3, label="expected")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xticks(x[::max(1, len(x) // 12)], table["count"].iloc[::max(1, len(x) // 12)])
+    ax.set_xlabel("count")
+    ax.set_ylabel("sqrt(frequency)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def statistic_plot(observed: float, replicated: np.ndarray, name: str, ax=None):
+    """Histogram of T(y_rep) with T(y) and the predictive p-value."""
+    fig, ax = _axes(ax, (5, 3.5))
+    ax.hist(replicated, bins=40, color="C0", alpha=0.7)
+    ax.axvline(observed, color="k", lw=2)
+    p = (replicated >= observed).mean()
+    ax.set_title(f"{name}: observed {observed:.3g}, p = {p:.2f}")
+    return fig
+
+
+def statistics_grid(stats: dict[str, tuple[float, np.ndarray]]):
+    fig, axes = plt.subplots(1, len(stats), figsize=(4.5 * len(stats), 3.5),
+                             layout="constrained")
+    for ax, (name, (obs, rep)) in zip(np.atleast_1d(axes), stats.items(), strict=True):
+        statistic_plot(obs, rep, name, ax=ax)
+    return fig
+
+
+def loo_pit_plot(pit: np.ndarray, ax=None):
+    """ECDF of LOO-PIT values against the uniform, with a 95% band."""
+    fig, ax = _axes(ax, (5, 4))
+    x = np.sort(pit)
+    n = len(x)
+    ax.step(x, np.arange(1, n + 1) / n, where="post", label="LOO-PIT ECDF")
+    grid = np.linspace(0, 1, 101)
+    band = 1.36 / np.sqrt(n)
+    ax.fill_between(grid, grid - band, grid + band, color="0.85", label="95% band (KS)")
+    ax.plot(grid, grid, color="k", lw=0.8)
+    ax.set_xlabel("PIT")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def effects_plot(table: pd.DataFrame, margin: str = "total", ax=None):
+    """Average marginal effects overall and per domain, with the paper's values."""
+    t = table.xs(margin, level="margin")
+    t = t[t.index.get_level_values("level") != "cluster"]
+    fig, ax = _axes(ax, (7, 0.3 * len(t) + 1.5))
+    y = np.arange(len(t))
+    ax.hlines(y, t["lower"], t["upper"], color="0.4")
+    ax.scatter(t["median"], y, color="C0", zorder=3, label="posterior median")
+    if "paper" in t and t["paper"].notna().any():
+        ax.scatter(t["paper"], y, marker="x", color="C3", zorder=4, label="paper (Sec. 6.1)")
+    ax.set_yticks(y, [f"{e} | {g}" for e, _, g in t.index])
+    ax.axvline(0, color="0.7", ls="--")
+    ax.set_xlabel(f"average marginal effect on {'E[pat]' if margin == 'total' else margin}")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def save(fig, path) -> None:
+    """Write a figure atomically (temp file, then rename) and close it."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
