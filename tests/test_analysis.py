@@ -19,7 +19,7 @@ from bayescluster.fit import fit
 from bayescluster.predict import draws
 from bayescluster.runs import save
 from bayescluster.simulate import simulate
-from bayescluster.spec import load_spec
+from bayescluster.spec import load_spec, parse_spec
 
 pytestmark = pytest.mark.sampling
 
@@ -47,12 +47,30 @@ def test_contrast_matrix_and_ranks_are_consistent(run_2000):
         cmp.ranks(run_2000, effect="age")
 
 
-def test_shrinkage_partial_pool_between_no_pool_and_domain_mean(run_2000):
-    table = cmp.shrinkage(run_2000).dropna(subset=["no_pool"])
-    intercepts = table.xs("intercept", level="effect").sort_values("firms").head(4)
-    for cluster, row in intercepts.iterrows():
+def test_shrinkage_partial_pool_between_no_pool_and_domain_mean(sim_2000):
+    """With one varying effect, a small cluster's partial-pooling estimate lies between its
+    no-pooling estimate and its domain mean. (With correlated intercepts and slopes it need
+    not: shrinking the slope can push the intercept the other way.)"""
+    text = load_spec("negbin_hier").text.replace('varying = ["intercept", "participant"]',
+                                                 'varying = ["intercept"]')
+    run = fit(parse_spec(text), validate(sim_2000.data), chains=2, draws=300, tune=300,
+              seed=3, quiet=True)
+    table = cmp.shrinkage(run).xs("intercept", level="effect")
+    draws_ = run.posterior["cluster_total"].sel(effect="intercept")
+    n = draws_.sizes["chain"] * draws_.sizes["draw"]
+    for cluster, row in table.sort_values("firms").head(5).iterrows():
+        # Monte Carlo error of a posterior median: about 1.25 sd / sqrt(draws)
+        slack = 3 * 1.25 * float(draws_.sel(cluster=cluster).std()) / np.sqrt(n)
         lo, hi = sorted([row["no_pool"], row["domain_mean"]])
-        assert lo - 0.02 <= row["partial_pool"] <= hi + 0.02, (cluster, row.to_dict())
+        assert lo - slack <= row["partial_pool"] <= hi + slack, (cluster, row.to_dict())
+
+
+def test_small_clusters_move_toward_their_domains(run_2000):
+    table = cmp.shrinkage(run_2000).dropna(subset=["no_pool"])
+    small = table.sort_values("firms").head(8)
+    moved = (small["no_pool"] - small["domain_mean"]).abs() - (
+        small["partial_pool"] - small["domain_mean"]).abs()
+    assert moved.sum() > 0 and (moved > 0).mean() > 0.5
 
 
 def test_marginal_effects_equal_brute_force(default_run):
@@ -136,8 +154,9 @@ def test_loo_ranks_zinb_above_poisson_on_zinb_data(run_2000, sim_2000):
     poisson = fit(load_spec("poisson_hier"), validate(sim_2000.data), chains=2, draws=300,
                   tune=300, seed=3, quiet=True)
     table = checks.compare_runs({"zinb": run_2000, "poisson": poisson})
-    assert table.index[0] == "zinb"
-    assert table.loc["poisson", "elpd_diff"] > 4 * table.loc["poisson", "dse"]
+    assert table.index[0] == "zinb" and table.loc["zinb", "weight"] > 0.9
+    diff = checks.loo(run_2000).elpd_i.values - checks.loo(poisson).elpd_i.values
+    assert diff.sum() > 4 * np.sqrt(len(diff) * diff.var())
     k = checks.pareto_k_by_cluster(run_2000)
     assert k["firms"].sum() == 2000 and len(k) == 19
 
