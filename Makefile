@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
-	# Pathfinder: pymc-extras 0.15.1 works with pymc 6.4 but pins pymc 6.3, so no deps.
+	@# Pathfinder: pymc-extras 0.15.1 works with pymc 6.4 but pins pymc 6.3, so no deps.
 	$(PY) -m pip install --quiet --no-deps "pymc-extras==0.15.1" "better-optimize>=0.4,<1"
 	touch $@
 
@@ -20,7 +20,7 @@ demo: setup
 	$(VENV)/bin/bayescluster demo --out reports/demo
 
 test: setup
-	$(VENV)/bin/ruff check bayescluster tests benchmarks
+	$(VENV)/bin/ruff check bayescluster tests
 	$(PY) -m pytest -q
 
 clean:

@@ -129,19 +129,11 @@ def effects_plot(table: pd.DataFrame, margin: str = "total", ax=None):
 
 
 def save(fig, path) -> None:
-    """Write a figure atomically (temp file, then rename) and close it."""
-    import os
-    import tempfile
-    from pathlib import Path
+    """Write a figure atomically and close it."""
+    from bayescluster.atomic import atomic_path
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format=str(path).rsplit(".", 1)[-1])
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)

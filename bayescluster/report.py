@@ -1,11 +1,10 @@
 """A Markdown report of one run: data, model, diagnostics, fixed effects, domains."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from bayescluster.atomic import write_text
 from bayescluster.describe import describe, overview
 from bayescluster.diagnostics import stored_gates
 from bayescluster.summary import fixed_effects, group_parameters, group_totals
@@ -52,11 +51,4 @@ def render(run) -> str:
 
 def write_report(run, out_dir: str | Path) -> Path:
     """Write ``report.md`` into ``out_dir`` atomically."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "report.md"
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".report.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(render(run))
-    os.replace(tmp, target)
-    return target
+    return write_text(Path(out_dir) / "report.md", render(run))

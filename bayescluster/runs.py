@@ -7,8 +7,6 @@ seeds, and the gate verdict; the group ``firm_data`` holds the validated firm ta
 
 import hashlib
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -17,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescluster.atomic import atomic_path
 from bayescluster.data import FirmData, validate
 from bayescluster.design import make_design
 from bayescluster.errors import RunError
@@ -95,15 +94,8 @@ def save(run, out_dir: str | Path, force: bool = False) -> Path:
     if target.exists() and not force:
         raise RunError(f"{out_dir} already holds a run. Fix: choose another --out or pass "
                        "--force to overwrite it.")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".run.", suffix=".nc.tmp")
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         run.tree.to_netcdf(tmp, engine="netcdf4")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     run.path = out_dir
     return target
 

@@ -18,8 +18,6 @@ follow Appendix 2 and whose marginals follow Table 3.
 """
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from bayescluster import registry
+from bayescluster.atomic import write_text
 
 GENERATOR_VERSION = "1.0.0"
 TRUTH_SEED = 20010401
@@ -306,18 +305,6 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
     return Simulated(frame, truth)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def truth_path(csv_path: str | Path) -> Path:
     """``PATH.csv`` -> ``PATH.truth.json``."""
     path = Path(csv_path)
@@ -327,9 +314,9 @@ def truth_path(csv_path: str | Path) -> Path:
 def write(sim: Simulated, path: str | Path) -> tuple[Path, Path]:
     """Write the table and its truth file atomically; same simulation, same bytes."""
     path = Path(path)
-    _atomic_write(path, sim.data.to_csv(index=False, lineterminator="\n"))
+    write_text(path, sim.data.to_csv(index=False, lineterminator="\n"))
     truth = truth_path(path)
-    _atomic_write(truth, json.dumps(_jsonable(sim.truth), indent=2, sort_keys=True) + "\n")
+    write_text(truth, json.dumps(_jsonable(sim.truth), indent=2, sort_keys=True) + "\n")
     return path, truth
 
 
