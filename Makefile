@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 # Python 3.12: python3.12 on PATH, else pyenv's 3.12.1.
 PYTHON312 := $(shell python3.12 --version >/dev/null 2>&1 && echo "python3.12" || echo "env PYENV_VERSION=3.12.1 python3")
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON312) -m venv $(VENV)

@@ -67,13 +67,21 @@ def ppc_statistics(run, by: str | None = "domain", group: str = "posterior") -> 
     return pd.DataFrame(rows).set_index(["facet", "statistic"])
 
 
-def ppc_draws(run, statistic: str, group: str = "posterior") -> tuple[float, np.ndarray]:
-    """T(y) and T(y_rep) for every replicated data set."""
+def ppc_draws(run, statistic: str, group: str = "posterior",
+              firms: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """T(y) and T(y_rep) for every replicated data set (optionally for some firms)."""
     if statistic not in STATISTICS:
         raise BayesclusterError(f"unknown statistic {statistic!r}. Valid names are: "
                                 f"{', '.join(STATISTICS)}.")
     stat = STATISTICS[statistic]
-    return float(stat(run.design.y)), stat(_replicates(run, group))
+    idx = np.arange(run.design.n_firms) if firms is None else firms
+    return float(stat(run.design.y[idx])), stat(_replicates(run, group)[:, idx])
+
+
+def ppc_facets(run, by: str = "domain", group: str = "posterior") -> dict:
+    """{facet: {statistic: (T(y), T(y_rep))}} for the faceted figure."""
+    return {facet: {s: ppc_draws(run, s, group, idx) for s in STATISTICS}
+            for facet, idx in _facets(run, by).items() if facet != "all"}
 
 
 def rootogram(run, max_count: int | None = None, group: str = "posterior") -> pd.DataFrame:

@@ -96,6 +96,19 @@ def statistics_grid(stats: dict[str, tuple[float, np.ndarray]]):
     return fig
 
 
+def facet_statistics_plot(replicates: dict[str, dict[str, tuple[float, np.ndarray]]]):
+    """One row per facet (domain or cluster), one column per statistic."""
+    facets = list(replicates)
+    stats = list(replicates[facets[0]])
+    fig, axes = plt.subplots(len(facets), len(stats), squeeze=False, layout="constrained",
+                             figsize=(4 * len(stats), 2.4 * len(facets)))
+    for i, facet in enumerate(facets):
+        for j, name in enumerate(stats):
+            observed, replicated = replicates[facet][name]
+            statistic_plot(observed, replicated, f"{facet} {name}", ax=axes[i, j])
+    return fig
+
+
 def loo_pit_plot(pit: np.ndarray, ax=None):
     """ECDF of LOO-PIT values against the uniform, with a 95% band."""
     fig, ax = _axes(ax, (5, 4))

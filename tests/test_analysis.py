@@ -182,5 +182,6 @@ def test_cli_verbs_write_tables_and_figures(default_run, tmp_path):
     for name in ("compare/forest_participant.png", "compare/shrinkage_participant.png",
                  "compare/matrix_participant.png", "compare/domain_pair.csv",
                  "effects/effects.png", "ppc/rootogram.png", "ppc/loo_pit.png",
+                 "ppc/ppc_by_domain.png",
                  "loo/pareto_k_run.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
