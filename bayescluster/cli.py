@@ -14,8 +14,6 @@ import pandas as pd
 from bayescluster.errors import BayesclusterError
 from bayescluster.paths import DEFAULT_DATA, DEFAULT_SPEC
 
-GATES_FAILED = 3
-
 
 def _roles(spec_path):
     from bayescluster.data import PAPER_ROLES

@@ -9,7 +9,7 @@ offending rows (1-based data rows, the header not counted) with their values, an
 import csv
 import difflib
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -293,11 +293,6 @@ def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles) -> dict[str, 
                         f"clusters: {', '.join(known)}. Fix: use these ids, or add a "
                         f"{roles.domain!r} column giving each cluster's domain.")
     return {c: known[c] for c in sorted(clusters.unique())}
-
-
-def with_roles(roles: Roles, **changes) -> Roles:
-    """A copy of ``roles`` with some fields changed."""
-    return replace(roles, **changes)
 
 
 def load(path: str | Path, roles: Roles = PAPER_ROLES) -> FirmData:
