@@ -4,7 +4,9 @@ PY := $(VENV)/bin/python
 # Python 3.12: python3.12 on PATH, else pyenv's 3.12.1.
 PYTHON312 := $(shell python3.12 --version >/dev/null 2>&1 && echo "python3.12" || echo "env PYENV_VERSION=3.12.1 python3")
 
-.PHONY: setup demo test clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup browser demo test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
@@ -16,10 +18,16 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+# Headless Chromium for the report's browser test (Debian's package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get install -y -q chromium || \
+	    { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }; }
+
 demo: setup
 	$(VENV)/bin/bayescluster demo --out reports/demo
 
-test: setup
+test: setup browser
 	$(VENV)/bin/ruff check bayescluster tests
 	$(PY) -m pytest -q
 

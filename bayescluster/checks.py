@@ -149,7 +149,7 @@ def compare_runs(runs: dict) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return compare({name: loo(run) for name, run in runs.items()}, method="stacking",
-                       round_to=None)
+                       round_to="none")
 
 
 def _new_cluster_loglik(run, held_out, rng, max_draws: int) -> float:

@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="validate, fit, check and report on the shipped data")
     p.add_argument("--out", default="reports/demo")
-    p.add_argument("--runs", default="runs/demo", type=Path)
+    p.add_argument("--runs", default="runs/demo", type=Path,
+                   help="parent folder of the run directories (one per spec)")
     p.set_defaults(func=cmd_demo)
 
     from bayescluster import cli_analysis, cli_fit

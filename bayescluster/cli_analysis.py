@@ -130,6 +130,18 @@ def cmd_loo(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from bayescluster.report import write_report
+    from bayescluster.runs import load
+
+    runs = [load(p) for p in args.runs]
+    print(f"building the report of {args.runs[0]} from {len(runs)} saved run(s) ...")
+    paths = write_report(runs, args.out, domains=args.domains, effect=args.effect,
+                         max_draws=args.max_draws)
+    print(f"report written: {paths['html']} (self-contained) and {paths['markdown']}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="clusters and domains: effects, contrasts, ranks, "
                                        "shrinkage")
@@ -164,3 +176,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_loo)
+
+    p = sub.add_parser("report", help="HTML and Markdown report from saved runs (no refit)")
+    p.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR",
+                   help="the run to report on, then any runs to compare it with")
+    p.add_argument("--domains", nargs=2, metavar=("A", "B"),
+                   help="domains to contrast (default: bio it, when the data have both)")
+    p.add_argument("--effect", help="varying effect for the cluster figures and ranks "
+                   "(default: participant)")
+    p.add_argument("--max-draws", type=int, default=1000)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_report)

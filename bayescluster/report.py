@@ -1,54 +1,375 @@
-"""A Markdown report of one run: data, model, diagnostics, fixed effects, domains."""
+"""The analyst's report from saved runs, without refitting: Data, Model, Diagnostics,
+Policy effects (with the paper's H1 and H2 answered from the posterior), Clusters, Domains,
+Posterior predictive checks and Model comparison.
 
+The first run is the one reported on; further runs (same firms) enter the diagnostics and
+the LOO comparison. Build with :func:`build`, write with :func:`write_report`.
+"""
+
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from bayescluster.atomic import write_text
+from bayescluster import document as doc
+from bayescluster import plots
 from bayescluster.describe import describe, overview
 from bayescluster.diagnostics import stored_gates
+from bayescluster.document import Banner, Code, Section, Table, Text, figure
 from bayescluster.summary import fixed_effects, group_parameters, group_totals
 
+SECTIONS = ("Data", "Model", "Diagnostics", "Policy effects", "Clusters", "Domains",
+            "Posterior predictive checks", "Model comparison")
+INTERACTION = "participant:national:sameregion"
+DEFAULT_DOMAINS = ("bio", "it")
 
-def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
-    frame = frame.reset_index()
-    cells = [[_cell(v, digits) for v in row] for row in frame.itertuples(index=False)]
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    return "\n".join([head, rule, *("| " + " | ".join(r) + " |" for r in cells)])
-
-
-def _cell(value, digits: int) -> str:
-    if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:.{digits}f}"
-    return str(value).replace("|", "\\|")
+FAMILY_MATH = {
+    "poisson": "y_i ~ Poisson(μ_i)",
+    "negbin": "y_i ~ NB2(μ_i, α),  Var(y_i) = μ_i + α μ_i²",
+    "zinb": "y_i ~ π_i δ₀ + (1 − π_i) NB2(μ_i, α)      π_i = P(structural zero)",
+    "hurdle_nb": "P(y_i = 0) = π_i,  y_i | y_i > 0 ~ zero-truncated NB2(μ_i, α)",
+}
 
 
-def render(run) -> str:
+def _label(run) -> str:
+    folder = None if run.path is None else Path(run.path).name
+    return run.spec.name if folder in (None, run.spec.name) else f"{run.spec.name} ({folder})"
+
+
+def _status(run) -> str:
+    return run.tree.attrs.get("status", "unknown")
+
+
+def _banner(run) -> Banner:
+    status, name = _status(run), _label(run)
+    if status == "passed":
+        return Banner(f"{name}: the fit passed every convergence gate.", True)
+    if status == "failed":
+        failed = stored_gates(run.tree).query("not passed")["gate"].tolist()
+        return Banner(f"{name}: the fit FAILED the convergence gates ({', '.join(failed)}). "
+                      "Do not use these estimates; refit with more tuning, draws or a "
+                      "different parameterisation.", False)
+    if status == "approximate":
+        return Banner(f"{name}: an approximate fit (variational/Pathfinder); no MCMC "
+                      "gates apply. Confirm with NUTS before relying on intervals.", False)
+    if status == "prior":
+        return Banner(f"{name}: prior-only run; every result below is from the prior.",
+                      False)
+    return Banner(f"{name}: fit status unknown.", False)
+
+
+def _interval(row, digits: int = 2, prefix: str = "") -> str:
+    f = f"{{:+.{digits}f}}"
+    return (f"{prefix}{f.format(row['median'])} (90% interval {f.format(row['lower'])} to "
+            f"{f.format(row['upper'])})")
+
+
+def _verdict(p: float) -> str:
+    if p >= 0.95:
+        return "supported"
+    if p <= 0.05:
+        return "contradicted (the effect is negative)"
+    return "not settled by the data"
+
+
+# --- sections ---------------------------------------------------------------------------
+
+def data_section(run) -> Section:
     info = overview(run.data)
-    status = run.tree.attrs.get("status", "unknown")
-    parts = [f"# {run.spec.name}: {run.spec.family} on {info['firms']} firms", ""]
-    parts.append(f"**Fit status: {status.upper()}**" + (
-        "" if status == "passed" else " — do not use these estimates before the gates pass."))
-    parts += ["", "## Data", "",
-              f"{info['firms']} firms in {info['clusters']} clusters and {info['domains']} "
-              f"domains; {info.get('participants', 'n/a')} participants; "
-              f"{run.design.n_dropped} dropped (missing = {run.spec.missing}).", "",
-              markdown_table(describe(run.data), 2), "",
-              "## Model", "", run.spec.description, "", "```toml", run.spec.text.strip(),
-              "```", "", "## Diagnostics", ""]
-    gates = stored_gates(run.tree)
-    parts.append("No gates (not an MCMC fit)." if gates is None else markdown_table(gates))
-    if not run.prior_only:
-        parts += ["", "## Fixed effects (90% intervals)", "",
-                  markdown_table(fixed_effects(run)), "", "## Group-level parameters", "",
-                  markdown_table(group_parameters(run))]
-        totals = group_totals(run, "domain")
-        if not totals.empty:
-            parts += ["", "## Domains", "", markdown_table(totals)]
-    return "\n".join(parts) + "\n"
+    roles, frame = run.data.roles, run.data.frame
+    blocks = [Text(f"{info['firms']} firms in {info['clusters']} clusters and "
+                   f"{info['domains']} domains; {info.get('participants', 'n/a')} cluster "
+                   f"participants; {info['complete_cases']} firms with every covariate. "
+                   f"Missing values: {run.spec.missing} ({run.design.n_dropped} firms "
+                   "dropped).")]
+    columns = [roles.outcome, *roles.covariates]
+    missing = pd.DataFrame({"missing": [int(frame[c].isna().sum()) for c in columns],
+                            "share": [float(frame[c].isna().mean()) for c in columns]},
+                           index=pd.Index(columns, name="column"))
+    blocks.append(Table(missing, "missing", caption="Missing values per column"))
+    if roles.domain:
+        by = frame.groupby(roles.domain)
+        groups = pd.DataFrame({"clusters": by[roles.cluster].nunique(), "firms": by.size()})
+        if "participant" in frame:
+            groups["participants"] = by["participant"].sum().astype(int)
+        blocks.append(Table(groups, "domains", caption="Firms per domain"))
+    stats = describe(run.data)
+    paper = [c for c in stats if c.startswith("paper_")]
+    if stats[paper].notna().any().any():
+        blocks.append(Text("Descriptive statistics, with the paper's Table 3 beside them "
+                           "(paper_*):"))
+    else:
+        stats = stats.drop(columns=paper)
+        blocks.append(Text("Descriptive statistics (no column matches the paper's Table 3):"))
+    blocks.append(Table(stats, "describe", 2))
+    return Section("Data", blocks)
 
 
-def write_report(run, out_dir: str | Path) -> Path:
-    """Write ``report.md`` into ``out_dir`` atomically."""
-    return write_text(Path(out_dir) / "report.md", render(run))
+def model_math(spec, design) -> str:
+    terms = [spec.term_label(t) for t in spec.fixed]
+    lines = ["log μ_i = β₀ + Σ_k β_k x_ik"]
+    if spec.hierarchical:
+        lines[0] += "  +  Σ_e (δ[d(c_i), e] + u[c_i, e]) · z_ie"
+        lines.append(f"    varying by cluster (e): {', '.join(spec.varying)}")
+        if len(design.domain_labels) > 1:
+            lines.append("δ[·, e] ~ ZeroSumNormal(σ_domain[e])   over domains "
+                         f"({', '.join(design.domain_labels)})")
+        lines.append("u[c] ~ MvNormal(0, diag(σ_cluster) Ω diag(σ_cluster)),   "
+                     "Ω ~ LKJ(η)")
+        lines.append(f"    parameterisation: {spec.parameterization}")
+    if spec.columns.get("exposure"):
+        lines[0] += f"  +  log({spec.columns['exposure']}_i)"
+    lines.insert(1, f"    fixed terms (k): {', '.join(terms) or 'none'}")
+    if spec.family in ("zinb", "hurdle_nb"):
+        zero = [spec.term_label(t) for t in spec.zero]
+        lines.append("logit π_i = γ₀" + (" + Σ_j γ_j w_ij" if zero else ""))
+        if zero:
+            lines.append(f"    zero-part terms (j): {', '.join(zero)}")
+    lines.append(FAMILY_MATH[spec.family])
+    return "\n".join(lines)
+
+
+def _prior_text(value) -> str:
+    if not isinstance(value, dict):
+        return str(value)
+    params = ", ".join(f"{k}={v}" for k, v in value.items() if k != "dist")
+    return f"{value['dist']}({params})"
+
+
+def model_section(runs) -> Section:
+    run = runs[0]
+    spec = run.spec
+    blocks = [Text(f"Spec {spec.name!r}: family {spec.family}. {spec.description}"),
+              Code(model_math(spec, run.design))]
+    transforms = {k: " then ".join(v) for k, v in spec.transforms.items()}
+    if transforms:
+        blocks.append(Text("Covariate transforms: " + "; ".join(f"{k}: {v}" for k, v in
+                                                                 transforms.items()) + "."))
+    priors = pd.DataFrame({"prior": {k: _prior_text(v) for k, v in spec.priors.items()}})
+    blocks.append(Table(priors.rename_axis("parameter"), "priors", caption="Priors"))
+    settings = json.loads(run.tree.attrs.get("settings", "{}"))
+    if settings:
+        blocks.append(Text("Sampler settings: " + ", ".join(f"{k}={v}" for k, v in
+                                                            settings.items()) + "."))
+    blocks += [Text("The spec as stored in the run:"), Code(spec.text, "toml")]
+    for other in runs[1:]:
+        blocks += [Text(f"Compared model {_label(other)}: family {other.spec.family}. "
+                        f"{other.spec.description}"), Code(model_math(other.spec,
+                                                                      other.design))]
+    return Section("Model", blocks)
+
+
+def diagnostics_section(runs) -> Section:
+    blocks = [Text("Gates: max R-hat <= 1.01, min bulk and tail ESS >= 400, no divergent "
+                   "transitions, E-BFMI >= 0.3 in every chain.")]
+    for run in runs:
+        gates = stored_gates(run.tree)
+        blocks.append(Text(f"{_label(run)}: {_status(run).upper()}", strong=True))
+        if gates is None:
+            blocks.append(Text("No MCMC gates for this run (approximate or prior-only)."))
+        else:
+            blocks.append(Table(gates, f"gates_{run.spec.name}"))
+        timings = json.loads(run.tree.attrs.get("timings", "{}"))
+        if timings:
+            blocks.append(Text("Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in
+                                                           timings.items()) + "."))
+    return Section("Diagnostics", blocks)
+
+
+def hypotheses(fixed: pd.DataFrame, ames: pd.DataFrame) -> list[str]:
+    """The paper's H1 and H2 answered in one sentence each."""
+    overall = ames.xs(("total", "overall", "all"), level=("margin", "level", "group"))
+    out = []
+    if "participant" in overall.index:
+        row = overall.loc["participant"]
+        out.append(f"H1 (cluster participants apply for more patents than non-participants) "
+                   f"is {_verdict(row['p_gt_0'])}: participation changes expected patents by "
+                   f"{_interval(row)} per firm on average, P(> 0) = {row['p_gt_0']:.2f}.")
+    else:
+        out.append("H1 cannot be answered: the model has no binary participant covariate.")
+    if INTERACTION in fixed.index:
+        p = float(fixed.loc[INTERACTION, "p_gt_0"])
+        text = (f"H2 (participants working with a national university in their own region "
+                f"apply for more patents) is {_verdict(p)}: the coefficient of {INTERACTION} "
+                f"has P(> 0) = {p:.2f}")
+        if INTERACTION in overall.index:
+            text += (f", and for such firms participation changes expected patents by "
+                     f"{_interval(overall.loc[INTERACTION])}")
+        out.append(text + ".")
+    else:
+        out.append(f"H2 cannot be answered: the model has no {INTERACTION} term.")
+    return out
+
+
+def policy_section(run, max_draws: int) -> Section:
+    from bayescluster.effects import average_marginal_effects
+
+    fixed = fixed_effects(run)
+    ames = average_marginal_effects(run, max_draws=max_draws)
+    blocks = [Text(s, strong=True) for s in hypotheses(fixed, ames)]
+    caption = "Fixed effects on the log mean (posterior mean, SD, 90% interval, P(> 0))"
+    if run.spec.paper_model:
+        caption += f"; the paper's Table 4 {run.spec.paper_model} beside them"
+    blocks.append(Table(fixed, "fixed_effects", caption=caption))
+    blocks.append(Table(group_parameters(run), "group_parameters",
+                        caption="Group-level SDs, correlations, dispersion, P(zero)"))
+    margin = ames.index.get_level_values("margin")
+    level = ames.index.get_level_values("level")
+    blocks.append(Table(ames[(margin == "total") & (level != "cluster")].droplevel("margin"),
+                        "marginal_effects", caption="Average marginal effects on E[pat], "
+                        "overall and by domain; the paper's Section 6.1 values where they "
+                        "apply"))
+    if (margin != "total").any():
+        blocks.append(Table(ames[(margin != "total") & (level == "overall")].droplevel(
+            ["level", "group"]).drop(columns="paper"), "marginal_effects_margins",
+            caption="The two margins: extensive = change in P(pat >= 1), intensive = "
+                    "change in E[pat | pat >= 1]"))
+    blocks.append(figure("marginal_effects", "Average marginal effects on E[pat], overall "
+                         "and by domain (x: the paper's Section 6.1)",
+                         lambda: plots.effects_plot(ames)))
+    return Section("Policy effects", blocks)
+
+
+def clusters_section(run, effect: str | None, top: int = 3) -> Section:
+    from bayescluster import compare as cmp
+
+    if not run.design.varying:
+        return Section("Clusters", [Text("This model has no cluster-varying effects, so "
+                                         "there are no cluster estimates to compare.")])
+    if effect is None:
+        effect = "participant" if "participant" in run.design.varying else \
+            run.design.varying[-1]
+    effects = cmp.group_effects(run, "cluster")
+    shrink = cmp.shrinkage(run)
+    ranks = cmp.ranks(run, "cluster", effect, top)
+    best = ranks.index[0]
+    blocks = [Text(f"Each cluster's {effect} effect is population + domain + cluster "
+                   f"deviation (log scale). Most likely largest: {best} "
+                   f"(P(top {top}) = {ranks.iloc[0][f'p_top{top}']:.2f})."),
+              figure(f"forest_{effect}", f"{effect} effect by cluster, ordered (median and "
+                     "90% interval; firms in brackets)", lambda: plots.forest(effects, effect)),
+              figure(f"shrinkage_{effect}", "Shrinkage: no-pooling estimate -> partial-"
+                     "pooling posterior median, with the domain mean",
+                     lambda: plots.shrinkage_plot(shrink, effect)),
+              Table(ranks, f"ranks_{effect}", 2, caption=f"Ranks of the {effect} effect "
+                    "(1 = largest)"),
+              Table(effects, "cluster_effects", caption="Cluster effects (log scale)"),
+              Table(shrink, "shrinkage", caption="No pooling vs partial pooling")]
+    return Section("Clusters", blocks)
+
+
+def domains_section(run, domains: tuple[str, str] | None) -> Section:
+    from bayescluster import compare as cmp
+
+    if "domain_total" not in run.posterior:
+        return Section("Domains", [Text("This model does not pool clusters by domain, so "
+                                        "there are no domain effects to compare.")])
+    blocks = []
+    if domains:
+        a, b = domains
+        rows = pd.DataFrame([cmp.contrast(run, a, b, "domain", e) for e in run.design.varying],
+                            index=pd.Index(run.design.varying, name="effect"))
+        for effect, row in rows.iterrows():
+            blocks.append(Text(f"{a} − {b}, {effect} effect: {_interval(row)} on the log "
+                               f"scale; P({a} > {b}) = {row['p_a_gt_b']:.2f}.", strong=True))
+        blocks.append(Table(rows, f"domains_{a}_vs_{b}", caption=f"{a} − {b} by effect"))
+    blocks.append(Table(group_totals(run, "domain"), "domain_effects",
+                        caption="Domain effects: population + domain deviation"))
+    for effect in run.design.varying:
+        blocks.append(Table(cmp.domain_contrasts(run, effect), f"domain_pairs_{effect}",
+                            caption=f"Every pair of domains, {effect} effect (A − B)"))
+    return Section("Domains", blocks)
+
+
+def ppc_section(run) -> Section:
+    from bayescluster import checks
+
+    group = "prior" if run.prior_only else "posterior"
+    stats = checks.ppc_statistics(run, "domain", group)
+    zeros = stats.loc[("all", "zeros")]
+    root = checks.rootogram(run, group=group)
+    blocks = [Text(f"Share of firms with no patents: observed {zeros['observed']:.3f}, "
+                   f"replicated {zeros['replicated_mean']:.3f} (90% interval "
+                   f"{zeros['lower']:.3f} to {zeros['upper']:.3f}), p = "
+                   f"{zeros['p_value']:.2f}. p-values near 0 or 1 flag misfit."),
+              figure("rootogram", f"Hanging rootogram ({group} predictive)",
+                     lambda: plots.rootogram_plot(root)),
+              figure("ppc_statistics", "Replicated statistics against the observed (line)",
+                     lambda: plots.statistics_grid(
+                         {s: checks.ppc_draws(run, s, group) for s in checks.STATISTICS})),
+              Table(stats, "ppc_statistics", caption="Predictive checks by domain: p = "
+                    "P(T(y_rep) >= T(y))")]
+    if group == "posterior":
+        blocks.append(figure("loo_pit", "LOO-PIT ECDF (uniform when calibrated)",
+                             lambda: plots.loo_pit_plot(checks.loo_pit(run))))
+    return Section("Posterior predictive checks", blocks)
+
+
+def comparison_section(runs) -> Section:
+    from bayescluster import checks
+
+    fitted = [r for r in runs if not r.prior_only]
+    if not fitted:
+        return Section("Model comparison", [Text("Prior-only runs have no LOO.")])
+    rows = {}
+    for run in fitted:
+        elpd = checks.loo(run)
+        k = np.asarray(elpd.pareto_k.values).ravel()
+        rows[_label(run)] = {"elpd_loo": float(elpd.elpd), "se": float(elpd.se),
+                             "p_loo": float(elpd.p), "pareto_k_gt_0.7": int((k > 0.7).sum())}
+    blocks = [Table(pd.DataFrame.from_dict(rows, orient="index").rename_axis("run"), "loo", 2,
+                    caption="PSIS-LOO per run")]
+    bad = {name: row["pareto_k_gt_0.7"] for name, row in rows.items() if row["pareto_k_gt_0.7"]}
+    if bad:
+        blocks.append(Text("Pareto k > 0.7 for some firms (" + ", ".join(
+            f"{name}: {k}" for name, k in bad.items()) + "): PSIS-LOO is unreliable for them; "
+            "`bayescluster loo RUN --by-cluster` refits exactly, leaving out one cluster at "
+            "a time."))
+    if len(fitted) > 1:
+        table = checks.compare_runs({_label(r): r for r in fitted})
+        best = table.index[0]
+        blocks += [Text(f"Best expected predictive accuracy: {best}."),
+                   Table(table.rename_axis("run"), "loo_compare", 2,
+                         caption="LOO comparison with stacking weights")]
+    else:
+        blocks.append(Text("One run given: pass several run directories to compare models."))
+    return Section("Model comparison", blocks)
+
+
+def build(runs: list, domains: tuple[str, str] | None = None,
+          effect: str | None = None, max_draws: int = 1000) -> doc.Document:
+    """The report of ``runs[0]`` (compared with the rest) as a Document. ``domains``: the
+    pair to contrast (default bio vs it when the data have both); ``effect``: the varying
+    effect for the cluster figures (default participant when it varies)."""
+    from bayescluster import __version__
+
+    run = runs[0]
+    design = run.design
+    if domains is None:
+        domains = DEFAULT_DOMAINS if set(DEFAULT_DOMAINS) <= set(design.domain_labels) \
+            else None
+    elif not set(domains) <= set(design.domain_labels):
+        raise doc.ReportError(f"--domains {' '.join(domains)}: the run's domains are "
+                              f"{', '.join(design.domain_labels)}. Fix: name two of those.")
+    sections = [data_section(run), model_section(runs), diagnostics_section(runs)]
+    if run.prior_only:
+        for title in ("Policy effects", "Clusters", "Domains"):
+            sections.append(Section(title, [Text("Prior-only run: no posterior.")]))
+    else:
+        sections += [policy_section(run, max_draws), clusters_section(run, effect),
+                     domains_section(run, domains)]
+    sections += [ppc_section(run), comparison_section(runs)]
+    versions = json.loads(run.tree.attrs.get("package_versions", "{}"))
+    footer = (f"bayescluster {__version__}; rebuilt from saved runs "
+              f"({', '.join(_label(r) for r in runs)}); data sha256 "
+              f"{run.tree.attrs.get('data_sha256', '')[:12]}; "
+              + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    title = f"{run.spec.name}: {run.spec.family} on {design.n_firms} firms"
+    return doc.Document(title, [_banner(r) for r in runs], sections, footer)
+
+
+def write_report(runs, out_dir: str | Path, **kwargs) -> dict[str, Path]:
+    """Build and write the report (index.html, report.md, PNGs, tables/*.csv)."""
+    runs = runs if isinstance(runs, list | tuple) else [runs]
+    return doc.write(build(list(runs), **kwargs), out_dir)
