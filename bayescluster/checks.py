@@ -142,6 +142,12 @@ def compare_runs(runs: dict) -> pd.DataFrame:
     weights (arviz-stats ``compare``)."""
     from arviz_stats import compare
 
+    kinds = {(run.outcome, run.data.roles.per, bool(run.spec.selection))
+             for run in runs.values()}
+    if len(kinds) > 1:
+        raise BayesclusterError("runs score different outcomes (or a selection model also "
+                                "scores participation); LOO compares models of the same "
+                                "outcome only.")
     ids = {name: tuple(run.design.firm_ids) for name, run in runs.items()}
     if len(set(ids.values())) > 1:
         raise BayesclusterError("runs fit different firms (different data or missing-data "

@@ -9,7 +9,6 @@ from bayescluster.fit import SAMPLERS
 from bayescluster.paths import DEFAULT_DATA
 
 GATES_FAILED = 3
-DEFAULT_TARGET_ACCEPT = 0.95
 
 
 def _print(frame: pd.DataFrame, digits: int = 3) -> None:
@@ -97,10 +96,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
     p.add_argument("--chains", type=int, default=4)
-    p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--draws", type=int, help="default: the spec's [sampling], else 1000")
+    p.add_argument("--tune", type=int, help="default: the spec's [sampling], else 1000")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--target-accept", type=float, default=DEFAULT_TARGET_ACCEPT)
+    p.add_argument("--target-accept", type=float,
+                   help="default: the spec's [sampling], else 0.95")
     p.add_argument("--prior-only", action="store_true", help="prior predictive draws only")
     p.add_argument("--force", action="store_true", help="overwrite an existing run")
     p.add_argument("--quiet", action="store_true", help="no progress output")

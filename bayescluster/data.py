@@ -28,7 +28,9 @@ class Roles:
     ``outcome`` is a count that may not be missing; ``counts`` are other count columns;
     ``binary`` take values in {0, 1}; ``positive`` must be > 0 (a log is taken);
     ``numeric`` are other numbers; ``categorical`` are labels; ``cluster`` and the optional
-    ``domain`` are the groups; ``id`` identifies a firm (optional).
+    ``domain`` are the groups; ``id`` identifies a firm (optional). With ``per``, the
+    outcome is a rate per unit of that count column (claims per patent): the model counts
+    outcome x per, with offset log(per), on the firms where per > 0.
     """
 
     outcome: str
@@ -41,6 +43,7 @@ class Roles:
     numeric: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     exposure: str | None = None
+    per: str | None = None
 
     @property
     def covariates(self) -> tuple[str, ...]:
@@ -48,7 +51,8 @@ class Roles:
 
     @property
     def required(self) -> tuple[str, ...]:
-        named = (self.id, self.cluster, self.outcome, self.exposure, *self.covariates)
+        named = (self.id, self.cluster, self.outcome, self.exposure, self.per,
+                 *self.covariates)
         return tuple(dict.fromkeys(c for c in named if c))
 
 
@@ -202,13 +206,16 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles = PAPER_ROLES) -> Fi
                             f"every firm needs a {column}.")
         out[column] = values.astype(str)
 
-    y = _numeric(frame, roles.outcome)
-    if y.isna().any():
-        raise DataError(f"outcome column {roles.outcome!r} has {int(y.isna().sum())} missing "
-                        f"value(s): {_rows(frame, y.isna())}. Fix: fill them in or remove those "
-                        "firms; the outcome is never imputed.")
-    _check_count(frame, y, roles.outcome)
-    out[roles.outcome] = y.astype(int)
+    if roles.per:
+        _rate_outcome(frame, out, roles)
+    else:
+        y = _numeric(frame, roles.outcome)
+        if y.isna().any():
+            raise DataError(f"outcome column {roles.outcome!r} has {int(y.isna().sum())} "
+                            f"missing value(s): {_rows(frame, y.isna())}. Fix: fill them in or "
+                            "remove those firms; the outcome is never imputed.")
+        _check_count(frame, y, roles.outcome)
+        out[roles.outcome] = y.astype(int)
 
     for column in roles.counts:
         values = _numeric(frame, column)
@@ -262,6 +269,28 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles = PAPER_ROLES) -> Fi
         out[column] = frame[column]
     missing = {c: int(out[c].isna().sum()) for c in roles.covariates if out[c].isna().any()}
     return FirmData(out, roles, domains, missing, notes)
+
+
+def _rate_outcome(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles) -> None:
+    """Outcome = a non-negative rate per unit of ``roles.per`` (a count); the rate may be
+    missing only where ``per`` is 0."""
+    per = _numeric(frame, roles.per)
+    if per.isna().any():
+        raise DataError(f"column {roles.per!r} (the outcome's 'per') has missing values: "
+                        f"{_rows(frame, per.isna())}. Fix: fill them in or remove those firms.")
+    _check_count(frame, per, roles.per)
+    rate = _numeric(frame, roles.outcome)
+    gap = rate.isna() & (per > 0)
+    if gap.any():
+        raise DataError(f"outcome column {roles.outcome!r} is missing where {roles.per!r} > 0: "
+                        f"{_rows(frame, gap)}. Fix: fill them in or remove those firms.")
+    bad = rate < 0
+    if bad.any():
+        raise DataError(f"outcome column {roles.outcome!r} is a rate per {roles.per!r} and "
+                        f"cannot be negative: {_rows(frame, bad, roles.outcome)}. Fix: correct "
+                        "those values.")
+    out[roles.per] = per.astype(int)
+    out[roles.outcome] = rate
 
 
 def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles) -> dict[str, str] | None:

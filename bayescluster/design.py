@@ -43,6 +43,8 @@ class Design:
     transform_stats: dict[str, tuple[float, float]]
     fixed: list[Column]
     zero: list[Column]
+    selection: list[Column]
+    treatment: int | None  # index into ``covariates`` of the selection model's treatment
     varying: list[str]
     varying_index: list[int]  # -1 for the intercept, else index into ``fixed``
     cluster_labels: list[str]
@@ -69,6 +71,10 @@ class Design:
     @property
     def zero_labels(self) -> list[str]:
         return [c.label for c in self.zero]
+
+    @property
+    def selection_labels(self) -> list[str]:
+        return [c.label for c in self.selection]
 
     @property
     def n_rows(self) -> int:
@@ -118,9 +124,22 @@ def make_design(spec: Spec, data: FirmData) -> Design:
     """Build the design of ``spec`` on validated ``data``."""
     frame = data.frame
     roles = spec.roles
-    used = list(dict.fromkeys(f for t in (*spec.fixed, *spec.zero) for f in t.factors))
+    sel = spec.selection or {"terms": ()}
+    used = list(dict.fromkeys(f for t in (*spec.fixed, *spec.zero, *sel["terms"])
+                              for f in t.factors))
     numeric = [c for c in used if spec.covariates[c] != "categorical"]
     n_before = len(frame)
+    if roles.per:  # a rate per unit of ``per``: only firms with per > 0 have one
+        frame = frame[frame[roles.per] > 0]
+        if frame.empty:
+            raise DataError(f"no firm has {roles.per!r} > 0, so the rate {roles.outcome!r} "
+                            "is defined for none.")
+    if spec.selection and spec.missing == "impute" and \
+            frame[spec.selection["treatment"]].isna().any():
+        treatment = spec.selection["treatment"]
+        where = ", ".join(f"row {i + 1}" for i in frame.index[frame[treatment].isna()][:5])
+        raise DataError(f"column {treatment!r} is the selection model's treatment and cannot "
+                        f"be missing: {where}. Fix: fill them in or remove those firms.")
     if spec.missing == "drop":
         frame = frame.dropna(subset=used)
         if frame.empty:
@@ -146,15 +165,22 @@ def make_design(spec: Spec, data: FirmData) -> Design:
     varying_index = [-1 if v == "intercept" else [c.label for c in fixed].index(
         labels[names.index(v)]) for v in spec.varying]
     offset = None
-    if roles.exposure:
-        offset = np.log(frame[roles.exposure].to_numpy(dtype=float))
+    y = frame[roles.outcome].to_numpy(dtype=float)
+    if roles.exposure or roles.per:
+        units = frame[roles.exposure or roles.per].to_numpy(dtype=float)
+        offset = np.log(units)
+        if roles.per:
+            y = np.round(y * units)
     binary = [spec.covariates[c] == "binary" for c in numeric]
     ids = frame[roles.id].to_numpy(dtype=str) if roles.id else np.array(
         [f"row{i + 1}" for i in range(len(frame))])
     design = Design(
-        spec=spec, firm_ids=ids, y=frame[roles.outcome].to_numpy(dtype=np.int64),
+        spec=spec, firm_ids=ids, y=y.astype(np.int64),
         offset=offset, covariates=numeric, binary=binary, values=values,
-        transform_stats=stats, fixed=fixed, zero=zero, varying=list(spec.varying),
+        transform_stats=stats, fixed=fixed, zero=zero,
+        selection=_columns(sel["terms"], spec, numeric, frame),
+        treatment=numeric.index(spec.selection["treatment"]) if spec.selection else None,
+        varying=list(spec.varying),
         varying_index=varying_index, cluster_labels=clusters, domain_labels=domains,
         cluster_index=cluster_index, cluster_domain=cluster_domain, frame=frame,
         n_dropped=n_before - len(frame),

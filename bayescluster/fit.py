@@ -141,16 +141,25 @@ def _observed(design: Design, outcome: str) -> xr.Dataset:
     return xr.Dataset({outcome: ("firm", design.y)}, coords={"firm": design.firm_ids})
 
 
+DEFAULT_SAMPLING = {"draws": 1000, "tune": 1000, "target_accept": 0.95}
+
+
 def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
-        draws: int = 1000, tune: int = 1000, seed: int = 1, target_accept: float = 0.95,
+        draws: int | None = None, tune: int | None = None, seed: int = 1,
+        target_accept: float | None = None,
         prior_only: bool = False, quiet: bool = False, compiled=None,
         approx_iterations: int = 10_000) -> Run:
     """Fit ``spec`` to validated ``data`` and return a :class:`Run` (not yet saved).
 
     ``prior_only`` draws from the prior and the prior predictive instead of sampling.
     ``compiled`` reuses a nutpie-compiled model of the same structure;
-    ``approx_iterations`` is ADVI's number of iterations.
+    ``approx_iterations`` is ADVI's number of iterations. ``draws``, ``tune`` and
+    ``target_accept`` left as None come from the spec's [sampling], else 1000, 1000, 0.95.
     """
+    chosen = {**DEFAULT_SAMPLING, **spec.sampling}
+    draws = chosen["draws"] if draws is None else draws
+    tune = chosen["tune"] if tune is None else tune
+    target_accept = chosen["target_accept"] if target_accept is None else target_accept
     if sampler not in SAMPLERS:
         raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
                                 f"{', '.join(SAMPLERS)}.")

@@ -33,6 +33,7 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+from pymc.distributions.dist_math import normal_lcdf
 
 from bayescluster.design import Design
 from bayescluster.families import FAMILIES
@@ -44,6 +45,7 @@ DISTS = {
     "student_t": pm.StudentT,
     "halfstudent_t": pm.HalfStudentT,
     "gamma": pm.Gamma,
+    "beta": pm.Beta,
 }
 
 
@@ -96,6 +98,7 @@ def coords(design: Design) -> dict:
         "effect": design.varying,
         "effect2": design.varying,
         "zero_coef": design.zero_labels,
+        "selection_coef": design.selection_labels,
     }
     for name, firms in {**design.impute_continuous, **design.impute_binary}.items():
         out[f"missing_{name}"] = design.firm_ids[firms].tolist()
@@ -190,6 +193,49 @@ def _group_effects(design: Design, priors: dict, model_coef, beta0):
     return centre + cluster_dev
 
 
+def _selection(design: Design, priors: dict, x, eta):
+    r"""Self-selection into the treatment (an endogenous-treatment count model).
+
+    .. math::
+
+        d_i &= 1[\gamma_0 + w_i^\top\gamma + v_{c_i} + \nu_i > 0], \quad
+        \nu_i \sim N(0, 1),\ v_c \sim N(0, \sigma_v) \\
+        \eta_i &\mathrel{+}= \sigma_f \varepsilon_i, \quad
+        \varepsilon_i = \rho\,\nu_i + \sqrt{1 - \rho^2}\,\xi_i, \quad
+        \xi_i \sim N(0, 1)
+
+    so :math:`\mathrm{corr}(\nu_i, \varepsilon_i) = \rho`, with
+    :math:`(\rho + 1)/2 \sim \mathrm{Beta}`. The treatment contributes its probit
+    likelihood :math:`\Phi(\pm(\gamma_0 + w_i^\top\gamma + v_{c_i}))`; the latent
+    :math:`\nu_i` is drawn from its normal truncated by :math:`d_i`, as the inverse CDF of a
+    uniform :math:`u_i` (non-centred: changing :math:`\rho` moves no latent variable).
+    Returns the count model's linear predictor with the firm effect, and the treatment's
+    log-probability per row."""
+    sel = design.spec.selection
+    firm_sd = prior("firm_sd", priors["firm_sd"])
+    raw = prior("selection_rho_raw", priors["selection_rho"])
+    rho = pm.Deterministic("rho", 2.0 * raw - 1.0)
+    index = pt.zeros(design.n_rows) + prior("selection_intercept",
+                                             priors["selection_intercept"])
+    W = _columns(x, design.selection, design.n_rows)
+    index = index + pt.dot(W, prior("selection_beta", priors["selection_coef"],
+                                    dims="selection_coef"))
+    if sel["cluster_effect"]:
+        sd = prior("selection_sd_cluster", priors["selection_sd_cluster"])
+        v = pm.Normal("selection_cluster_z", 0.0, 1.0, dims="cluster")
+        pm.Deterministic("selection_cluster_effect", sd * v, dims="cluster")
+        index = index + (sd * v)[design.cluster_index[design.row_firm]]
+    treated = pt.eq(x[:, design.treatment], 1.0)
+    log_p0, log_p1 = normal_lcdf(0.0, 1.0, -index), normal_lcdf(0.0, 1.0, index)
+    u = pm.Uniform("selection_u", 0.0, 1.0, dims="firm")[design.row_firm]
+    p0 = pt.exp(log_p0)
+    q = pt.clip(pt.switch(treated, p0 + u * (1.0 - p0), u * p0), 1e-12, 1.0 - 1e-12)
+    nu = pm.math.probit(q)
+    xi = pm.Normal("firm_xi", 0.0, 1.0, dims="firm")[design.row_firm]
+    eta = eta + firm_sd * (rho * nu + pt.sqrt(1.0 - rho**2) * xi)
+    return eta, pt.switch(treated, log_p1, log_p0)
+
+
 def build(design: Design) -> Built:
     """The PyMC model of ``design`` (see the module docstring for the math)."""
     spec = design.spec
@@ -222,6 +268,9 @@ def build(design: Design) -> Built:
                                              dims="zero_coef"))
             else:
                 pm.Deterministic("p_zero", pt.sigmoid(gamma0))
+        if design.treatment is not None:
+            eta, selection_logp = _selection(design, priors, x, eta)
+            logw = logw + selection_logp
         y = design.y[design.row_firm].astype("float64")
         row_logpost = family.logp(y, eta, alpha, zeta) + logw
         if design.marginalised:

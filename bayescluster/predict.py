@@ -98,6 +98,9 @@ class Predictor:
             population = np.stack([self.intercept if k < 0 else self.beta[:, k]
                                    for k in self.design.varying_index], axis=-1)
             self.group = total - population[:, None, :]
+        # a selection model's firm effect sigma_f * eps, eps ~ N(0, 1), averaged out of the
+        # mean: E[exp(sigma_f eps)] = exp(sigma_f^2 / 2)
+        self.firm_shift = 0.5 * stacked(post, "firm_sd") ** 2 if "firm_sd" in post else None
         self.n_draw = post.sizes["draw"]
 
     def index(self, chain: int, draw: int) -> int:
@@ -114,6 +117,8 @@ class Predictor:
             eta = eta + (self.group[s][design.cluster_index] * Z).sum(axis=1)
         if design.offset is not None:
             eta = eta + design.offset
+        if self.firm_shift is not None:
+            eta = eta + self.firm_shift[s]
         p_zero = None
         if self.family.zero_part:
             zeta = self.zero_intercept[s] + (

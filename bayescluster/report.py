@@ -37,6 +37,15 @@ def _label(run) -> str:
     return run.spec.name if folder in (None, run.spec.name) else f"{run.spec.name} ({folder})"
 
 
+def _kind(run) -> tuple:
+    """Runs of the same kind score the same outcome on the same firms."""
+    return (run.outcome, run.data.roles.per, bool(run.spec.selection))
+
+
+def _quality(run) -> bool:
+    return bool(run.data.roles.per)
+
+
 def _status(run) -> str:
     return run.tree.attrs.get("status", "unknown")
 
@@ -107,10 +116,22 @@ def data_section(run) -> Section:
 
 
 def model_math(spec, design) -> str:
-    terms = [spec.term_label(t) for t in spec.fixed]
-    lines = ["log μ_i = β₀ + Σ_k β_k x_ik"]
+    """The model as plain-text formulas (read by people, not parsed)."""
+    units = spec.columns.get("exposure") or spec.columns.get("per")
+    head = "log μ_i = β₀ + Σ_k β_k x_ik"
     if spec.hierarchical:
-        lines[0] += "  +  Σ_e (δ[d(c_i), e] + u[c_i, e]) · z_ie"
+        head += "  +  Σ_e (δ[d(c_i), e] + u[c_i, e]) · z_ie"
+    if units:
+        head += f"  +  log({units}_i)"
+    if spec.selection:
+        head += "  +  σ_f ε_i"
+    lines = []
+    if spec.columns.get("per"):
+        lines.append(f"y_i = {spec.columns['outcome']}_i × {units}_i   (firms with "
+                     f"{units}_i > 0)")
+    lines += [head, "    fixed terms (k): "
+              + (", ".join(spec.term_label(t) for t in spec.fixed) or "none")]
+    if spec.hierarchical:
         lines.append(f"    varying by cluster (e): {', '.join(spec.varying)}")
         if len(design.domain_labels) > 1:
             lines.append("δ[·, e] ~ ZeroSumNormal(σ_domain[e])   over domains "
@@ -118,9 +139,14 @@ def model_math(spec, design) -> str:
         lines.append("u[c] ~ MvNormal(0, diag(σ_cluster) Ω diag(σ_cluster)),   "
                      "Ω ~ LKJ(η)")
         lines.append(f"    parameterisation: {spec.parameterization}")
-    if spec.columns.get("exposure"):
-        lines[0] += f"  +  log({spec.columns['exposure']}_i)"
-    lines.insert(1, f"    fixed terms (k): {', '.join(terms) or 'none'}")
+    if spec.selection:
+        sel = spec.selection
+        lines.append(f"{sel['treatment']}_i = 1[κ₀ + Σ_m κ_m s_im"
+                     + (" + v[c_i]" if sel["cluster_effect"] else "") + " + ν_i > 0],   "
+                     "ν_i ~ N(0, 1)")
+        lines.append("    participation terms (m): "
+                     + ", ".join(spec.term_label(t) for t in sel["terms"]))
+        lines.append("ε_i = ρ ν_i + √(1 − ρ²) ξ_i,   ξ_i ~ N(0, 1),   (ρ + 1)/2 ~ Beta")
     if spec.family in ("zinb", "hurdle_nb"):
         zero = [spec.term_label(t) for t in spec.zero]
         lines.append("logit π_i = γ₀" + (" + Σ_j γ_j w_ij" if zero else ""))
@@ -207,7 +233,10 @@ def policy_section(run, max_draws: int) -> Section:
 
     fixed = fixed_effects(run)
     ames = average_marginal_effects(run, max_draws=max_draws)
-    blocks = [Text(s, strong=True) for s in hypotheses(fixed, ames)]
+    blocks = ([Text(s, strong=True) for s in hypotheses(fixed, ames)] if not _quality(run)
+              else [Text(f"The outcome is {run.outcome} per {run.data.roles.per}: effects are "
+                         "on quality, so the paper's H1 and H2 (about patent counts) are not "
+                         "answered here.")])
     caption = "Fixed effects on the log mean (posterior mean, SD, 90% interval, P(> 0))"
     if run.spec.paper_model:
         caption += f"; the paper's Table 4 {run.spec.paper_model} beside them"
@@ -309,9 +338,10 @@ def ppc_section(run) -> Section:
 def comparison_section(runs) -> Section:
     from bayescluster import checks
 
-    fitted = [r for r in runs if not r.prior_only]
+    fitted = [r for r in runs if not r.prior_only and _kind(r) == _kind(runs[0])]
     if not fitted:
         return Section("Model comparison", [Text("Prior-only runs have no LOO.")])
+    skipped = [_label(r) for r in runs if r not in fitted and not r.prior_only]
     rows = {}
     for run in fitted:
         elpd = checks.loo(run)
@@ -320,6 +350,9 @@ def comparison_section(runs) -> Section:
                              "p_loo": float(elpd.p), "pareto_k_gt_0.7": int((k > 0.7).sum())}
     blocks = [Table(pd.DataFrame.from_dict(rows, orient="index").rename_axis("run"), "loo", 2,
                     caption="PSIS-LOO per run")]
+    if skipped:
+        blocks.append(Text(f"Not compared with {_label(runs[0])} (a different outcome, or a "
+                           f"likelihood that also scores participation): {', '.join(skipped)}."))
     bad = {name: row["pareto_k_gt_0.7"] for name, row in rows.items() if row["pareto_k_gt_0.7"]}
     if bad:
         blocks.append(Text("Pareto k > 0.7 for some firms (" + ", ".join(
@@ -335,6 +368,98 @@ def comparison_section(runs) -> Section:
     else:
         blocks.append(Text("One run given: pass several run directories to compare models."))
     return Section("Model comparison", blocks)
+
+
+def _coef(run, term: str, prob: float = 0.9) -> dict | None:
+    post = run.posterior
+    if "beta" not in post or term not in post["coef"].values:
+        return None
+    v = np.asarray(post["beta"].sel(coef=term).values).ravel()
+    tail = (1 - prob) / 2
+    return {"mean": v.mean(), "sd": v.std(ddof=1), "lower": np.quantile(v, tail),
+            "upper": np.quantile(v, 1 - tail), "p_gt_0": (v > 0).mean()}
+
+
+def selection_section(runs) -> Section | None:
+    """The participation effect with and without the selection correction, and rho."""
+    chosen = [r for r in runs if r.spec.selection and not r.prior_only]
+    if not chosen:
+        return None
+    blocks = []
+    for run in chosen:
+        treatment = run.spec.selection["treatment"]
+        plain = [r for r in runs if not r.spec.selection and not r.prior_only
+                 and r.outcome == run.outcome and not _quality(r)
+                 and _coef(r, treatment) is not None]
+        rows = {f"with correction ({_label(run)})": _coef(run, treatment)}
+        for other in plain:
+            rows[f"without correction ({_label(other)})"] = _coef(other, treatment)
+        rho = np.asarray(run.posterior["rho"].values).ravel()
+        firm_sd = np.asarray(run.posterior["firm_sd"].values).ravel()
+        corrected = rows[f"with correction ({_label(run)})"]
+        text = (f"Selection on unobservables ({_label(run)}): rho = {np.median(rho):+.2f} "
+                f"(90% interval {np.quantile(rho, 0.05):+.2f} to "
+                f"{np.quantile(rho, 0.95):+.2f}), P(rho > 0) = {(rho > 0).mean():.2f}; "
+                f"the corrected {treatment} effect is {corrected['mean']:+.2f} "
+                f"(90% interval {corrected['lower']:+.2f} to {corrected['upper']:+.2f})")
+        if plain:
+            uncorrected = rows[f"without correction ({_label(plain[0])})"]
+            text += f", against {uncorrected['mean']:+.2f} without it ({_label(plain[0])})"
+        blocks.append(Text(text + ".", strong=True))
+        blocks.append(Table(pd.DataFrame(rows).T.rename_axis("model"),
+                            f"selection_{run.spec.name}", caption=f"{treatment} effect on "
+                            "the log mean, with and without the selection correction"))
+        params = {"rho": rho, "firm_sd": firm_sd}
+        if "selection_beta" in run.posterior:
+            beta = run.posterior["selection_beta"]
+            for label in beta["selection_coef"].values:
+                params[f"participation: {label}"] = np.asarray(
+                    beta.sel(selection_coef=label).values).ravel()
+        table = pd.DataFrame({k: {"mean": v.mean(), "sd": v.std(ddof=1),
+                                  "lower": np.quantile(v, 0.05),
+                                  "upper": np.quantile(v, 0.95), "p_gt_0": (v > 0).mean()}
+                              for k, v in params.items()}).T.rename_axis("parameter")
+        blocks.append(Table(table, f"selection_parameters_{run.spec.name}",
+                            caption="Correlation rho, firm-effect SD and the participation "
+                                    "(probit) equation"))
+    return Section("Self-selection", blocks)
+
+
+POLICY_TERMS = ("participant", "national", "sameregion", INTERACTION)
+
+
+def quality_section(runs) -> Section | None:
+    """Quantity and quality effects side by side, with P(quality effect < 0)."""
+    quality = [r for r in runs if _quality(r) and not r.prior_only]
+    if not quality:
+        return None
+    quantity = next((r for r in runs if not _quality(r) and not r.prior_only), None)
+    rows = []
+    for term in POLICY_TERMS:
+        row = {"term": term}
+        if quantity is not None and (c := _coef(quantity, term)):
+            row[f"{_label(quantity)} (patents)"] = _span(c)
+        for run in quality:
+            if c := _coef(run, term):
+                row[f"{_label(run)} (per patent)"] = _span(c)
+                row[f"P({run.outcome} effect < 0)"] = 1 - c["p_gt_0"]
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("term")
+    blocks = [Text("Quality is modelled per patent: total claims (citations) with exposure = "
+                   "patents, firms with at least one patent. Effects are log ratios; "
+                   "mean and 90% interval.")]
+    if "participant" in table.index:
+        parts = [f"P(participation lowers {r.outcome} per patent) = "
+                 f"{table.loc['participant', f'P({r.outcome} effect < 0)']:.2f}"
+                 for r in quality if f"P({r.outcome} effect < 0)" in table]
+        blocks.append(Text("The pressure story (more patents at the expense of quality): "
+                           + "; ".join(parts) + ".", strong=True))
+    blocks.append(Table(table, "quality", 2, caption="Quantity and quality effects"))
+    return Section("Patent quality", blocks)
+
+
+def _span(c: dict) -> str:
+    return f"{c['mean']:+.2f} [{c['lower']:+.2f}, {c['upper']:+.2f}]"
 
 
 def build(runs: list, domains: tuple[str, str] | None = None,
@@ -359,6 +484,7 @@ def build(runs: list, domains: tuple[str, str] | None = None,
     else:
         sections += [policy_section(run, max_draws), clusters_section(run, effect),
                      domains_section(run, domains)]
+    sections += [s for s in (selection_section(runs), quality_section(runs)) if s]
     sections += [ppc_section(run), comparison_section(runs)]
     versions = json.loads(run.tree.attrs.get("package_versions", "{}"))
     footer = (f"bayescluster {__version__}; rebuilt from saved runs "

@@ -24,12 +24,16 @@ MISSING = ("impute", "drop")
 PARAMETERIZATIONS = ("noncentered", "centered")
 SECTIONS = {
     "schema_version": None, "name": None, "description": None, "family": None,
-    "missing": None, "columns": ("outcome", "cluster", "domain", "id", "exposure"),
+    "missing": None, "columns": ("outcome", "cluster", "domain", "id", "exposure", "per"),
     "covariates": None, "transforms": None, "baselines": None,
     "fixed": ("terms",), "zero": ("terms",),
     "hierarchy": ("varying", "pool_by_domain", "parameterization"),
+    "selection": ("treatment", "terms", "cluster_effect"),
+    "sampling": ("draws", "tune", "target_accept"),
     "priors": ("intercept", "coef", "sd_domain", "sd_cluster", "lkj_eta", "dispersion",
-               "zero_intercept", "zero_coef", "impute_mean", "impute_sd"),
+               "zero_intercept", "zero_coef", "impute_mean", "impute_sd",
+               "selection_intercept", "selection_coef", "selection_sd_cluster", "firm_sd",
+               "selection_rho"),
     "paper": ("model",),
 }
 PRIOR_DISTS = {
@@ -39,6 +43,7 @@ PRIOR_DISTS = {
     "student_t": ("nu", "mu", "sigma"),
     "halfstudent_t": ("nu", "sigma"),
     "gamma": ("alpha", "beta"),
+    "beta": ("alpha", "beta"),
 }
 DEFAULT_PRIORS = {
     "intercept": {"dist": "normal", "mu": "auto", "sigma": 2.5},
@@ -51,6 +56,11 @@ DEFAULT_PRIORS = {
     "zero_coef": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
     "impute_mean": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
     "impute_sd": {"dist": "halfnormal", "sigma": 1.0},
+    "selection_intercept": {"dist": "normal", "mu": 0.0, "sigma": 1.5},
+    "selection_coef": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    "selection_sd_cluster": {"dist": "gamma", "alpha": 2.0, "beta": 8.0},
+    "firm_sd": {"dist": "gamma", "alpha": 4.0, "beta": 8.0},
+    "selection_rho": {"dist": "beta", "alpha": 2.0, "beta": 2.0},  # on (rho + 1) / 2
 }
 
 
@@ -93,6 +103,8 @@ class Spec:
     missing: str
     description: str = ""
     paper_model: str | None = None
+    selection: dict | None = None  # {"treatment", "terms", "cluster_effect"}
+    sampling: dict = field(default_factory=dict)  # draws, tune, target_accept defaults
     text: str = field(default="", repr=False)
 
     @property
@@ -100,7 +112,8 @@ class Spec:
         by = {r: tuple(c for c, role in self.covariates.items() if role == r) for r in ROLES}
         return Roles(outcome=self.columns["outcome"], cluster=self.columns["cluster"],
                      domain=self.columns.get("domain"), id=self.columns.get("id"),
-                     exposure=self.columns.get("exposure"), counts=by["count"],
+                     exposure=self.columns.get("exposure"), per=self.columns.get("per"),
+                     counts=by["count"],
                      binary=by["binary"], positive=by["positive"], numeric=by["numeric"],
                      categorical=by["categorical"])
 
@@ -161,6 +174,42 @@ def _prior(key: str, value):
     return dict(value)
 
 
+def _sampling(raw: dict) -> dict:
+    """[sampling]: the NUTS settings this model needs (command-line options override)."""
+    for key in ("draws", "tune"):
+        if key in raw and (not isinstance(raw[key], int) or raw[key] < 1):
+            raise SpecError(f"[sampling] {key} must be a positive whole number.")
+    if "target_accept" in raw and not 0.5 <= raw["target_accept"] < 1:
+        raise SpecError("[sampling] target_accept must lie in [0.5, 1).")
+    return dict(raw)
+
+
+def _selection(raw, covariates, fixed) -> dict | None:
+    """[selection]: the treatment's probit equation, correlated with a firm effect."""
+    if raw is None:
+        return None
+    treatment = raw.get("treatment")
+    if treatment is None:
+        raise SpecError("[selection] must name the treatment, e.g. treatment = \"participant\".")
+    _unknown("[selection] treatment:", [treatment], list(covariates))
+    if covariates[treatment] != "binary":
+        raise SpecError(f"[selection] treatment {treatment!r} must be a binary covariate (it "
+                        f"is {covariates[treatment]!r}).")
+    if treatment not in [t.name for t in fixed]:
+        raise SpecError(f"[selection] treatment {treatment!r} must also be a [fixed] term: "
+                        "its effect on the outcome is what the correction is for.")
+    terms = _terms(raw.get("terms", []), covariates, "selection")
+    if any(treatment in t.factors for t in terms):
+        raise SpecError(f"[selection] terms cannot contain the treatment {treatment!r} "
+                        "itself.")
+    if not terms:
+        raise SpecError("[selection] terms must list the participation equation's "
+                        "covariates, including at least one instrument (a covariate not in "
+                        "[fixed], e.g. \"age\").")
+    return {"treatment": treatment, "terms": terms,
+            "cluster_effect": bool(raw.get("cluster_effect", True))}
+
+
 def parse_spec(text: str, source: str = "<string>") -> Spec:
     """Validate TOML text as a model spec."""
     try:
@@ -214,7 +263,14 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         raise SpecError("[hierarchy] varying must include 'intercept' when slopes vary.")
     parameterization = hierarchy.get("parameterization", "noncentered")
     _unknown("parameterization", [parameterization], list(PARAMETERIZATIONS))
+    if columns.get("per") and columns.get("exposure"):
+        raise SpecError("[columns] give either exposure (a count outcome with an offset) or "
+                        "per (an outcome that is a rate per that column), not both.")
+    selection = _selection(raw.get("selection"), covariates, fixed)
     priors = {k: _prior(k, v) for k, v in {**DEFAULT_PRIORS, **raw.get("priors", {})}.items()}
+    if priors["selection_rho"]["dist"] != "beta":
+        raise SpecError("[priors] selection_rho must be a beta prior on (rho + 1) / 2, e.g. "
+                        "{ dist = \"beta\", alpha = 2, beta = 2 }.")
     missing = raw.get("missing", "impute")
     _unknown("missing-data rule", [missing], list(MISSING))
     return Spec(
@@ -223,7 +279,8 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         zero=zero, varying=varying, pool_by_domain=bool(hierarchy.get("pool_by_domain", True))
         and bool(columns.get("domain")), parameterization=parameterization, priors=priors,
         missing=missing, description=raw.get("description", ""),
-        paper_model=raw.get("paper", {}).get("model"), text=text,
+        paper_model=raw.get("paper", {}).get("model"), selection=selection,
+        sampling=_sampling(raw.get("sampling", {})), text=text,
     )
 
 
