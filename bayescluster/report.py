@@ -163,6 +163,23 @@ def _prior_text(value) -> str:
     return f"{value['dist']}({params})"
 
 
+def _prior_used(key: str, spec, design) -> bool:
+    from bayescluster.families import FAMILIES
+
+    family = FAMILIES[spec.family]
+    if key.startswith("selection") or key == "firm_sd":
+        return bool(spec.selection)
+    if key.startswith("zero"):
+        return family.zero_part
+    if key.startswith("impute"):
+        return bool(design.impute_continuous)
+    if key in ("sd_domain", "sd_cluster", "lkj_eta"):
+        return spec.hierarchical and (key != "sd_domain" or spec.pool_by_domain)
+    if key == "dispersion":
+        return family.dispersion
+    return True
+
+
 def model_section(runs) -> Section:
     run = runs[0]
     spec = run.spec
@@ -172,7 +189,8 @@ def model_section(runs) -> Section:
     if transforms:
         blocks.append(Text("Covariate transforms: " + "; ".join(f"{k}: {v}" for k, v in
                                                                  transforms.items()) + "."))
-    priors = pd.DataFrame({"prior": {k: _prior_text(v) for k, v in spec.priors.items()}})
+    priors = pd.DataFrame({"prior": {k: _prior_text(v) for k, v in spec.priors.items()
+                                     if _prior_used(k, spec, run.design)}})
     blocks.append(Table(priors.rename_axis("parameter"), "priors", caption="Priors"))
     settings = json.loads(run.tree.attrs.get("settings", "{}"))
     if settings:
