@@ -6,7 +6,7 @@ PYTHON312 := $(shell python3.12 --version >/dev/null 2>&1 && echo "python3.12" |
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo test clean
+.PHONY: setup browser demo beyond test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
@@ -27,8 +27,13 @@ browser:
 demo: setup
 	$(VENV)/bin/bayescluster demo --out reports/demo
 
+# Self-selection and patent quality beside the default model: reports/beyond/
+beyond: setup
+	$(VENV)/bin/bayescluster demo --out reports/beyond --runs runs/beyond \
+	  --compare negbin_hier selection_zinb claims_hier citations_hier
+
 test: setup browser
-	$(VENV)/bin/ruff check bayescluster tests
+	$(VENV)/bin/ruff check bayescluster tests benchmarks
 	$(PY) -m pytest -q
 
 clean:

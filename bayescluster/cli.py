@@ -82,7 +82,8 @@ def cmd_demo(args) -> int:
     _print_table(describe(load(DEFAULT_DATA)), 2)
     from bayescluster import workflow
 
-    return workflow.demo(DEFAULT_SPEC, DEFAULT_DATA, Path(args.out), args.runs)
+    return workflow.demo(DEFAULT_SPEC, DEFAULT_DATA, Path(args.out), args.runs,
+                         tuple(args.compare))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports/demo")
     p.add_argument("--runs", default="runs/demo", type=Path,
                    help="parent folder of the run directories (one per spec)")
+    p.add_argument("--compare", nargs="*", default=["negbin_hier"], metavar="SPEC",
+                   help="further specs to fit and report beside the default (e.g. "
+                        "selection_zinb claims_hier citations_hier)")
     p.set_defaults(func=cmd_demo)
 
     from bayescluster import cli_analysis, cli_fit

@@ -136,6 +136,11 @@ def _md_table(table: Table) -> str:
     return "\n".join(lines)
 
 
+def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A DataFrame as an escaped Markdown table."""
+    return _md_table(Table(frame, "table", digits))
+
+
 def _md_code(code: Code) -> str:
     longest = max((len(m) for m in re.findall(r"`+", code.text)), default=0)
     fence = "`" * max(3, longest + 1)

@@ -37,9 +37,18 @@ def _np_nb_p0(mu, alpha):
     return np.exp(-np.log1p(alpha * mu) / alpha)
 
 
+# numpy's Poisson sampler refuses rates above ~1e19; weak priors reach them in prior
+# predictive draws, where a count of 1e15 already says "absurd" as clearly.
+MAX_RATE = 1e15
+
+
+def _poisson(rng, rate):
+    return rng.poisson(np.minimum(rate, MAX_RATE))
+
+
 def _np_nb_draw(rng, mu, alpha):
     n = 1.0 / alpha
-    return rng.poisson(rng.gamma(n, mu / n))
+    return _poisson(rng, rng.gamma(n, np.minimum(mu, MAX_RATE) / n))
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ class Family:
         """Draw counts with the shapes of ``mu``."""
         mu = np.asarray(mu, dtype=float)
         if self.name == "poisson":
-            return rng.poisson(mu)
+            return _poisson(rng, mu)
         if self.name == "negbin":
             return _np_nb_draw(rng, mu, alpha)
         zero = rng.random(mu.shape) < p_zero

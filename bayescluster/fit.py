@@ -18,7 +18,7 @@ import xarray as xr
 from bayescluster.data import FirmData
 from bayescluster.design import Design, make_design
 from bayescluster.errors import BayesclusterError
-from bayescluster.families import FAMILIES, expit
+from bayescluster.families import FAMILIES, MAX_RATE, expit
 from bayescluster.model import Built, build
 from bayescluster.spec import Spec
 
@@ -72,7 +72,8 @@ def predictive(built: Built, draws: xr.Dataset, rng: np.random.Generator,
     for d in evaluate(built, draws, rng):
         p_zero = expit(d.zeta) if d.zeta is not None else None
         a = alpha[d.chain, d.draw] if alpha is not None else None
-        y_rep[d.chain, d.draw] = family.sample(rng, np.exp(d.eta), a, p_zero)
+        mu = np.exp(np.minimum(d.eta, np.log(MAX_RATE)))
+        y_rep[d.chain, d.draw] = family.sample(rng, mu, a, p_zero)
         if loglik is not None:
             loglik[d.chain, d.draw] = d.firm_loglik
     return loglik, y_rep

@@ -21,7 +21,7 @@ def demo(spec_path: Path, data_path: Path, out: Path, run_root: Path,
     for path in (spec_path, *compare_with):
         spec = load_spec(path)
         data = load(data_path, spec.roles)
-        print(f"\n== fit {spec.name} on {data_path} (4 chains x 1000 draws, nutpie)")
+        print(f"\n== fit {spec.name} on {data_path} (nutpie, 4 chains)")
         run = fit(spec, data)
         save(run, Path(run_root) / spec.name, force=True)
         print(f"run written to {run.path}")

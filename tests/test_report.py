@@ -147,3 +147,19 @@ def test_user_strings_are_escaped():
     assert fenced.endswith("```\n````\n")
     table_lines = [line for line in markdown.splitlines() if line.startswith("| ")]
     assert all(line.count(" | ") == 1 for line in table_lines)  # the pipe did not split cells
+
+
+def test_prior_only_single_level_run_still_gets_every_section(tmp_path):
+    from bayescluster.data import load
+    from bayescluster.fit import fit
+    from bayescluster.paths import DEFAULT_DATA
+    from bayescluster.spec import load_spec
+
+    spec = load_spec("paper_m1")
+    run = fit(spec, load(DEFAULT_DATA, spec.roles), prior_only=True, draws=200, quiet=True)
+    markdown = write_report(run, tmp_path / "r")["markdown"].read_text()
+    assert re.findall(r"^## (.+)$", markdown, flags=re.M) == list(SECTIONS)
+    assert "> **ATTENTION:** paper\\_m1: prior-only run" in markdown
+    assert "Prior-only run: no posterior." in markdown
+    assert "Hanging rootogram (prior predictive)" in markdown
+    assert "32 firms dropped" in markdown
