@@ -1,4 +1,4 @@
-"""Command-line verbs for fitting and reading runs: fit, diagnose, summary."""
+"""Command-line verbs for fitting and reading runs: fit, diagnose, summary, sbc."""
 
 import argparse
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from bayescluster.fit import SAMPLERS
-from bayescluster.paths import DEFAULT_DATA
+from bayescluster.paths import DEFAULT_DATA, DEFAULT_SPEC
 
 GATES_FAILED = 3
 
@@ -89,6 +89,31 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_sbc(args) -> int:
+    from bayescluster import plots, sbc
+    from bayescluster.atomic import atomic_path
+    from bayescluster.data import load
+    from bayescluster.spec import load_spec
+
+    spec = load_spec(args.spec)
+    data = load(args.data, spec.roles)
+    ranks = sbc.run(spec, data, sims=args.sims, chains=args.chains, draws=args.draws,
+                    tune=args.tune, thin=args.thin, seed=args.seed, scheduler=args.scheduler,
+                    workers=args.workers)
+    table = sbc.uniformity(ranks)
+    print("\n== rank uniformity (chi-square; small p = miscalibrated)")
+    print(table.round(3).to_string())
+    print(f"divergent fits: {int((ranks.groupby('sim')['divergences'].first() > 0).sum())} "
+          f"of {args.sims}")
+    out = args.out
+    for name, frame in (("ranks", ranks), ("uniformity", table)):
+        with atomic_path(out / f"{name}.csv") as tmp:
+            frame.to_csv(tmp)
+    plots.save(plots.sbc_histograms(ranks), out / "rank_histograms.png")
+    print(f"written to {out}/ (ranks.csv, uniformity.csv, rank_histograms.png)")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="fit a model spec to a firm table; write a run directory")
     p.add_argument("--spec", default="zinb_hier", help="spec path or shipped name")
@@ -115,3 +140,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prob", type=float, default=0.9)
     p.set_defaults(func=cmd_summary)
 
+    p = sub.add_parser("sbc", help="simulation-based calibration, refits on Dask")
+    p.add_argument("--spec", default=str(DEFAULT_SPEC))
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                   help="covariates to simulate on (its outcome is ignored)")
+    p.add_argument("--sims", type=int, default=100)
+    p.add_argument("--chains", type=int, default=2)
+    p.add_argument("--draws", type=int, default=400)
+    p.add_argument("--tune", type=int, default=400)
+    p.add_argument("--thin", type=int, default=4, help="keep every n-th draw for the ranks")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a "
+                                       "LocalCluster on this machine)")
+    p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_sbc)

@@ -38,6 +38,8 @@ from pymc.distributions.dist_math import normal_lcdf
 from bayescluster.design import Design
 from bayescluster.families import FAMILIES
 
+Y_DATA = "y_rows"  # the outcome per row, as shared data
+
 DISTS = {
     "normal": pm.Normal,
     "halfnormal": pm.HalfNormal,
@@ -271,7 +273,8 @@ def build(design: Design) -> Built:
         if design.treatment is not None:
             eta, selection_logp = _selection(design, priors, x, eta)
             logw = logw + selection_logp
-        y = design.y[design.row_firm].astype("float64")
+        # shared, so a compiled model can be refit to new outcomes (SBC) without recompiling
+        y = pm.Data(Y_DATA, design.y[design.row_firm].astype("float64"))
         row_logpost = family.logp(y, eta, alpha, zeta) + logw
         if design.marginalised:
             padded = pt.concatenate([row_logpost, pt.as_tensor_variable([-np.inf])])

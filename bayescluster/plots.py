@@ -141,6 +141,31 @@ def effects_plot(table: pd.DataFrame, margin: str = "total", ax=None):
     return fig
 
 
+def sbc_histograms(ranks: pd.DataFrame, bins: int = 10):
+    """One rank histogram per parameter with the uniform's expected count and 99% band."""
+    names = list(dict.fromkeys(ranks["parameter"]))
+    cols = min(4, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False,
+                             layout="constrained")
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        group = ranks[ranks["parameter"] == name]
+        top = int(group["draws"].iloc[0])
+        ax.hist(group["rank"], bins=bins, range=(0, top + 1), color="C0", alpha=0.8)
+        n = len(group)
+        expected = n / bins
+        from scipy import stats
+
+        lo, hi = stats.binom.ppf([0.005, 0.995], n, 1 / bins)
+        ax.axhspan(lo, hi, color="0.85", zorder=0)
+        ax.axhline(expected, color="k", lw=0.8)
+        ax.set_title(name, fontsize=8)
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    return fig
+
+
 def save(fig, path) -> None:
     """Write a figure atomically and close it."""
     from bayescluster.atomic import atomic_path
