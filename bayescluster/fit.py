@@ -59,7 +59,8 @@ def predictive(built: Built, draws: xr.Dataset, rng: np.random.Generator,
     """Per-firm log-likelihood and replicated outcomes for every (chain, draw).
 
     Firms with marginalised binary covariates first draw their combination from its
-    conditional posterior probability, then the outcome given it.
+    conditional posterior probability, then the outcome given it. ``want_loglik=False``
+    means prior predictive draws: the combination is drawn without seeing the outcome.
     """
     from bayescluster.predict import draws as evaluate
 
@@ -69,7 +70,7 @@ def predictive(built: Built, draws: xr.Dataset, rng: np.random.Generator,
     n_chain, n_draw = draws.sizes["chain"], draws.sizes["draw"]
     y_rep = np.empty((n_chain, n_draw, design.n_firms), dtype=np.int64)
     loglik = np.empty((n_chain, n_draw, design.n_firms)) if want_loglik else None
-    for d in evaluate(built, draws, rng):
+    for d in evaluate(built, draws, rng, given_outcome=want_loglik):
         p_zero = expit(d.zeta) if d.zeta is not None else None
         a = alpha[d.chain, d.draw] if alpha is not None else None
         mu = np.exp(np.minimum(d.eta, np.log(MAX_RATE)))

@@ -80,10 +80,12 @@ class Built:
     firm_loglik: pt.TensorVariable  # (firm,)
     row_logpost: pt.TensorVariable  # (row,) joint log-prob of the row's combination
     x: pt.TensorVariable  # (row, covariate): values with imputations filled in
+    row_logw: pt.TensorVariable  # (row,) the combination's log-prob without the outcome
 
     def evaluator(self):
         """Compiled function: free RV values (in ``model.free_RVs`` order) -> tensors."""
-        outputs = [self.eta, self.firm_loglik, self.row_logpost, self.x]
+        outputs = [self.eta, self.firm_loglik, self.row_logpost, self.x,
+                   pt.zeros(self.design.n_rows) + self.row_logw]
         if self.zeta is not None:
             outputs.append(self.zeta)
         fn = pytensor.function(self.model.free_RVs, outputs, on_unused_input="ignore",
@@ -282,4 +284,4 @@ def build(design: Design) -> Built:
         else:
             firm_loglik = row_logpost
         pm.Potential("loglik", firm_loglik.sum())
-    return Built(model, design, eta, zeta, firm_loglik, row_logpost, x)
+    return Built(model, design, eta, zeta, firm_loglik, row_logpost, x, logw)

@@ -45,8 +45,12 @@ def thin_indices(n_chain: int, n_draw: int, max_draws: int | None) -> list[tuple
 
 
 def draws(built, ds: xr.Dataset, rng: np.random.Generator,
-          max_draws: int | None = None) -> Iterator[Draw]:
-    """Evaluate the model at each posterior draw (thinned evenly to ``max_draws``)."""
+          max_draws: int | None = None, given_outcome: bool = True) -> Iterator[Draw]:
+    """Evaluate the model at each posterior draw (thinned evenly to ``max_draws``).
+
+    A firm with missing binary covariates gets one combination per draw, drawn from its
+    posterior given the outcome (``given_outcome``), or from its prior (for prior
+    predictive draws, which must not see the outcome)."""
     design = built.design
     fn = built.evaluator()
     names = [rv.name for rv in built.model.free_RVs]
@@ -54,7 +58,8 @@ def draws(built, ds: xr.Dataset, rng: np.random.Generator,
     n_chain, n_draw = arrays[0].shape[:2]
     for c, d in thin_indices(n_chain, n_draw, max_draws):
         out = fn(*[a[c, d] for a in arrays])
-        eta, firm_ll, row_lp, x = out[0], out[1], out[2], out[3]
+        eta, firm_ll, x = out[0], out[1], out[3]
+        row_lp = out[2] if given_outcome else out[4]
         rows = np.arange(design.n_firms)
         if design.marginalised:
             lp = np.append(row_lp, -np.inf)[design.firm_rows]
@@ -62,7 +67,7 @@ def draws(built, ds: xr.Dataset, rng: np.random.Generator,
             cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
             pick = (rng.random((design.n_firms, 1)) > cum).sum(axis=1)
             rows = design.firm_rows[rows, np.minimum(pick, cum.shape[1] - 1)]
-        zeta = out[4][rows] if len(out) > 4 else None
+        zeta = out[5][rows] if len(out) > 5 else None
         yield Draw(c, d, eta[rows], zeta, firm_ll, x[rows])
 
 
