@@ -260,7 +260,8 @@ def policy_section(run, max_draws: int) -> Section:
         caption += f"; the paper's Table 4 {run.spec.paper_model} beside them"
     blocks.append(Table(fixed, "fixed_effects", caption=caption))
     blocks.append(Table(group_parameters(run), "group_parameters",
-                        caption="Group-level SDs, correlations, dispersion, P(zero)"))
+                        caption="Group-level SDs, correlations, dispersion, P(zero) (and, "
+                                "for a selection model, rho and the participation equation)"))
     margin = ames.index.get_level_values("margin")
     level = ames.index.get_level_values("level")
     blocks.append(Table(ames[(margin == "total") & (level != "cluster")].droplevel("margin"),

@@ -39,7 +39,8 @@ def fixed_effects(run, prob: float = 0.9) -> pd.DataFrame:
 
 
 def group_parameters(run, prob: float = 0.9) -> pd.DataFrame:
-    """Group SDs, dispersion and P(zero) with intervals, one row each."""
+    """Group SDs, dispersion and P(zero) with intervals, one row each; for a selection
+    model also rho, the firm-effect SD and the participation equation."""
     post = run.posterior
     rows = {}
     for name in ("sd_domain", "sd_cluster"):
@@ -52,9 +53,13 @@ def group_parameters(run, prob: float = 0.9) -> pd.DataFrame:
             for j in range(i + 1, len(effects)):
                 rows[f"cluster_corr[{effects[i]}, {effects[j]}]"] = _describe(
                     post["cluster_corr"].isel(effect=i, effect2=j), prob)
-    for name in ("dispersion", "p_zero"):
+    for name in ("dispersion", "p_zero", "rho", "firm_sd", "selection_sd_cluster"):
         if name in post:
             rows[name] = _describe(post[name], prob)
+    if "selection_beta" in post:
+        for label in post["selection_coef"].values:
+            rows[f"participation[{label}]"] = _describe(
+                post["selection_beta"].sel(selection_coef=label), prob)
     return pd.DataFrame(rows).T.rename_axis("parameter")
 
 

@@ -173,3 +173,12 @@ def test_loo_refuses_runs_of_different_outcomes(default_run):
 
     with pytest.raises(BayesclusterError, match="different outcomes"):
         compare_runs({"a": default_run, "b": Fake()})
+
+
+@pytest.mark.sampling
+def test_summary_reports_rho_and_the_participation_equation(shipped):
+    from bayescluster.summary import group_parameters
+
+    table = group_parameters(shipped["selection_zinb"])
+    assert {"rho", "firm_sd", "participation[age]"} <= set(table.index)
+    assert -1 < table.loc["rho", "lower"] < table.loc["rho", "upper"] < 1
