@@ -17,7 +17,12 @@ from bayescluster import plots
 from bayescluster.describe import describe, overview
 from bayescluster.diagnostics import stored_gates
 from bayescluster.document import Banner, Code, Section, Table, Text, figure
-from bayescluster.summary import fixed_effects, group_parameters, group_totals
+from bayescluster.summary import (
+    describe_draws,
+    fixed_effects,
+    group_parameters,
+    group_totals,
+)
 
 SECTIONS = ("Data", "Model", "Diagnostics", "Policy effects", "Clusters", "Domains",
             "Posterior predictive checks", "Model comparison")
@@ -389,14 +394,11 @@ def comparison_section(runs) -> Section:
     return Section("Model comparison", blocks)
 
 
-def _coef(run, term: str, prob: float = 0.9) -> dict | None:
+def _coef(run, term: str) -> dict | None:
     post = run.posterior
     if "beta" not in post or term not in post["coef"].values:
         return None
-    v = np.asarray(post["beta"].sel(coef=term).values).ravel()
-    tail = (1 - prob) / 2
-    return {"mean": v.mean(), "sd": v.std(ddof=1), "lower": np.quantile(v, tail),
-            "upper": np.quantile(v, 1 - tail), "p_gt_0": (v > 0).mean()}
+    return describe_draws(post["beta"].sel(coef=term))
 
 
 def selection_section(runs) -> Section | None:
@@ -413,12 +415,14 @@ def selection_section(runs) -> Section | None:
         rows = {f"with correction ({_label(run)})": _coef(run, treatment)}
         for other in plain:
             rows[f"without correction ({_label(other)})"] = _coef(other, treatment)
-        rho = np.asarray(run.posterior["rho"].values).ravel()
-        firm_sd = np.asarray(run.posterior["firm_sd"].values).ravel()
+        params = group_parameters(run)
+        params = params[params.index.isin(["rho", "firm_sd"])
+                        | params.index.str.startswith("participation[")]
+        rho = params.loc["rho"]
         corrected = rows[f"with correction ({_label(run)})"]
-        text = (f"Selection on unobservables ({_label(run)}): rho = {np.median(rho):+.2f} "
-                f"(90% interval {np.quantile(rho, 0.05):+.2f} to "
-                f"{np.quantile(rho, 0.95):+.2f}), P(rho > 0) = {(rho > 0).mean():.2f}; "
+        text = (f"Selection on unobservables ({_label(run)}): rho = {rho['mean']:+.2f} "
+                f"(90% interval {rho['lower']:+.2f} to {rho['upper']:+.2f}), "
+                f"P(rho > 0) = {rho['p_gt_0']:.2f}; "
                 f"the corrected {treatment} effect is {corrected['mean']:+.2f} "
                 f"(90% interval {corrected['lower']:+.2f} to {corrected['upper']:+.2f})")
         if plain:
@@ -428,17 +432,7 @@ def selection_section(runs) -> Section | None:
         blocks.append(Table(pd.DataFrame(rows).T.rename_axis("model"),
                             f"selection_{run.spec.name}", caption=f"{treatment} effect on "
                             "the log mean, with and without the selection correction"))
-        params = {"rho": rho, "firm_sd": firm_sd}
-        if "selection_beta" in run.posterior:
-            beta = run.posterior["selection_beta"]
-            for label in beta["selection_coef"].values:
-                params[f"participation: {label}"] = np.asarray(
-                    beta.sel(selection_coef=label).values).ravel()
-        table = pd.DataFrame({k: {"mean": v.mean(), "sd": v.std(ddof=1),
-                                  "lower": np.quantile(v, 0.05),
-                                  "upper": np.quantile(v, 0.95), "p_gt_0": (v > 0).mean()}
-                              for k, v in params.items()}).T.rename_axis("parameter")
-        blocks.append(Table(table, f"selection_parameters_{run.spec.name}",
+        blocks.append(Table(params, f"selection_parameters_{run.spec.name}",
                             caption="Correlation rho, firm-effect SD and the participation "
                                     "(probit) equation"))
     return Section("Self-selection", blocks)
