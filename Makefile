@@ -6,12 +6,12 @@ PYTHON312 := $(shell python3.12 --version >/dev/null 2>&1 && echo "python3.12" |
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo beyond test clean
+.PHONY: setup browser demo beyond bench test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,jax]"
 	@# Pathfinder: pymc-extras 0.15.1 works with pymc 6.4 but pins pymc 6.3, so no deps.
 	$(PY) -m pip install --quiet --no-deps "pymc-extras==0.15.1" "better-optimize>=0.4,<1"
 	touch $@
@@ -31,6 +31,11 @@ demo: setup
 beyond: setup
 	$(VENV)/bin/bayescluster demo --out reports/beyond --runs runs/beyond \
 	  --compare negbin_hier selection_zinb claims_hier citations_hier
+
+# Speed against bambi and (where R has brms) brms at N = 229, 2,290, 10,700: reports/benchmarks.md
+bench: setup
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) benchmarks/bench.py
 
 test: setup browser
 	$(VENV)/bin/ruff check bayescluster tests benchmarks

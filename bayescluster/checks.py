@@ -1,23 +1,17 @@
-"""Posterior (and prior) predictive checks, PSIS-LOO, and leave-one-cluster-out CV.
+"""Posterior (and prior) predictive checks and PSIS-LOO (leave-one-cluster-out: ``loco``).
 
 Test statistics T (share of zeros, variance/mean, maximum) are computed on the observed
 counts and on every replicated data set; the predictive p-value is
 :math:`P(T(y^{rep}) \\ge T(y))`. The rootogram compares observed and expected frequencies
-of each count. Leave-one-cluster-out refits the model without each cluster and scores the
-held-out firms with the cluster's effect drawn from its domain's distribution (a new
-cluster): :math:`\\mathrm{elpd}_c = \\log \\frac1S \\sum_s p(y_c \\mid \\theta^{(s)})`.
+of each count.
 """
 
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from bayescluster.errors import BayesclusterError
-from bayescluster.families import FAMILIES, expit
-from bayescluster.predict import columns, draws
 
 STATISTICS = {
     "zeros": lambda y: (y == 0).mean(axis=-1),
@@ -156,87 +150,3 @@ def compare_runs(runs: dict) -> pd.DataFrame:
         warnings.simplefilter("ignore", UserWarning)
         return compare({name: loo(run) for name, run in runs.items()}, method="stacking",
                        round_to="none")
-
-
-def _new_cluster_loglik(run, held_out, rng, max_draws: int) -> float:
-    """log p(y_c | y_-c) for a cluster the run did not see: its deviation is drawn from
-    N(0, Sigma_cluster) around its domain's effect, per posterior draw."""
-    design, family = run.design, FAMILIES[run.spec.family]
-    post = run.posterior
-    domain = held_out["domain"]
-    total = []
-    for d in draws(run.built, post, rng, max_draws):
-        c, k = d.chain, d.draw
-        beta0 = float(post["intercept"].values[c, k])
-        beta = post["beta"].values[c, k] if "beta" in post else np.zeros(0)
-        x = held_out["x"]
-        X = columns(held_out["design"], x)
-        eta = beta0 + X @ beta
-        if design.varying:
-            sds = post["sd_cluster"].values[c, k]
-            corr = post["cluster_corr"].values[c, k] if "cluster_corr" in post else np.eye(1)
-            dev = rng.multivariate_normal(np.zeros(len(sds)), np.outer(sds, sds) * corr)
-            dom = (post["domain_effect"].sel(domain=domain).values[c, k]
-                   if "domain_effect" in post and domain in post["domain"].values
-                   else np.zeros(len(sds)))
-            Z = np.column_stack([np.ones(len(x)) if j < 0 else X[:, j]
-                                 for j in design.varying_index])
-            eta = eta + Z @ (dom + dev)
-        alpha = float(post["dispersion"].values[c, k]) if family.dispersion else None
-        p_zero = None
-        if family.zero_part:
-            zeta = post["zero_intercept"].values[c, k] + (
-                columns(held_out["design"], x, "zero") @ post["zero_beta"].values[c, k]
-                if "zero_beta" in post else 0.0)
-            p_zero = expit(zeta)
-        total.append(family.np_logp(held_out["y"], np.exp(eta), alpha, p_zero).sum())
-    total = np.array(total)
-    return float(special.logsumexp(total) - np.log(len(total)))
-
-
-def _loco_one(args) -> dict:
-    from bayescluster.data import validate
-    from bayescluster.design import make_design
-    from bayescluster.fit import fit
-
-    spec, frame, cluster, settings = args
-    roles = spec.roles
-    train = frame[frame[roles.cluster] != cluster]
-    test = frame[frame[roles.cluster] == cluster]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run = fit(spec, validate(train, roles), quiet=True, **settings)
-        test_data = validate(test, roles)
-        test_design = make_design(spec, test_data)
-    complete = ~np.isnan(test_design.values).any(axis=1)
-    train_design = run.design
-    x = test_design.values[complete].copy()
-    for j, name in enumerate(test_design.covariates):  # training scale
-        c_test, s_test = test_design.transform_stats.get(name, (0.0, 1.0))
-        c_train, s_train = train_design.transform_stats.get(name, (0.0, 1.0))
-        x[:, j] = ((x[:, j] * s_test + c_test) - c_train) / s_train
-    held = {"x": x, "y": test_design.y[complete], "design": train_design,
-            "domain": test_data.domains.get(cluster) if test_data.domains else None}
-    elpd = _new_cluster_loglik(run, held, np.random.default_rng(settings["seed"]), 400)
-    return {"cluster": cluster, "firms": int(complete.sum()), "elpd": elpd,
-            "elpd_per_firm": elpd / max(int(complete.sum()), 1),
-            "gates": run.tree.attrs.get("status")}
-
-
-def leave_one_cluster_out(run, chains: int = 2, draws_: int = 500, tune: int = 500,
-                          workers: int = 2, seed: int = 1) -> pd.DataFrame:
-    """Exact refits without each cluster, in parallel processes; scores the held-out
-    cluster's complete-case firms as a new cluster of its domain."""
-    if any(c.dummy is not None for c in (*run.design.fixed, *run.design.zero)):
-        raise BayesclusterError("leave-one-cluster-out needs a spec without categorical "
-                                "covariates (a held-out cluster may lack their levels).")
-    frame = run.data.frame
-    settings = {"chains": chains, "draws": draws_, "tune": tune, "seed": seed}
-    jobs = [(run.spec, frame, c, settings) for c in run.design.cluster_labels]
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            rows = list(pool.map(_loco_one, jobs))
-    else:
-        rows = [_loco_one(job) for job in jobs]
-    return pd.DataFrame(rows).set_index("cluster")
-

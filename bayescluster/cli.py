@@ -65,7 +65,8 @@ def cmd_describe(args) -> int:
 def cmd_simulate(args) -> int:
     from bayescluster.simulate import simulate, write
 
-    sim = simulate(n=args.n, seed=args.seed, rho=args.rho, trait_sd=args.trait_sd)
+    sim = simulate(n=args.n, seed=args.seed, rho=args.rho, trait_sd=args.trait_sd,
+                   missing=not args.complete)
     table, truth = write(sim, args.out)
     print(f"wrote {table} ({args.n} firms) and {truth}")
     return 0
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2001)
     p.add_argument("--rho", type=float, default=0.0, help="selection on unobservables")
     p.add_argument("--trait-sd", type=float, default=None)
+    p.add_argument("--complete", action="store_true", help="no missing covariate values")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_simulate)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from bayescluster import plots
+from bayescluster.atomic import atomic_path
+from bayescluster.cli_fit import dask_options
 
 
 def _show(title: str, frame: pd.DataFrame, out: Path | None, name: str, digits: int = 3):
@@ -17,8 +19,8 @@ def _show(title: str, frame: pd.DataFrame, out: Path | None, name: str, digits: 
                            "display.max_columns", 40):
         print(frame.round(digits).to_string())
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out / f"{name}.csv")
+        with atomic_path(out / f"{name}.csv") as tmp:
+            frame.to_csv(tmp)
 
 
 def _figure(fig, out: Path | None, name: str) -> None:
@@ -122,11 +124,20 @@ def cmd_loo(args) -> int:
         _show("model comparison (stacking weights)", checks.compare_runs(runs), out,
               "loo_compare")
     if args.by_cluster:
+        from bayescluster import loco
+
+        tables = []
         for name, run in runs.items():
-            table = checks.leave_one_cluster_out(run, chains=args.chains, draws_=args.draws,
-                                                 tune=args.draws, workers=args.workers)
-            _show(f"leave-one-cluster-out, {name} (elpd {table['elpd'].sum():.2f})", table,
-                  out, f"loco_{Path(name).name}")
+            table = loco.run(run.spec, run.data, chains=args.chains, draws=args.draws,
+                             tune=args.tune, seed=args.seed, scheduler=args.scheduler,
+                             workers=args.workers)
+            tables.append(table.assign(model=Path(name).name))
+        table = pd.concat(tables, ignore_index=True)
+        _show("leave-one-cluster-out elpd by cluster (refits on Dask)",
+              table.set_index(["model", "cluster"]), out, "loco", 2)
+        _show("leave-one-cluster-out total (higher predicts new clusters better)",
+              loco.summarise(table), out, "loco_summary", 2)
+        _figure(plots.loco_scores(table), out, "loco")
     return 0
 
 
@@ -170,10 +181,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("loo", help="PSIS-LOO, model comparison, leave-one-cluster-out")
     p.add_argument("runs", type=Path, nargs="+")
-    p.add_argument("--by-cluster", action="store_true", help="exact leave-one-cluster-out")
+    p.add_argument("--by-cluster", action="store_true",
+                   help="exact leave-one-cluster-out: a refit per cluster, on Dask")
     p.add_argument("--chains", type=int, default=2)
     p.add_argument("--draws", type=int, default=500)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--tune", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    dask_options(p)
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_loo)
 

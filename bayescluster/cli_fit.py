@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bayescluster.fit import SAMPLERS
+from bayescluster.fit import BACKENDS, SAMPLERS
 from bayescluster.paths import DEFAULT_DATA, DEFAULT_SPEC
 
 GATES_FAILED = 3
@@ -46,7 +46,7 @@ def cmd_fit(args) -> int:
     data = load(args.data, spec.roles)
     run = fit(spec, data, sampler=args.sampler, chains=args.chains, draws=args.draws,
               tune=args.tune, seed=args.seed, target_accept=args.target_accept,
-              prior_only=args.prior_only, quiet=args.quiet)
+              prior_only=args.prior_only, quiet=args.quiet, backend=args.backend)
     path = save(run, args.out, force=args.force)
     print(f"wrote {path}")
     if run.design.n_dropped:
@@ -114,12 +114,20 @@ def cmd_sbc(args) -> int:
     return 0
 
 
+def dask_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a "
+                                       "LocalCluster on this machine)")
+    p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="fit a model spec to a firm table; write a run directory")
     p.add_argument("--spec", default="zinb_hier", help="spec path or shipped name")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
+    p.add_argument("--backend", choices=BACKENDS, default="numba",
+                   help="nutpie's compiler: numba (CPU) or jax (the jax extra; GPU if present)")
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--draws", type=int, help="default: the spec's [sampling], else 1000")
     p.add_argument("--tune", type=int, help="default: the spec's [sampling], else 1000")
@@ -150,8 +158,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tune", type=int, default=400)
     p.add_argument("--thin", type=int, default=4, help="keep every n-th draw for the ranks")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a "
-                                       "LocalCluster on this machine)")
-    p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
+    dask_options(p)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_sbc)
+

@@ -8,6 +8,7 @@ model's own tensors (:meth:`Built.evaluator`) and the family's sampler.
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,6 +25,7 @@ from bayescluster.spec import Spec
 
 SAMPLERS = ("nutpie", "pymc", "advi", "pathfinder")
 MCMC = ("nutpie", "pymc")
+BACKENDS = ("numba", "jax")  # what nutpie compiles the log-density with
 
 
 @dataclass
@@ -85,16 +87,51 @@ def _progress(message: str, quiet: bool) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+@contextmanager
+def _llvm_unoptimised():
+    """numba at -O0 while nutpie compiles: the compile takes a fifth of the time (7 s, not
+    40 s, for the default model), and sampling is no slower, since the time goes to
+    pytensor's array kernels (measured in ``benchmarks/``)."""
+    from numba.core import config
+
+    before = config.OPT
+    config.OPT = config._OptLevel(0)
+    try:
+        yield
+    finally:
+        config.OPT = before
+
+
+def compile_nutpie(model: pm.Model, backend: str = "numba"):
+    """nutpie's compiled model; ``backend="jax"`` (the ``jax`` extra) runs the log-density
+    and its gradient in JAX, on a GPU when JAX has one."""
+    import nutpie
+
+    if backend not in BACKENDS:
+        raise BayesclusterError(f"unknown backend {backend!r}. Valid names are: "
+                                f"{', '.join(BACKENDS)}.")
+    if backend == "jax":
+        try:
+            import jax  # noqa: F401
+        except ImportError:
+            raise BayesclusterError("backend 'jax' needs JAX. Fix: pip install "
+                                    "'bayescluster[jax]' (CPU) or a CUDA build of jax, or use "
+                                    "--backend numba.") from None
+        return nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
+    with _llvm_unoptimised():
+        return nutpie.compile_pymc_model(model)
+
+
 def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: int,
             target_accept: float, quiet: bool, timings: dict, compiled=None,
-            approx_iterations: int = 10_000) -> xr.DataTree:
+            approx_iterations: int = 10_000, backend: str = "numba") -> xr.DataTree:
     model = built.model
     if sampler == "nutpie":
         import nutpie
 
         t0 = time.perf_counter()
         if compiled is None:
-            compiled = nutpie.compile_pymc_model(model)
+            compiled = compile_nutpie(model, backend)
         timings["compile_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         tree = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
@@ -150,12 +187,13 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         draws: int | None = None, tune: int | None = None, seed: int = 1,
         target_accept: float | None = None,
         prior_only: bool = False, quiet: bool = False, compiled=None,
-        approx_iterations: int = 10_000) -> Run:
+        approx_iterations: int = 10_000, backend: str = "numba") -> Run:
     """Fit ``spec`` to validated ``data`` and return a :class:`Run` (not yet saved).
 
     ``prior_only`` draws from the prior and the prior predictive instead of sampling.
     ``compiled`` reuses a nutpie-compiled model of the same structure;
-    ``approx_iterations`` is ADVI's number of iterations. ``draws``, ``tune`` and
+    ``approx_iterations`` is ADVI's number of iterations; ``backend`` what nutpie compiles
+    the model with (``numba`` or ``jax``). ``draws``, ``tune`` and
     ``target_accept`` left as None come from the spec's [sampling], else 1000, 1000, 0.95.
     """
     chosen = {**DEFAULT_SAMPLING, **spec.sampling}
@@ -193,7 +231,7 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         _progress(f"fitting {spec.name} ({spec.family}) on {design.n_firms} firms in "
                   f"{len(design.cluster_labels)} clusters with {sampler}", quiet)
         tree = _sample(built, sampler, chains, draws, tune, seed, target_accept, quiet,
-                       timings, compiled, approx_iterations)
+                       timings, compiled, approx_iterations, backend)
         post = tree["posterior"].to_dataset()
         t0 = time.perf_counter()
         loglik, y_rep = predictive(built, post, rng)
@@ -205,8 +243,9 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         tree["posterior_predictive"] = xr.DataTree(xr.Dataset({outcome: (dims, y_rep)},
                                                               coords={**base, **firm}))
         tree["observed_data"] = xr.DataTree(_observed(design, outcome))
-    settings = {"sampler": sampler, "chains": chains, "draws": draws, "tune": tune,
-                "seed": seed, "target_accept": target_accept, "prior_only": prior_only}
+    settings = {"sampler": sampler, "backend": backend, "chains": chains, "draws": draws,
+                "tune": tune, "seed": seed, "target_accept": target_accept,
+                "prior_only": prior_only}
     from bayescluster.runs import stamp
 
     stamp(tree, spec, data, design, settings, timings)

@@ -15,9 +15,11 @@ with :math:`z_{i,\mathrm{intercept}} = 1` and :math:`z_{ie}` the value of varyin
 :math:`e`. A cluster's effect is population + domain deviation + cluster deviation
 (``cluster_total``); the domain deviations sum to zero over domains (``ZeroSumNormal``), so
 the population effect is the mean of the domain effects and is not confounded with them.
-Non-centred by default: :math:`\delta = \sigma^{\mathrm{dom}}\tilde\delta`,
-:math:`u_c = \mathrm{diag}(\sigma^{\mathrm{clu}}) L \tilde u_c`. Default priors (standardised
-covariates): :math:`\beta_0 \sim N(\log\bar y, 2.5)`, :math:`\beta \sim N(0, 1)`,
+Non-centred (:math:`\delta = \sigma^{\mathrm{dom}}\tilde\delta`,
+:math:`u_c = \mathrm{diag}(\sigma^{\mathrm{clu}}) L \tilde u_c`) for clusters with few firms and
+centred for data-rich ones under ``parameterization = "auto"`` (:func:`centred_clusters`).
+Default priors (standardised covariates): :math:`\beta_0 \sim N(\log\bar y, 2.5)`,
+:math:`\beta \sim N(0, 1)`,
 :math:`\sigma^{\mathrm{dom}}, \sigma^{\mathrm{clu}} \sim \mathrm{Gamma}(2, 5)` (mean 0.4,
 zero-avoiding: with four domains a half-normal lets the sampler into the funnel's neck),
 :math:`\eta_{\mathrm{LKJ}} = 2`, :math:`\alpha \sim N^+(0, 1)`,
@@ -39,6 +41,8 @@ from bayescluster.design import Design
 from bayescluster.families import FAMILIES
 
 Y_DATA = "y_rows"  # the outcome per row, as shared data
+CENTRE_ABOVE = 10.0  # parameterization "auto": see centred_clusters
+FIRM_WEIGHT = "firm_weight"  # each firm's weight in the likelihood (0 holds a firm out)
 
 DISTS = {
     "normal": pm.Normal,
@@ -93,7 +97,7 @@ class Built:
         return fn
 
 
-def coords(design: Design) -> dict:
+def coords(design: Design, centred: np.ndarray | None = None) -> dict:
     out = {
         "firm": design.firm_ids.tolist(),
         "cluster": design.cluster_labels,
@@ -106,6 +110,10 @@ def coords(design: Design) -> dict:
     }
     for name, firms in {**design.impute_continuous, **design.impute_binary}.items():
         out[f"missing_{name}"] = design.firm_ids[firms].tolist()
+    if centred is not None and _cluster_dims(centred)[0] != "cluster":
+        labels = np.asarray(design.cluster_labels)
+        out["cluster_noncentred"] = labels[~centred].tolist()
+        out["cluster_centred"] = labels[centred].tolist()
     return out
 
 
@@ -155,20 +163,57 @@ def _columns(x, columns, n_rows):
     return pt.stack(out, axis=1) if out else None
 
 
-def _group_effects(design: Design, priors: dict, model_coef, beta0):
-    """Per-cluster deviations (cluster, effect) and the domain-and-cluster totals."""
+def centred_clusters(design: Design) -> np.ndarray:
+    r"""Which clusters get the centred parameterisation (a bool per cluster).
+
+    ``noncentered`` and ``centered`` choose for every cluster; ``auto`` centres a cluster
+    when its data say much more about its intercept than the prior does: with the
+    negative-binomial Fisher information per firm :math:`\hat\mu_c / (1 + \hat\mu_c /
+    \hat\alpha)` (cluster mean :math:`\hat\mu_c`, moment estimate :math:`\hat\alpha`),
+    centred iff :math:`n_c \hat\mu_c / (1 + \hat\mu_c/\hat\alpha) > k/\bar\sigma^2`,
+    :math:`\bar\sigma` the prior mean of the cluster SD and :math:`k` = ``CENTRE_ABOVE``
+    (the posterior SD then falls below about :math:`1/\sqrt{k}` of the prior's). Few firms
+    a cluster: the prior dominates and the non-centred form avoids the funnel; hundreds a
+    cluster: the likelihood dominates and the centred form avoids the non-centred ridge.
+    On the shipped data (12 firms a cluster) k = 1 centred 7 clusters and cost 12
+    divergences; k = 10 centres none there and every cluster at 10,700 firms.
+    """
+    mode = design.spec.parameterization
+    n_cluster = len(design.cluster_labels)
+    if mode != "auto":
+        return np.full(n_cluster, mode == "centered")
+    y = design.y.astype(float)
+    mean, var = y.mean(), y.var()
+    alpha = np.inf if var <= mean else float(np.clip(mean**2 / (var - mean), 0.05, 1e3))
+    if not FAMILIES[design.spec.family].dispersion:
+        alpha = np.inf
+    n = np.bincount(design.cluster_index, minlength=n_cluster)
+    mu = np.bincount(design.cluster_index, weights=y, minlength=n_cluster) / np.maximum(n, 1)
+    information = n * mu / (1.0 + mu / alpha)
+    sd = pm.draw(prior_dist(design.spec.priors["sd_cluster"]), draws=4000, random_seed=0)
+    return information > CENTRE_ABOVE / float(np.mean(sd)) ** 2
+
+
+def _group_effects(design: Design, priors: dict, model_coef, beta0, centred: np.ndarray):
+    r"""Per-cluster deviations (cluster, effect) and the domain-and-cluster totals.
+
+    Non-centred clusters: :math:`u_c = \mathrm{diag}(\sigma) L \tilde u_c`. Centred
+    clusters sample their total :math:`t_c \sim \mathrm{MvN}(\mu + \delta_{d[c]}, \Sigma)`
+    directly (population effect inside the mean, so a data-rich cluster's total does not
+    trade off against the population effect), and :math:`u_c = t_c - \mu - \delta_{d[c]}`.
+    """
     spec = design.spec
     n_effect = len(design.varying)
     domain_dev = pt.zeros((len(design.domain_labels), n_effect))
     if spec.pool_by_domain:
         sd_domain = prior("sd_domain", priors["sd_domain"], dims="effect")
-        if spec.parameterization == "noncentered":
+        if spec.parameterization == "centered":
+            dev = pm.ZeroSumNormal("domain_dev", sd_domain[:, None], dims=("effect", "domain"))
+            domain_dev = pm.Deterministic("domain_effect", dev.T, dims=("domain", "effect"))
+        else:
             raw = pm.ZeroSumNormal("domain_raw", 1.0, dims=("effect", "domain"))
             domain_dev = pm.Deterministic("domain_effect", raw.T * sd_domain,
                                           dims=("domain", "effect"))
-        else:
-            dev = pm.ZeroSumNormal("domain_dev", sd_domain[:, None], dims=("effect", "domain"))
-            domain_dev = pm.Deterministic("domain_effect", dev.T, dims=("domain", "effect"))
     centre = domain_dev[design.cluster_domain]
     if n_effect == 1:
         sd_cluster = prior("sd_cluster", priors["sd_cluster"], dims="effect")
@@ -180,21 +225,33 @@ def _group_effects(design: Design, priors: dict, model_coef, beta0):
             store_in_trace=False)
         pm.Deterministic("sd_cluster", sds, dims="effect")
         pm.Deterministic("cluster_corr", corr, dims=("effect", "effect2"))
-    if spec.parameterization == "noncentered":
-        raw = pm.Normal("cluster_raw", 0.0, 1.0, dims=("cluster", "effect"))
-        cluster_dev = pm.Deterministic("cluster_effect", pt.dot(raw, chol.T),
-                                       dims=("cluster", "effect"))
-    else:
-        level = pm.MvNormal("cluster_level", mu=centre, chol=chol, dims=("cluster", "effect"))
-        cluster_dev = pm.Deterministic("cluster_effect", level - centre,
-                                       dims=("cluster", "effect"))
     population = pt.stack([beta0 if k < 0 else model_coef[k] for k in design.varying_index])
+    dims_nc, dims_c = _cluster_dims(centred)
+    cluster_dev = pt.zeros((len(design.cluster_labels), n_effect))
+    if (~centred).any():
+        raw = pm.Normal("cluster_raw", 0.0, 1.0, dims=(dims_nc, "effect"))
+        cluster_dev = pt.set_subtensor(cluster_dev[np.flatnonzero(~centred)],
+                                       pt.dot(raw, chol.T))
+    if centred.any():
+        at = np.flatnonzero(centred)
+        mean = population[None, :] + centre[at]
+        level = pm.MvNormal("cluster_level", mu=mean, chol=chol, dims=(dims_c, "effect"))
+        cluster_dev = pt.set_subtensor(cluster_dev[at], level - mean)
+    cluster_dev = pm.Deterministic("cluster_effect", cluster_dev, dims=("cluster", "effect"))
     if spec.pool_by_domain:
         pm.Deterministic("domain_total", population[None, :] + domain_dev,
                          dims=("domain", "effect"))
     pm.Deterministic("cluster_total", population[None, :] + centre + cluster_dev,
                      dims=("cluster", "effect"))
     return centre + cluster_dev
+
+
+def _cluster_dims(centred: np.ndarray) -> tuple[str, str]:
+    """Dims of the non-centred and centred cluster variables: ``cluster`` when one form
+    covers every cluster, else ``cluster_noncentred`` / ``cluster_centred``."""
+    if centred.all() or not centred.any():
+        return "cluster", "cluster"
+    return "cluster_noncentred", "cluster_centred"
 
 
 def _selection(design: Design, priors: dict, x, eta):
@@ -245,7 +302,8 @@ def build(design: Design) -> Built:
     spec = design.spec
     priors = spec.priors
     family = FAMILIES[spec.family]
-    with pm.Model(coords=coords(design)) as model:
+    centred = centred_clusters(design) if design.varying else None
+    with pm.Model(coords=coords(design, centred)) as model:
         beta0 = prior("intercept", priors["intercept"], design)
         coef = prior("beta", priors["coef"], dims="coef") if design.fixed else None
         x, logw = _row_covariates(design, priors)
@@ -254,7 +312,7 @@ def build(design: Design) -> Built:
         if X is not None:
             eta = eta + pt.dot(X, coef)
         if design.varying:
-            group = _group_effects(design, priors, coef, beta0)
+            group = _group_effects(design, priors, coef, beta0, centred)
             row_cluster = design.cluster_index[design.row_firm]
             Z = pt.stack([pt.ones(design.n_rows) if k < 0 else X[:, k]
                           for k in design.varying_index], axis=1)
@@ -283,5 +341,6 @@ def build(design: Design) -> Built:
             firm_loglik = pm.math.logsumexp(padded[design.firm_rows], axis=1).ravel()
         else:
             firm_loglik = row_logpost
-        pm.Potential("loglik", firm_loglik.sum())
+        weight = pm.Data(FIRM_WEIGHT, np.ones(design.n_firms))
+        pm.Potential("loglik", (firm_loglik * weight).sum())
     return Built(model, design, eta, zeta, firm_loglik, row_logpost, x, logw)

@@ -166,6 +166,27 @@ def sbc_histograms(ranks: pd.DataFrame, bins: int = 10):
     return fig
 
 
+def loco_scores(table: pd.DataFrame):
+    """Held-out (filled) and in-sample (open) elpd per firm by cluster, one colour per
+    model: how well each predicts a cluster it has not seen."""
+    by = "model" if "model" in table else "spec"
+    clusters = list(dict.fromkeys(table["cluster"]))
+    fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.28 * len(clusters)), layout="constrained")
+    specs = list(dict.fromkeys(table[by]))
+    for k, (spec, group) in enumerate(table.groupby(by, sort=False)):
+        shift = (k - (len(specs) - 1) / 2) * 0.2
+        y = np.array([clusters.index(c) for c in group["cluster"]]) + shift
+        ax.plot(group["elpd_loco"] / group["firms"], y, "o", color=f"C{k}", ms=4,
+                label=f"{spec}: held out")
+        ax.plot(group["elpd_in_sample"] / group["firms"], y, "o", mfc="none", color=f"C{k}",
+                ms=4, label=f"{spec}: in sample")
+    ax.set_yticks(range(len(clusters)), clusters, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("elpd per firm (log score; higher predicts better)")
+    ax.legend(fontsize=7, loc="lower left")
+    return fig
+
+
 def save(fig, path) -> None:
     """Write a figure atomically and close it."""
     from bayescluster.atomic import atomic_path

@@ -17,6 +17,7 @@ from bayescluster import plots
 from bayescluster.describe import describe, overview
 from bayescluster.diagnostics import stored_gates
 from bayescluster.document import Banner, Code, Section, Table, Text, figure
+from bayescluster.model import centred_clusters
 from bayescluster.summary import (
     describe_draws,
     fixed_effects,
@@ -143,7 +144,9 @@ def model_math(spec, design) -> str:
                          f"({', '.join(design.domain_labels)})")
         lines.append("u[c] ~ MvNormal(0, diag(σ_cluster) Ω diag(σ_cluster)),   "
                      "Ω ~ LKJ(η)")
-        lines.append(f"    parameterisation: {spec.parameterization}")
+        centred = int(centred_clusters(design).sum())
+        lines.append(f"    parameterisation: {spec.parameterization} ({centred} of "
+                     f"{len(design.cluster_labels)} clusters centred)")
     if spec.selection:
         sel = spec.selection
         lines.append(f"{sel['treatment']}_i = 1[κ₀ + Σ_m κ_m s_im"

@@ -11,7 +11,6 @@ Each Dask worker compiles the model once and refits it to every simulation it is
 ``scheduler=None`` starts a ``LocalCluster``; pass ``tcp://HOST:PORT`` for a real one.
 """
 
-import logging
 import warnings
 
 import numpy as np
@@ -19,10 +18,9 @@ import pandas as pd
 from scipy import stats
 
 from bayescluster.design import make_design
+from bayescluster.distributed import compiled, map_tasks
 from bayescluster.errors import BayesclusterError
 from bayescluster.model import Y_DATA, build
-
-_COMPILED: dict = {}  # per worker process: (spec, data) -> (design, compiled model)
 
 
 def _scalars(ds) -> dict[str, np.ndarray]:
@@ -61,21 +59,14 @@ def prior_simulations(spec, data, sims: int, seed: int = 0) -> list[dict]:
             for k in range(sims)]
 
 
-def refit(spec, data, task: dict, chains: int, draws: int, tune: int, thin: int) -> dict:
+def refit(task: dict, spec, data, chains: int, draws: int, tune: int, thin: int) -> dict:
     """Fit one simulation (reusing this process's compiled model) and rank its truths."""
     import nutpie
 
-    from bayescluster.runs import data_hash
-
-    key = (spec.hash, data_hash(data.frame))
-    if key not in _COMPILED:
-        design = make_design(spec, data)
-        built = build(design)
-        _COMPILED.clear()
-        _COMPILED[key] = (design, nutpie.compile_pymc_model(built.model))
-    design, compiled = _COMPILED[key]
+    built, model = compiled(spec, data)
+    design = built.design
     y = np.asarray(task["y"], dtype="float64")[design.row_firm]
-    model = compiled.with_data(**{Y_DATA: y})
+    model = model.with_data(**{Y_DATA: y})
     tree = nutpie.sample(model, draws=draws, tune=tune, chains=chains, seed=task["seed"],
                          progress_bar=False, cores=1, target_accept=0.95)
     post = tree["posterior"].to_dataset().isel(draw=slice(None, None, thin))
@@ -91,33 +82,17 @@ def run(spec, data, sims: int = 100, chains: int = 2, draws: int = 400, tune: in
         progress=print) -> pd.DataFrame:
     """SBC ranks, one row per simulation and parameter: sim, parameter, rank, draws (L),
     divergences."""
-    from dask.distributed import Client, LocalCluster, as_completed
-
     if sims < 2:
         raise BayesclusterError("SBC needs at least 2 simulations (100 or more to judge "
                                 "uniformity).")
     tasks = prior_simulations(spec, data, sims, seed)
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
     rows = []
-    try:
-        futures = client.map(refit, [spec] * sims, [data] * sims, tasks,
-                             chains=chains, draws=draws, tune=tune, thin=thin, pure=False)
-        for done, future in enumerate(as_completed(futures), 1):
-            result = future.result()
-            for name, rank in result["ranks"].items():
-                rows.append({"sim": result["sim"], "parameter": name, "rank": rank,
-                             "draws": result["draws"], "divergences": result["divergences"]})
-            progress(f"sbc: {done}/{sims} fits done")
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    for result in map_tasks(refit, tasks, scheduler=scheduler, workers=workers,
+                            progress=progress, label="sbc fits", spec=spec, data=data,
+                            chains=chains, draws=draws, tune=tune, thin=thin):
+        for name, rank in result["ranks"].items():
+            rows.append({"sim": result["sim"], "parameter": name, "rank": rank,
+                         "draws": result["draws"], "divergences": result["divergences"]})
     return pd.DataFrame(rows).sort_values(["parameter", "sim"]).reset_index(drop=True)
 
 

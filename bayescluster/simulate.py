@@ -220,7 +220,7 @@ def _missing_mask(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
-             trait_sd: float | None = None) -> Simulated:
+             trait_sd: float | None = None, missing: bool = True) -> Simulated:
     """Simulate ``n`` firms with known truth.
 
     Parameters
@@ -231,6 +231,8 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
         raises patenting (selection on unobservables).
     trait_sd : SD of that firm trait on the log-mean scale; default 0.5 when ``rho != 0``
         and 0 otherwise.
+    missing : blank covariates at the seed data's missing rates (``False``: a complete
+        table, e.g. for peers that cannot impute); the values drawn are the same either way.
     """
     if n < 2:
         raise ValueError("n must be at least 2")
@@ -260,6 +262,8 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
         industry[at] = rng.choice(INDUSTRIES, size=at.sum(), p=p)
     purpose = rng.choice(PURPOSES, size=n, p=PURPOSE_P)
     mask = _missing_mask(n, rng)
+    if not missing:
+        mask = {column: np.zeros(n, dtype=bool) for column in mask}
     frame = pd.DataFrame({
         "firm_id": [f"F{i:07d}" for i in range(1, n + 1)],
         "cluster": cluster,

@@ -21,7 +21,7 @@ SCHEMA_VERSION = 1
 ROLES = ("count", "binary", "positive", "numeric", "categorical")
 TRANSFORMS = ("log", "standardize")
 MISSING = ("impute", "drop")
-PARAMETERIZATIONS = ("noncentered", "centered")
+PARAMETERIZATIONS = ("auto", "noncentered", "centered")
 SECTIONS = {
     "schema_version": None, "name": None, "description": None, "family": None,
     "missing": None, "columns": ("outcome", "cluster", "domain", "id", "exposure", "per"),
@@ -261,7 +261,7 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
              ["intercept", *(t.name for t in fixed)])
     if varying and "intercept" not in varying:
         raise SpecError("[hierarchy] varying must include 'intercept' when slopes vary.")
-    parameterization = hierarchy.get("parameterization", "noncentered")
+    parameterization = hierarchy.get("parameterization", "auto")
     _unknown("parameterization", [parameterization], list(PARAMETERIZATIONS))
     if columns.get("per") and columns.get("exposure"):
         raise SpecError("[columns] give either exposure (a count outcome with an offset) or "

@@ -161,18 +161,6 @@ def test_loo_ranks_zinb_above_poisson_on_zinb_data(run_2000, sim_2000):
     assert k["firms"].sum() == 2000 and len(k) == 19
 
 
-def test_leave_one_cluster_out_refits_each_cluster():
-    sim = simulate(400, seed=8).data
-    keep = ["kanto", "kanto-bio", "kansai-it", "tohoku-energy"]
-    data = validate(sim[sim["cluster"].isin(keep)])
-    run = fit(load_spec("negbin_hier"), data, chains=2, draws=200, tune=200, seed=2,
-              quiet=True)
-    table = checks.leave_one_cluster_out(run, chains=2, draws_=150, tune=150, workers=2)
-    assert sorted(table.index) == sorted(keep)
-    assert np.isfinite(table["elpd"]).all() and (table["elpd"] < 0).all()
-    assert table["firms"].sum() <= len(data.frame)
-
-
 def test_cli_verbs_write_tables_and_figures(default_run, tmp_path):
     run_dir = tmp_path / "run"
     save(default_run, run_dir)

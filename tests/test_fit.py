@@ -126,7 +126,7 @@ def test_every_shipped_spec_fits_the_shipped_data(name):
 
 
 def test_centred_parameterisation_builds_and_samples():
-    text = load_spec("negbin_hier").text.replace('"noncentered"', '"centered"')
+    text = load_spec("negbin_hier").text.replace('"auto"', '"centered"')
     spec = parse_spec(text)
     run = fit(spec, load(DEFAULT_DATA, spec.roles), chains=1, draws=60, tune=60, seed=1,
               quiet=True)

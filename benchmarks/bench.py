@@ -1,0 +1,465 @@
+"""Speed against peers: bayescluster, bambi and brms fit the same model to the same data.
+
+The model is the default hierarchical ZINB: 8 fixed effects and an intercept on
+standardised covariates (Table 4, model 3), an intercept and a participation slope varying
+by domain and by cluster within domain, one zero-inflation probability. The data are
+:func:`bayescluster.simulate.simulate` at each N, complete (peers cannot impute). Every
+(system, N) runs in its own subprocess with a time limit, one after another, so no two
+fits share the two cores; a fit over the limit is reported as such, not dropped.
+
+    .venv/bin/python benchmarks/bench.py                      # N = 229, 2,290, 10,700
+    .venv/bin/python benchmarks/bench.py --n 100000 --systems bayescluster pathfinder
+
+Writes ``reports/benchmarks.md``, ``reports/benchmarks.csv`` and
+``reports/benchmarks_cost.png``; rows of an earlier run at other N are kept (``--fresh``
+starts over), so the large-N runs can be added separately.
+
+ESS is the minimum bulk ESS (rank-normalised, Vehtari et al. 2021; arviz-stats for the
+Python systems, the posterior package for brms) over the parameters every system shares:
+intercept, the 8 fixed effects, dispersion, zero-inflation, and the four group SDs.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "reports"
+PEERS = ("bambi", "brms", "bambi_nutpie")
+# bayescluster with one choice changed, to measure what each choice buys
+VARIANTS = ("noncentred", "O3", "jax", "lowrank")
+SYSTEMS = ("bayescluster", *PEERS, "pathfinder", *(f"bayescluster_{v}" for v in VARIANTS))
+FIXED = ["participant", "scale", "rd", "projects", "national", "jointrd", "sameregion",
+         "participant:national:sameregion"]
+FORMULA_FIXED = ("participant + scale_z + rd_z + projects_z + national + jointrd + "
+                 "sameregion + participant:national:sameregion")
+GROUPS = "(1 + participant | domain) + (1 + participant | domain:cluster)"
+
+
+def table(n: int, seed: int) -> pd.DataFrame:
+    """The simulated firms with the peers' covariates standardised as bayescluster does."""
+    from bayescluster.simulate import simulate
+
+    frame = simulate(n, seed=seed, missing=False).data
+    for name, values in (("scale_z", np.log(frame["scale"].astype(float))),
+                         ("rd_z", frame["rd"].astype(float)),
+                         ("projects_z", frame["projects"].astype(float))):
+        frame[name] = (values - values.mean()) / values.std(ddof=0)
+    for name in ("projects", "national", "jointrd", "sameregion"):
+        frame[name] = frame[name].astype(int)
+    from bayescluster import registry
+
+    domains = registry.cluster_domains()
+    frame["domain"] = frame["cluster"].map(domains)
+    return frame
+
+
+def _summary(ds, names: list[str]) -> dict:
+    import arviz_stats as azs
+
+    sub = ds[names]
+    ess = azs.ess(sub, method="bulk")
+    rhat = azs.rhat(sub)
+    return {"min_ess": min(float(ess[v].min()) for v in ess.data_vars),
+            "max_rhat": max(float(rhat[v].max()) for v in rhat.data_vars)}
+
+
+def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
+                     variant: str | None = None) -> dict:
+    """The package as shipped, or with one ``variant``: ``noncentred`` (every cluster
+    non-centred), ``O3`` (numba's default LLVM optimisation while compiling), ``jax``
+    (nutpie's JAX backend), ``lowrank`` (nutpie's low-rank modified mass matrix)."""
+    import contextlib
+    import functools
+
+    import nutpie
+
+    from bayescluster import fit as fitting
+    from bayescluster.data import validate
+    from bayescluster.spec import load_spec, parse_spec
+
+    spec = load_spec("zinb_hier")
+    backend = "numba"
+    if variant == "noncentred":
+        spec = parse_spec(spec.text.replace('"auto"', '"noncentered"'))
+    elif variant == "O3":
+        fitting._llvm_unoptimised = contextlib.nullcontext
+    elif variant == "jax":
+        backend = "jax"
+    elif variant == "lowrank":
+        nutpie.sample = functools.partial(nutpie.sample, low_rank_modified_mass_matrix=True)
+    data = validate(frame.drop(columns=["scale_z", "rd_z", "projects_z"]), spec.roles)
+    t0 = time.perf_counter()
+    run = fitting.fit(spec, data, sampler=sampler, chains=chains, draws=draws, tune=tune,
+                      seed=seed, quiet=True, backend=backend)  # default target_accept 0.95
+    total = time.perf_counter() - t0
+    post = run.posterior
+    t = run.timings
+    row = {"build_s": t["build_s"], "compile_s": t.get("compile_s", 0.0),
+           "sample_s": t["sample_s"], "predictive_s": t.get("predictive_s", np.nan),
+           "wall_s": total}
+    if sampler == "pathfinder":
+        return {**row, "min_ess": np.nan, "max_rhat": np.nan, "divergences": np.nan,
+                "participant": float(post["beta"].sel(coef="participant").mean())}
+    names = ["intercept", "beta", "dispersion", "zero_intercept", "sd_domain", "sd_cluster"]
+    from bayescluster.model import centred_clusters
+
+    return {**row, **_summary(post, names),
+            "divergences": int(run.tree["sample_stats"]["diverging"].sum()),
+            "centred_clusters": int(centred_clusters(run.design).sum()),
+            "participant": float(post["beta"].sel(coef="participant").mean())}
+
+
+def run_bambi(frame, chains, draws, tune, seed, sampler="pymc") -> dict:
+    import bambi as bmb
+
+    mu = float(np.log(frame["pat"].mean() + 0.1))
+    group_sd = bmb.Prior("Gamma", alpha=2.0, beta=5.0)
+    priors = {
+        "Intercept": bmb.Prior("Normal", mu=mu, sigma=2.5),
+        "common": bmb.Prior("Normal", mu=0.0, sigma=1.0),
+        "alpha": bmb.Prior("HalfNormal", sigma=1.0),
+        "psi": bmb.Prior("Beta", alpha=2.0, beta=2.0),
+        **{f"{term}|{group}": bmb.Prior("Normal", mu=0.0, sigma=group_sd)
+           for term in ("1", "participant") for group in ("domain", "domain:cluster")},
+    }
+    t0 = time.perf_counter()
+    model = bmb.Model(f"pat ~ {FORMULA_FIXED} + {GROUPS}", frame, priors=priors,
+                      family="zero_inflated_negativebinomial", noncentered=True)
+    model.build()
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if sampler == "nutpie":  # bambi's own PyMC model, compiled and sampled by nutpie
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model.backend.model)
+        compile_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        tree = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+                             target_accept=0.9, progress_bar=False)
+        sample_s = time.perf_counter() - t0
+        fit_s = compile_s + sample_s
+    else:
+        tree = model.fit(draws=draws, tune=tune, chains=chains, cores=2, random_seed=seed,
+                         inference_method="pymc", target_accept=0.9, progressbar=False,
+                         compute_convergence_checks=False)
+        fit_s = time.perf_counter() - t0
+        # PyMC records its sampling time; the rest of fit() is compiling and start-up
+        sample_s = float(tree["sample_stats"].attrs["sampling_time"])
+    post = tree["posterior"].to_dataset()
+    names = ["Intercept", *[v for v in post.data_vars if v.endswith("_sigma")], "alpha", "psi",
+             *[v for v in post.data_vars if v.split("[")[0] in
+               {"participant", "scale_z", "rd_z", "projects_z", "national", "jointrd",
+                "sameregion", "participant:national:sameregion"}]]
+    return {"build_s": build_s, "compile_s": fit_s - sample_s, "sample_s": sample_s,
+            "wall_s": build_s + fit_s, **_summary(post, names),
+            "divergences": int(tree["sample_stats"]["diverging"].sum()),
+            "participant": float(post["participant"].mean())}
+
+
+BRMS_SCRIPT = r"""
+suppressMessages({library(brms); library(posterior); library(jsonlite)})
+rstan::rstan_options(boost_lib = "/usr/include")
+args <- commandArgs(trailingOnly = TRUE)
+frame <- read.csv(args[1])
+chains <- as.integer(args[3]); draws <- as.integer(args[4]); tune <- as.integer(args[5])
+seed <- as.integer(args[6])
+mu <- log(mean(frame$pat) + 0.1)
+priors <- c(prior_string(sprintf("normal(%f, 2.5)", mu), class = "Intercept"),
+            prior(normal(0, 1), class = "b"), prior(gamma(2, 5), class = "sd"),
+            prior(lkj(2), class = "cor"), prior(normal(0, 1), class = "shape"),
+            prior(beta(2, 2), class = "zi"))
+f <- bf(as.formula(paste("pat ~", args[7], "+", args[8])))
+t0 <- Sys.time()
+fit0 <- brm(f, data = frame, family = zero_inflated_negbinomial(), prior = priors,
+            chains = 0, seed = seed, silent = 2, refresh = 0)
+compile_s <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
+t0 <- Sys.time()
+fit <- update(fit0, recompile = FALSE, chains = chains, iter = draws + tune, warmup = tune,
+              cores = 2, seed = seed, control = list(adapt_delta = 0.9), refresh = 0,
+              silent = 2)
+sample_s <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
+d <- as_draws_array(fit)
+keep <- grep("^(b_|sd_|shape$|zi$)", variables(d), value = TRUE)
+s <- summarise_draws(subset_draws(d, variable = keep), "ess_bulk", "rhat")
+np <- nuts_params(fit)
+out <- list(build_s = 0, compile_s = compile_s, sample_s = sample_s,
+            wall_s = compile_s + sample_s, min_ess = min(s$ess_bulk), max_rhat = max(s$rhat),
+            divergences = sum(np$Value[np$Parameter == "divergent__"]),
+            participant = mean(d[, , "b_participant"]))
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA), args[2])
+"""
+
+
+def run_brms(frame, chains, draws, tune, seed) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        csv, out, script = (Path(tmp) / name for name in ("data.csv", "out.json", "fit.R"))
+        frame.to_csv(csv, index=False)
+        script.write_text(BRMS_SCRIPT)
+        subprocess.run(["Rscript", str(script), str(csv), str(out), str(chains), str(draws),
+                        str(tune), str(seed), FORMULA_FIXED, GROUPS], check=True)
+        return json.loads(out.read_text())
+
+
+def one(system: str, n: int, chains: int, draws: int, tune: int, seed: int) -> dict:
+    frame = table(n, seed=2001)
+    if system == "bayescluster":
+        return run_bayescluster(frame, chains, draws, tune, seed)
+    if system == "pathfinder":
+        return run_bayescluster(frame, chains, draws, tune, seed, sampler="pathfinder")
+    if system.startswith("bayescluster_"):
+        return run_bayescluster(frame, chains, draws, tune, seed,
+                                variant=system.removeprefix("bayescluster_"))
+    if system == "bambi":
+        return run_bambi(frame, chains, draws, tune, seed)
+    if system == "bambi_nutpie":
+        return run_bambi(frame, chains, draws, tune, seed, sampler="nutpie")
+    if system == "brms":
+        return run_brms(frame, chains, draws, tune, seed)
+    raise ValueError(system)
+
+
+def available(system: str) -> str | None:
+    """None if the system can run here, else why not."""
+    if system == "brms":
+        probe = subprocess.run(["Rscript", "-e", "library(brms)"], capture_output=True) \
+            if _which("Rscript") else None
+        return None if probe is not None and probe.returncode == 0 else \
+            "R with brms is not installed (Debian: apt-get install r-cran-brms)"
+    if system.startswith("bambi"):
+        try:
+            import bambi  # noqa: F401
+        except ImportError:
+            return "bambi is not installed (pip install -e '.[bench]')"
+    return None
+
+
+def _which(name: str) -> bool:
+    from shutil import which
+
+    return which(name) is not None
+
+
+def measure(system, n, chains, draws, tune, seed, limit) -> dict:
+    """Run one (system, N) in a fresh subprocess with a time limit."""
+    base = {"system": system, "n": n, "chains": chains, "draws": draws, "tune": tune}
+    why = available(system)
+    if why:
+        return {**base, "status": f"not run: {why}"}
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = Path(f.name)
+    cmd = [sys.executable, __file__, "--one", system, "--n", str(n), "--chains", str(chains),
+           "--draws", str(draws), "--tune", str(tune), "--seed", str(seed), "--into", str(out)]
+    t0 = time.perf_counter()
+    try:
+        subprocess.run(cmd, check=True, timeout=limit)
+        row = {**base, **json.loads(out.read_text()), "status": "ok"}
+    except subprocess.TimeoutExpired:
+        row = {**base, "status": f"did not finish in {limit:.0f} s"}
+    except subprocess.CalledProcessError as e:
+        row = {**base, "status": f"failed (exit {e.returncode})"}
+    finally:
+        out.unlink(missing_ok=True)
+    row["process_s"] = time.perf_counter() - t0
+    print(f"{system} N={n}: {row.get('status')} "
+          f"{', '.join(f'{k}={v:.3g}' for k, v in row.items() if isinstance(v, float))}",
+          flush=True)
+    return row
+
+
+def ratios(rows: pd.DataFrame) -> pd.DataFrame:
+    """bayescluster's min-ESS/s and cold time against each peer at each N."""
+    ok = rows[rows["status"] == "ok"].set_index(["n", "system"])
+    out = []
+    for n in sorted(rows["n"].unique()):
+        if (n, "bayescluster") not in ok.index:
+            continue
+        us = ok.loc[(n, "bayescluster")]
+        for peer in ("brms", "bambi", "bambi_nutpie"):
+            if (n, peer) not in ok.index:
+                continue
+            them = ok.loc[(n, peer)]
+            out.append({"n": n, "peer": peer,
+                        "ess_per_s_ratio": us["ess_per_s"] / them["ess_per_s"],
+                        "cold_time_ratio": us["cold_s"] / them["cold_s"]})
+    return pd.DataFrame(out)
+
+
+def choices(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each variant against the shipped bayescluster at the same N."""
+    ok = rows[rows["status"] == "ok"].set_index(["n", "system"])
+    out = []
+    for (n, system), row in ok.iterrows():
+        if not system.startswith("bayescluster_") or (n, "bayescluster") not in ok.index:
+            continue
+        base = ok.loc[(n, "bayescluster")]
+        out.append({"n": n, "variant": system.removeprefix("bayescluster_"),
+                    "compile_s": row["compile_s"], "shipped_compile_s": base["compile_s"],
+                    "ess_per_s_ratio": row["ess_per_s"] / base["ess_per_s"],
+                    "divergences": row["divergences"],
+                    "shipped_divergences": base["divergences"]})
+    return pd.DataFrame(out)
+
+
+def cost_plot(rows: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bayescluster.plots import save
+
+    ok = rows[(rows["status"] == "ok") & rows["min_ess"].notna()]
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    for system, group in ok.groupby("system"):
+        group = group.sort_values("n")
+        ax.plot(group["n"], group["sample_s"] / group["min_ess"] * 1000, "o-", label=system)
+    ns = np.array(sorted(ok["n"].unique()), dtype=float)
+    if len(ns) > 1:
+        ref = ok[ok["system"] == "bayescluster"].sort_values("n")
+        if not ref.empty:
+            c0 = float(ref["sample_s"].iloc[0] / ref["min_ess"].iloc[0] * 1000)
+            ax.plot(ns, c0 * ns / ns[0], "k:", lw=0.8, label="linear in N")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("firms N")
+    ax.set_ylabel("sampling seconds per 1,000 effective draws")
+    ax.legend(fontsize=8)
+    save(fig, path)
+
+
+def _fmt(value, digits=3):
+    if isinstance(value, float):
+        if np.isnan(value):
+            return ""
+        return f"{value:,.{digits}g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def write_report(rows: pd.DataFrame, machine: str, out: Path = REPORTS) -> None:
+    from bayescluster.atomic import atomic_path, write_text
+    from bayescluster.document import markdown_table
+
+    rows = rows.copy()
+    rows["cold_s"] = rows[["build_s", "compile_s", "sample_s"]].sum(axis=1, min_count=1)
+    rows["ess_per_s"] = rows["min_ess"] / rows["sample_s"]
+    rows = rows.sort_values(["n", "system"]).reset_index(drop=True)
+    with atomic_path(out / "benchmarks.csv") as tmp:
+        rows.to_csv(tmp, index=False)
+    cost_plot(rows, out / "benchmarks_cost.png")
+    columns = ["n", "system", "chains", "draws", "tune", "build_s", "compile_s", "sample_s",
+               "cold_s", "min_ess", "ess_per_s", "divergences", "max_rhat", "status"]
+    shown = rows.reindex(columns=columns)
+    body = markdown_table([columns] + [[_fmt(v) for v in r] for r in shown.itertuples(
+        index=False)])
+    rat = ratios(rows)
+    ratio_md = markdown_table([["n", "peer", "min-ESS/s: bayescluster ÷ peer",
+                                "cold time: bayescluster ÷ peer"]]
+                              + [[_fmt(v) for v in r] for r in rat.itertuples(index=False)]) \
+        if not rat.empty else "(no peer ran)"
+    var = choices(rows)
+    choice_md = markdown_table([["n", "variant", "compile s", "shipped compile s",
+                                 "min-ESS/s: variant ÷ shipped", "divergences",
+                                 "shipped divergences"]]
+                               + [[_fmt(v) for v in r] for r in var.itertuples(index=False)]) \
+        if not var.empty else "(no variants run)"
+    text = f"""# Benchmarks: bayescluster against bambi and brms
+
+Generated by `make bench` (`benchmarks/bench.py`) on {machine}. One process per (system, N),
+run one after another. Same data (`simulate(N, seed=2001, missing=False)`), same model:
+hierarchical ZINB, intercept and participation slope varying by domain and by cluster in
+domain, 8 fixed effects + intercept, one zero-inflation probability. Peers sample with
+target_accept 0.9, bayescluster with its default 0.95 (slower per draw, fewer divergences).
+Differences the peers force: bambi's group effects are uncorrelated and its domain effects
+are plain normals (bayescluster: LKJ-correlated cluster effects, zero-sum domain effects);
+brms has correlated effects at both levels. Zero-inflation priors differ (bambi and brms:
+Beta(2, 2) on the probability; bayescluster: N(-1.5, 1.5) on its logit).
+
+*cold_s* = build + compile + sample (the pytensor C cache on disk is warm, as for any user
+after the first fit). *min_ess* = minimum bulk ESS over intercept, fixed effects,
+dispersion, zero-inflation and the group SDs. *ess_per_s* = min_ess / sampling seconds.
+`bambi_nutpie` is bambi's own model sampled by nutpie, to separate our model formulation
+from the sampler. `pathfinder` is bayescluster's approximate fit (no ESS; its time only).
+
+{body}
+
+## Ratios (one run, same machine)
+
+{ratio_md}
+
+## What each choice buys
+
+The shipped package against itself with one choice changed: `noncentred` (every cluster
+non-centred, instead of `auto`), `O3` (numba's default LLVM optimisation while nutpie
+compiles, instead of -O0), `jax` (nutpie's JAX backend), `lowrank` (nutpie's low-rank
+modified mass matrix).
+
+{choice_md}
+
+## Cost against N
+
+![cost against N](benchmarks_cost.png)
+
+Sampling seconds per 1,000 effective draws, log-log; the dotted line is linear growth from
+bayescluster's smallest N.
+"""
+    write_text(out / "benchmarks.md", text)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, nargs="+", default=[229, 2290, 10700])
+    p.add_argument("--systems", nargs="+", choices=SYSTEMS,
+                   default=["bayescluster", "bambi", "brms", "bambi_nutpie"])
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--peer-draws-above", type=int, default=5000,
+                   help="above this N, peers run --peer-draws draws and tuning steps")
+    p.add_argument("--peer-draws", type=int, default=300)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--limit", type=float, default=3600, help="seconds per fit")
+    p.add_argument("--fresh", action="store_true", help="drop rows of earlier runs")
+    p.add_argument("--out", type=Path, default=REPORTS)
+    p.add_argument("--one", choices=SYSTEMS, help=argparse.SUPPRESS)
+    p.add_argument("--into", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.one:
+        warnings.filterwarnings("ignore")
+        row = one(args.one, args.n[0], args.chains, args.draws, args.tune, args.seed)
+        args.into.write_text(json.dumps({k: (float(v) if isinstance(v, (int, float, np.number))
+                                             else v) for k, v in row.items()}))
+        return 0
+    rows = []
+    for n in args.n:
+        for system in args.systems:
+            draws = tune = None
+            if system in PEERS and n > args.peer_draws_above:
+                draws = tune = args.peer_draws
+            rows.append(measure(system, n, args.chains, draws or args.draws,
+                                tune or args.tune, args.seed, args.limit))
+    new = pd.DataFrame(rows)
+    old = args.out / "benchmarks.csv"
+    if old.exists() and not args.fresh:
+        kept = pd.read_csv(old)
+        kept = kept[~kept.set_index(["system", "n"]).index.isin(
+            new.set_index(["system", "n"]).index)]
+        new = pd.concat([kept.drop(columns=["cold_s", "ess_per_s"], errors="ignore"), new],
+                        ignore_index=True)
+    machine = f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}"
+    write_report(new, machine, args.out)
+    print(f"written: {args.out / 'benchmarks.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Scale: the automatic parameterisation, likelihood weights, leave-one-cluster-out on Dask,
+the JAX backend."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor
+import pytest
+
+from bayescluster import loco
+from bayescluster.cli import main
+from bayescluster.data import load, validate
+from bayescluster.design import make_design
+from bayescluster.fit import fit
+from bayescluster.model import FIRM_WEIGHT, build, centred_clusters
+from bayescluster.paths import DEFAULT_DATA
+from bayescluster.runs import save
+from bayescluster.simulate import simulate
+from bayescluster.spec import load_spec, parse_spec
+
+
+def _design(n: int, mode: str = "auto", name: str = "zinb_hier"):
+    spec = parse_spec(load_spec(name).text.replace('"auto"', f'"{mode}"'))
+    data = load(DEFAULT_DATA, spec.roles) if n == 229 else validate(
+        simulate(n, seed=5, missing=False).data, spec.roles)
+    return make_design(spec, data)
+
+
+def test_auto_centres_only_data_rich_clusters():
+    assert not centred_clusters(_design(229)).any()  # 12 firms a cluster: all non-centred
+    big = _design(10_700)
+    centred = centred_clusters(big)
+    firms = np.bincount(big.cluster_index)
+    assert centred.sum() >= 15  # ~560 firms a cluster
+    assert firms[centred].min() > firms[~centred].max() * 0.5
+    assert centred_clusters(_design(229, "centered")).all()
+    assert not centred_clusters(_design(10_700, "noncentered")).any()
+
+
+def test_mixed_parameterisation_keeps_the_hierarchy():
+    """Under the prior, every cluster's deviation divided by its SD is N(0, 1), whether the
+    cluster is centred or not, and the totals add up."""
+    design = _design(2290)
+    centred = centred_clusters(design)
+    assert 0 < centred.sum() < len(centred)
+    built = build(design)
+    assert built.model["cluster_level"].eval().shape[0] == centred.sum()
+    with warnings.catch_warnings(), built.model:
+        warnings.filterwarnings("ignore", message=".*Potential.*")
+        prior = pm.sample_prior_predictive(draws=3000, random_seed=2)["prior"]
+    dev = prior["cluster_effect"].values[0]  # (draw, cluster, effect)
+    z = dev / prior["sd_cluster"].values[0][:, None, :]
+    for subset in (centred, ~centred):
+        values = z[:, subset, :].ravel()
+        assert abs(values.mean()) < 0.05 and abs(values.std() - 1.0) < 0.05
+    population = np.stack([prior["intercept"].values[0],
+                           prior["beta"].sel(coef="participant").values[0]], axis=-1)
+    domain = prior["domain_effect"].values[0][:, design.cluster_domain, :]
+    assert np.allclose(prior["cluster_total"].values[0],
+                       population[:, None, :] + domain + dev)
+
+
+def test_zero_weight_removes_exactly_those_firms_likelihood():
+    design = _design(229)
+    built = build(design)
+    model = built.model
+    point = model.initial_point(random_seed=3)
+    logp = model.compile_logp()
+    [firm_ll] = model.replace_rvs_by_values([built.firm_loglik])
+    per_firm = pytensor.function(model.value_vars, firm_ll, on_unused_input="ignore")(
+        *[point[v.name] for v in model.value_vars])
+    before = logp(point)
+    held = design.cluster_index == 3
+    weight = np.ones(design.n_firms)
+    weight[held] = 0.0
+    model.set_data(FIRM_WEIGHT, weight)
+    assert before - logp(point) == pytest.approx(per_firm[held].sum(), rel=1e-9)
+
+
+@pytest.mark.sampling
+def test_leave_one_cluster_out_on_dask(tmp_path):
+    """Four clusters, two Dask workers each compiling once; the held-out score is worse than
+    the in-sample score, and the CLI writes the tables and figure."""
+    sim = simulate(400, seed=8).data
+    keep = ["kanto", "kanto-bio", "kansai-it", "tohoku-energy"]
+    data = validate(sim[sim["cluster"].isin(keep)])
+    spec = load_spec("negbin_hier")
+    table = loco.run(spec, data, chains=2, draws=150, tune=200, seed=2, workers=2,
+                     progress=lambda _: None)
+    assert sorted(table["cluster"]) == sorted(keep)
+    assert table["firms"].sum() == len(data.frame)
+    assert np.isfinite(table[["elpd_loco", "elpd_in_sample"]].to_numpy()).all()
+    assert table["elpd_loco"].sum() < table["elpd_in_sample"].sum()
+    assert (table["elpd_loco"] / table["firms"]).between(-6, 0).all()
+
+    run = fit(spec, data, chains=2, draws=100, tune=100, seed=1, quiet=True)
+    save(run, tmp_path / "run")
+    assert main(["loo", str(tmp_path / "run"), "--by-cluster", "--chains", "1", "--draws",
+                 "100", "--tune", "100", "--workers", "1", "--out", str(tmp_path / "out")]) == 0
+    written = pd.read_csv(tmp_path / "out" / "loco.csv")
+    assert sorted(written["cluster"]) == sorted(keep)
+    assert (tmp_path / "out" / "loco.png").stat().st_size > 5_000
+    assert (tmp_path / "out" / "loco_summary.csv").exists()
+
+
+@pytest.mark.sampling
+def test_jax_backend_on_cpu_matches_numba(default_run):
+    """nutpie with JAX (the GPU path) on CPU: the same posterior as the default numba fit."""
+    spec = default_run.spec
+    run = fit(spec, default_run.data, chains=2, draws=500, tune=500, seed=5, quiet=True,
+              backend="jax")
+    assert json.loads(run.tree.attrs["settings"])["backend"] == "jax"
+    for name in ("intercept", "dispersion"):
+        a, b = run.posterior[name], default_run.posterior[name]
+        se = np.sqrt(a.var() / 300 + b.var() / 1000)
+        assert abs(float(a.mean() - b.mean())) < 4 * float(se), name
+    beta_a = run.posterior["beta"].mean(("chain", "draw"))
+    beta_b = default_run.posterior["beta"].mean(("chain", "draw"))
+    assert float(abs(beta_a - beta_b).max()) < 0.15
