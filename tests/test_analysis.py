@@ -18,7 +18,6 @@ from bayescluster.errors import BayesclusterError
 from bayescluster.fit import fit
 from bayescluster.predict import draws
 from bayescluster.runs import save
-from bayescluster.simulate import simulate
 from bayescluster.spec import load_spec, parse_spec
 
 pytestmark = pytest.mark.sampling
