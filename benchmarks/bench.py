@@ -22,6 +22,7 @@ intercept, the 8 fixed effects, dispersion, zero-inflation, and the four group S
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -260,13 +261,16 @@ def measure(system, n, chains, draws, tune, seed, limit) -> dict:
     cmd = [sys.executable, __file__, "--one", system, "--n", str(n), "--chains", str(chains),
            "--draws", str(draws), "--tune", str(tune), "--seed", str(seed), "--into", str(out)]
     t0 = time.perf_counter()
+    # its own process group, so a timeout also stops R's and PyMC's chain processes
+    proc = subprocess.Popen(cmd, start_new_session=True)
     try:
-        subprocess.run(cmd, check=True, timeout=limit)
-        row = {**base, **json.loads(out.read_text()), "status": "ok"}
+        code = proc.wait(timeout=limit)
+        row = {**base, **json.loads(out.read_text()), "status": "ok"} if code == 0 else \
+            {**base, "status": f"failed (exit {code})"}
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         row = {**base, "status": f"did not finish in {limit:.0f} s"}
-    except subprocess.CalledProcessError as e:
-        row = {**base, "status": f"failed (exit {e.returncode})"}
     finally:
         out.unlink(missing_ok=True)
     row["process_s"] = time.perf_counter() - t0
