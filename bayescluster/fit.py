@@ -91,7 +91,8 @@ def _progress(message: str, quiet: bool) -> None:
 def _llvm_unoptimised():
     """numba at -O0 while nutpie compiles: the compile takes a fifth of the time (7 s, not
     40 s, for the default model), and sampling is no slower, since the time goes to
-    pytensor's array kernels (measured in ``benchmarks/``)."""
+    pytensor's array kernels (measured by hand; ``benchmarks/bench.py --systems
+    bayescluster_O3`` re-measures it)."""
     from numba.core import config
 
     before = config.OPT
