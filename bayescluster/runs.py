@@ -73,16 +73,20 @@ def _frame_to_dataset(frame: pd.DataFrame) -> xr.Dataset:
             variables[column] = ("row", values.fillna("").astype(str).to_numpy(dtype=str))
     ds = xr.Dataset(variables)
     ds.attrs["columns"] = json.dumps(list(frame.columns))
+    ds.attrs["dtypes"] = json.dumps({c: str(frame[c].dtype) for c in frame.columns})
     return ds
 
 
 def _dataset_to_frame(ds: xr.Dataset) -> pd.DataFrame:
     columns = json.loads(ds.attrs["columns"])
+    dtypes = json.loads(ds.attrs.get("dtypes", "{}"))
     out = {}
     for column in columns:
-        values = ds[column].values
+        values = pd.Series(ds[column].values)
         if values.dtype.kind in "OUS":
-            values = pd.Series(values.astype(str)).replace("", np.nan)
+            values = values.astype(str).replace("", np.nan)
+        if column in dtypes:  # integer and boolean columns were stored as float
+            values = values.astype(dtypes[column])
         out[column] = values
     return pd.DataFrame(out)[columns]
 

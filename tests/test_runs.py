@@ -1,12 +1,16 @@
 """Run directories, the gates' exit code, and the fit/diagnose/summary verbs."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bayescluster.cli import main
+from bayescluster.data import validate
 from bayescluster.errors import RunError
 from bayescluster.paths import DEFAULT_DATA
-from bayescluster.runs import RUN_FILE, load, save
+from bayescluster.runs import RUN_FILE, _dataset_to_frame, _frame_to_dataset, data_hash, load, save
+from bayescluster.simulate import simulate
+from bayescluster.spec import load_spec
 
 pytestmark = pytest.mark.sampling
 
@@ -76,3 +80,21 @@ def test_saved_draws_round_trip(short_run, tmp_path):
     again = load(tmp_path / "copy")
     np.testing.assert_array_equal(run.posterior["beta"].values, again.posterior["beta"].values)
     assert run.tree.attrs["data_sha256"] == again.tree.attrs["data_sha256"]
+
+
+@pytest.mark.parametrize("extra", [
+    np.arange(229, dtype=np.int64),                                   # ints stored as float
+    np.arange(229) % 2 == 0,                                          # booleans
+    pd.array([None if i % 7 == 0 else i for i in range(229)], dtype="Int64"),  # nullable
+])
+def test_an_in_memory_table_survives_the_run_file_with_its_hash(extra):
+    """A table built in Python (not read from CSV) keeps its dtypes through the run file, so
+    ``load`` does not mistake it for a damaged one; a changed value still fails the hash."""
+    spec = load_spec("zinb_hier")
+    sim = simulate(229, seed=3).data.assign(extra=extra)
+    data = validate(sim[sim["cluster"] != "okinawa"], spec.roles)
+    back = validate(_dataset_to_frame(_frame_to_dataset(data.frame)), spec.roles)
+    assert data_hash(back.frame) == data_hash(data.frame)
+    pd.testing.assert_frame_equal(back.frame, data.frame)
+    back.frame.loc[back.frame.index[0], "pat"] += 1
+    assert data_hash(back.frame) != data_hash(data.frame)
