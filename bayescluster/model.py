@@ -36,6 +36,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pymc.distributions.dist_math import normal_lcdf
+from pytensor.graph.replace import vectorize_graph
 
 from bayescluster.design import Design
 from bayescluster.families import FAMILIES
@@ -87,14 +88,17 @@ class Built:
     row_logw: pt.TensorVariable  # (row,) the combination's log-prob without the outcome
 
     def evaluator(self):
-        """Compiled function: free RV values (in ``model.free_RVs`` order) -> tensors."""
+        """Compiled function: free RV values (in ``model.free_RVs`` order), each with a
+        leading draw axis -> the tensors, each with that axis."""
         outputs = [self.eta, self.firm_loglik, self.row_logpost, self.x,
                    pt.zeros(self.design.n_rows) + self.row_logw]
         if self.zeta is not None:
             outputs.append(self.zeta)
-        fn = pytensor.function(self.model.free_RVs, outputs, on_unused_input="ignore",
-                               mode="FAST_RUN")
-        return fn
+        rvs = self.model.free_RVs
+        batched = [pt.tensor(dtype=rv.type.dtype, shape=(None, *rv.type.shape), name=rv.name)
+                   for rv in rvs]
+        outputs = vectorize_graph(outputs, dict(zip(rvs, batched, strict=True)))
+        return pytensor.function(batched, outputs, on_unused_input="ignore", mode="FAST_RUN")
 
 
 def coords(design: Design, centred: np.ndarray | None = None) -> dict:

@@ -17,6 +17,8 @@ import xarray as xr
 
 from bayescluster.families import FAMILIES, expit
 
+BATCH_VALUES = 20_000_000  # draws evaluated at once x rows: about 160 MB per output
+
 
 @dataclass
 class Draw:
@@ -56,19 +58,29 @@ def draws(built, ds: xr.Dataset, rng: np.random.Generator,
     names = [rv.name for rv in built.model.free_RVs]
     arrays = [np.asarray(ds[n].values) for n in names]
     n_chain, n_draw = arrays[0].shape[:2]
-    for c, d in thin_indices(n_chain, n_draw, max_draws):
-        out = fn(*[a[c, d] for a in arrays])
-        eta, firm_ll, x = out[0], out[1], out[3]
-        row_lp = out[2] if given_outcome else out[4]
-        rows = np.arange(design.n_firms)
-        if design.marginalised:
-            lp = np.append(row_lp, -np.inf)[design.firm_rows]
-            p = np.exp(lp - lp.max(axis=1, keepdims=True))
-            cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
-            pick = (rng.random((design.n_firms, 1)) > cum).sum(axis=1)
-            rows = design.firm_rows[rows, np.minimum(pick, cum.shape[1] - 1)]
-        zeta = out[5][rows] if len(out) > 5 else None
-        yield Draw(c, d, eta[rows], zeta, firm_ll, x[rows])
+    pairs = thin_indices(n_chain, n_draw, max_draws)
+    size = max(1, min(256, BATCH_VALUES // max(design.n_rows, 1)))
+    for start in range(0, len(pairs), size):
+        chains, draws_ = np.array(pairs[start:start + size]).T
+        batch = fn(*[a[chains, draws_] for a in arrays])
+        for k, (c, d) in enumerate(pairs[start:start + size]):
+            yield _draw(design, [o[k] for o in batch], c, d, rng, given_outcome)
+
+
+def _draw(design, out, c, d, rng, given_outcome) -> Draw:
+    """One draw's tensors (firm-level), with a firm's binary-covariate combination
+    drawn from its conditional probability when the design marginalises one."""
+    eta, firm_ll, x = out[0], out[1], out[3]
+    row_lp = out[2] if given_outcome else out[4]
+    rows = np.arange(design.n_firms)
+    if design.marginalised:
+        lp = np.append(row_lp, -np.inf)[design.firm_rows]
+        p = np.exp(lp - lp.max(axis=1, keepdims=True))
+        cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+        pick = (rng.random((design.n_firms, 1)) > cum).sum(axis=1)
+        rows = design.firm_rows[rows, np.minimum(pick, cum.shape[1] - 1)]
+    zeta = out[5][rows] if len(out) > 5 else None
+    return Draw(c, d, eta[rows], zeta, firm_ll, x[rows])
 
 
 def columns(design, x: np.ndarray, which: str = "fixed") -> np.ndarray:
