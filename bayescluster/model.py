@@ -97,8 +97,13 @@ class Built:
         rvs = self.model.free_RVs
         batched = [pt.tensor(dtype=rv.type.dtype, shape=(None, *rv.type.shape), name=rv.name)
                    for rv in rvs]
-        outputs = vectorize_graph(outputs, dict(zip(rvs, batched, strict=True)))
-        return pytensor.function(batched, outputs, on_unused_input="ignore", mode="FAST_RUN")
+        vectorised = vectorize_graph(outputs, dict(zip(rvs, batched, strict=True)))
+        n_draws = batched[0].shape[0]
+        # an output no parameter reaches (x without imputation) comes back without the axis
+        vectorised = [v if v.ndim > o.ndim else pt.broadcast_to(v, (n_draws, *v.shape))
+                      for v, o in zip(vectorised, outputs, strict=True)]
+        return pytensor.function(batched, vectorised, on_unused_input="ignore",
+                                 mode="FAST_RUN")
 
 
 def coords(design: Design, centred: np.ndarray | None = None) -> dict:
@@ -221,7 +226,7 @@ def _group_effects(design: Design, priors: dict, model_coef, beta0, centred: np.
     centre = domain_dev[design.cluster_domain]
     if n_effect == 1:
         sd_cluster = prior("sd_cluster", priors["sd_cluster"], dims="effect")
-        chol = pt.diag(sd_cluster)
+        chol = sd_cluster[None, :]  # the 1 x 1 diag(sd): AllocDiag has no batched numba kernel
     else:
         chol, corr, sds = pm.LKJCholeskyCov(
             "cluster_chol", n=n_effect, eta=priors["lkj_eta"],

@@ -116,14 +116,21 @@ def test_domain_optional_one_grouping_level(firms):
     assert built.model.coords["domain"] == ("all",)
 
 
-@pytest.mark.parametrize("which", ["impute", "noncentered", "centered"])
+@pytest.mark.parametrize("which", ["impute", "paper_m3", "one_effect", "noncentered",
+                                   "centered"])
 def test_batched_evaluator_equals_the_model_graph_draw_by_draw(firms, which):
     """The evaluator's draw axis (vectorize_graph) changes no value: each draw of the batch
-    equals the unbatched model graph at that draw."""
+    equals the unbatched model graph at that draw (also for outputs no parameter reaches,
+    and for a single varying effect)."""
     import pytensor
 
     if which == "impute":
         spec = parse_spec(SMALL.format(family="zinb"))
+    elif which == "paper_m3":
+        spec = load_spec("paper_m3")
+    elif which == "one_effect":
+        spec = parse_spec(load_spec("negbin_hier").text.replace(
+            'varying = ["intercept", "participant"]', 'varying = ["intercept"]'))
     else:
         spec = load_spec("zinb_hier")
         spec = parse_spec(spec.text.replace('"auto"', f'"{which}"'))
@@ -136,4 +143,5 @@ def test_batched_evaluator_equals_the_model_graph_draw_by_draw(firms, which):
     single = pytensor.function(rvs, outputs, on_unused_input="ignore")
     for s, point in enumerate(points):
         for got, want in zip(batch, single(*point), strict=False):
+            assert got.shape == (3, *np.shape(want))
             np.testing.assert_allclose(got[s], want, rtol=1e-10, atol=1e-12)
