@@ -1,8 +1,9 @@
 """Fitting: NUTS by nutpie (default) or PyMC, approximate fits, prior predictive draws.
 
 The likelihood is a ``pm.Potential`` (binary covariates are summed out), so the per-firm
-log-likelihood and the posterior predictive draws are computed here, draw by draw, from the
-model's own tensors (:meth:`Built.evaluator`) and the family's sampler.
+log-likelihood and the posterior predictive draws are computed here from the model's own
+tensors, evaluated for a batch of draws at once (:meth:`Built.evaluator`), and the family's
+sampler.
 """
 
 import sys
