@@ -9,7 +9,6 @@ sampler.
 import sys
 import time
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -88,25 +87,14 @@ def _progress(message: str, quiet: bool) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-@contextmanager
-def _llvm_unoptimised():
-    """numba at -O0 while nutpie compiles: the compile takes a fifth of the time (7 s, not
-    40 s, for the default model), and sampling is no slower, since the time goes to
-    pytensor's array kernels (measured by hand; ``benchmarks/bench.py --systems
-    bayescluster_O3`` re-measures it)."""
-    from numba.core import config
-
-    before = config.OPT
-    config.OPT = config._OptLevel(0)
-    try:
-        yield
-    finally:
-        config.OPT = before
-
-
 def compile_nutpie(model: pm.Model, backend: str = "numba"):
     """nutpie's compiled model; ``backend="jax"`` (the ``jax`` extra) runs the log-density
-    and its gradient in JAX, on a GPU when JAX has one."""
+    and its gradient in JAX, on a GPU when JAX has one.
+
+    numba keeps its default optimisation: pytensor caches each compiled kernel on disk,
+    whatever level built it, so compiling at -O0 to save seconds once makes every later
+    fit sample 2.6x slower (150 vs 57 us a gradient at N=229; ``benchmarks/bench.py
+    --systems bayescluster_O0``)."""
     import nutpie
 
     if backend not in BACKENDS:
@@ -120,8 +108,7 @@ def compile_nutpie(model: pm.Model, backend: str = "numba"):
                                     "'bayescluster[jax]' (CPU) or a CUDA build of jax, or use "
                                     "--backend numba.") from None
         return nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
-    with _llvm_unoptimised():
-        return nutpie.compile_pymc_model(model)
+    return nutpie.compile_pymc_model(model)
 
 
 def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: int,

@@ -224,28 +224,24 @@ def _group_effects(design: Design, priors: dict, model_coef, beta0, centred: np.
             domain_dev = pm.Deterministic("domain_effect", raw.T * sd_domain,
                                           dims=("domain", "effect"))
     centre = domain_dev[design.cluster_domain]
-    if n_effect == 1:
-        sd_cluster = prior("sd_cluster", priors["sd_cluster"], dims="effect")
-        chol = sd_cluster[None, :]  # the 1 x 1 diag(sd): AllocDiag has no batched numba kernel
-    else:
-        chol, corr, sds = pm.LKJCholeskyCov(
-            "cluster_chol", n=n_effect, eta=priors["lkj_eta"],
-            sd_dist=prior_dist(priors["sd_cluster"], shape=n_effect), compute_corr=True,
-            store_in_trace=False)
-        pm.Deterministic("sd_cluster", sds, dims="effect")
-        pm.Deterministic("cluster_corr", corr, dims=("effect", "effect2"))
+    chol = _cluster_chol(priors, n_effect)
     population = pt.stack([beta0 if k < 0 else model_coef[k] for k in design.varying_index])
     dims_nc, dims_c = _cluster_dims(centred)
-    cluster_dev = pt.zeros((len(design.cluster_labels), n_effect))
+    parts = []
     if (~centred).any():
         raw = pm.Normal("cluster_raw", 0.0, 1.0, dims=(dims_nc, "effect"))
-        cluster_dev = pt.set_subtensor(cluster_dev[np.flatnonzero(~centred)],
-                                       pt.dot(raw, chol.T))
+        parts.append((np.flatnonzero(~centred), pt.dot(raw, chol.T)))
     if centred.any():
         at = np.flatnonzero(centred)
         mean = population[None, :] + centre[at]
         level = pm.MvNormal("cluster_level", mu=mean, chol=chol, dims=(dims_c, "effect"))
-        cluster_dev = pt.set_subtensor(cluster_dev[at], level - mean)
+        parts.append((at, level - mean))
+    if len(parts) == 1:  # one form for every cluster: no scatter into a zero matrix
+        cluster_dev = parts[0][1]
+    else:
+        cluster_dev = pt.zeros((len(design.cluster_labels), n_effect))
+        for at, dev in parts:
+            cluster_dev = pt.set_subtensor(cluster_dev[at], dev)
     cluster_dev = pm.Deterministic("cluster_effect", cluster_dev, dims=("cluster", "effect"))
     if spec.pool_by_domain:
         pm.Deterministic("domain_total", population[None, :] + domain_dev,
@@ -253,6 +249,34 @@ def _group_effects(design: Design, priors: dict, model_coef, beta0, centred: np.
     pm.Deterministic("cluster_total", population[None, :] + centre + cluster_dev,
                      dims=("cluster", "effect"))
     return centre + cluster_dev
+
+
+def _cluster_chol(priors: dict, n_effect: int):
+    r"""Cholesky factor :math:`L` of the cluster covariance
+    :math:`\mathrm{diag}(\sigma)\,\Omega\,\mathrm{diag}(\sigma)`, :math:`\Omega \sim
+    \mathrm{LKJ}(\eta)`. Up to two varying effects it is written out: for a 2 x 2
+    correlation, LKJ(:math:`\eta`) is :math:`(r + 1)/2 \sim \mathrm{Beta}(\eta, \eta)`
+    and :math:`L = \begin{pmatrix}\sigma_1 & 0\\ \sigma_2 r & \sigma_2\sqrt{1 - r^2}
+    \end{pmatrix}`, a graph a fraction the size of ``LKJCholeskyCov``'s (its cost is paid
+    at every gradient)."""
+    if n_effect > 2:
+        chol, corr, sds = pm.LKJCholeskyCov(
+            "cluster_chol", n=n_effect, eta=priors["lkj_eta"],
+            sd_dist=prior_dist(priors["sd_cluster"], shape=n_effect), compute_corr=True,
+            store_in_trace=False)
+        pm.Deterministic("sd_cluster", sds, dims="effect")
+        pm.Deterministic("cluster_corr", corr, dims=("effect", "effect2"))
+        return chol
+    sds = prior("sd_cluster", priors["sd_cluster"], dims="effect")
+    if n_effect == 1:
+        return sds[None, :]  # the 1 x 1 diag(sd): AllocDiag has no batched numba kernel
+    eta = priors["lkj_eta"]
+    r = 2.0 * pm.Beta("cluster_corr_beta", eta, eta) - 1.0
+    pm.Deterministic("cluster_corr", pt.stack([pt.stack([1.0, r]), pt.stack([r, 1.0])]),
+                     dims=("effect", "effect2"))
+    zero = pt.zeros(())
+    return pt.stack([pt.stack([sds[0], zero]),
+                     pt.stack([sds[1] * r, sds[1] * pt.sqrt(1.0 - r**2)])])
 
 
 def _cluster_dims(centred: np.ndarray) -> tuple[str, str]:

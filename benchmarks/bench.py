@@ -22,6 +22,7 @@ intercept, the 8 fixed effects, dispersion, zero-inflation, and the four group S
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,7 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
 PEERS = ("bambi", "brms", "bambi_nutpie")
 # bayescluster with one choice changed, to measure what each choice buys
-VARIANTS = ("noncentred", "O3", "jax", "lowrank")
+VARIANTS = ("noncentred", "O0", "coldcache", "jax", "lowrank")
+# variants run with an empty pytensor/numba compile cache: a first fit on a new machine
+COLD_CACHE = ("O0", "coldcache")
 SYSTEMS = ("bayescluster", *PEERS, "pathfinder", *(f"bayescluster_{v}" for v in VARIANTS))
 FIXED = ["participant", "scale", "rd", "projects", "national", "jointrd", "sameregion",
          "participant:national:sameregion"]
@@ -78,9 +81,9 @@ def _summary(ds, names: list[str]) -> dict:
 def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
                      variant: str | None = None) -> dict:
     """The package as shipped, or with one ``variant``: ``noncentred`` (every cluster
-    non-centred), ``O3`` (numba's default LLVM optimisation while compiling), ``jax``
-    (nutpie's JAX backend), ``lowrank`` (nutpie's low-rank modified mass matrix)."""
-    import contextlib
+    non-centred), ``O0`` (numba at LLVM -O0 while compiling), ``coldcache`` (as shipped),
+    both from an empty compile cache (see ``measure``), ``jax`` (nutpie's JAX backend),
+    ``lowrank`` (nutpie's low-rank modified mass matrix)."""
     import functools
 
     import nutpie
@@ -93,8 +96,19 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
     backend = "numba"
     if variant == "noncentred":
         spec = parse_spec(spec.text.replace('"auto"', '"noncentered"'))
-    elif variant == "O3":
-        fitting._llvm_unoptimised = contextlib.nullcontext
+    elif variant == "O0":
+        from numba.core import config
+
+        compile_nutpie = fitting.compile_nutpie
+
+        def at_o0(*args, **kwargs):
+            before, config.OPT = config.OPT, config._OptLevel(0)
+            try:
+                return compile_nutpie(*args, **kwargs)
+            finally:
+                config.OPT = before
+
+        fitting.compile_nutpie = at_o0
     elif variant == "jax":
         backend = "jax"
     elif variant == "lowrank":
@@ -261,9 +275,13 @@ def measure(system, n, chains, draws, tune, seed, limit) -> dict:
         out = Path(f.name)
     cmd = [sys.executable, __file__, "--one", system, "--n", str(n), "--chains", str(chains),
            "--draws", str(draws), "--tune", str(tune), "--seed", str(seed), "--into", str(out)]
+    env = None
+    if system.removeprefix("bayescluster_") in COLD_CACHE:
+        cache = tempfile.mkdtemp(prefix="bench-cache-")
+        env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={cache}"}
     t0 = time.perf_counter()
     # its own process group, so a timeout also stops R's and PyMC's chain processes
-    proc = subprocess.Popen(cmd, start_new_session=True)
+    proc = subprocess.Popen(cmd, start_new_session=True, env=env)
     try:
         code = proc.wait(timeout=limit)
         row = {**base, **json.loads(out.read_text()), "status": "ok"} if code == 0 else \
@@ -274,6 +292,8 @@ def measure(system, n, chains, draws, tune, seed, limit) -> dict:
         row = {**base, "status": f"did not finish in {limit:.0f} s"}
     finally:
         out.unlink(missing_ok=True)
+        if env is not None:
+            shutil.rmtree(cache, ignore_errors=True)
     row["process_s"] = time.perf_counter() - t0
     print(f"{system} N={n}: {row.get('status')} "
           f"{', '.join(f'{k}={v:.3g}' for k, v in row.items() if isinstance(v, float))}",
@@ -471,11 +491,14 @@ of the participation effect, to compare the approximate fit with NUTS.
 ## What each choice buys
 
 The shipped package against itself with one choice changed: `noncentred` (every cluster
-non-centred, instead of `auto`), `O3` (numba's default LLVM optimisation while nutpie
-compiles, instead of -O0), `jax` (nutpie's JAX backend), `lowrank` (nutpie's low-rank
-modified mass matrix). Where a variant fits the same model with the same draws as the
-shipped package (`noncentred` when no cluster is centred, as at N=229; `O3`), the ESS/s
-ratio measures only timing noise between two processes.
+non-centred, instead of `auto`), `O0` (numba at LLVM -O0 while nutpie compiles, as
+bayescluster did until 2026-11-22), `coldcache` (as shipped), `jax` (nutpie's JAX backend),
+`lowrank` (nutpie's low-rank modified mass matrix). `O0` and `coldcache` start from an
+empty pytensor/numba compile cache, as a first fit on a new machine does: their compile
+time is a first fit's, and since pytensor caches each kernel at whatever level built it,
+`O0`'s sampling speed is what every later fit would get. Where a variant fits the same
+model with the same draws as the shipped package (`noncentred` when no cluster is centred,
+as at N=229; `coldcache`), the ESS/s ratio measures only timing noise between processes.
 
 {choice_md}
 
