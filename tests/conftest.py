@@ -15,7 +15,7 @@ def firms():
 
 @pytest.fixture(scope="session")
 def default_run():
-    """The default model on the shipped data with default settings (4 x 1000)."""
+    """The default model on the shipped data with default settings (4 x 2000)."""
     from bayescluster.data import load
     from bayescluster.fit import fit
     from bayescluster.paths import DEFAULT_DATA

@@ -27,7 +27,7 @@ def _edit(old: str, new: str) -> str:
      "cannot contain the treatment"),
     ('terms = ["age", "scale", "rd", "projects", "national", "jointrd", "sameregion"]',
      "terms = []", "at least one instrument"),
-    ("draws = 2000", "draws = 0", "\\[sampling\\] draws must be a positive"),
+    ("draws = 4000", "draws = 0", "\\[sampling\\] draws must be a positive"),
     ('dispersion = { dist = "gamma"', 'selection_rho = { dist = "normal", mu = 0, '
      'sigma = 1 }\ndispersion = { dist = "gamma"', "selection_rho must be a beta prior"),
 ])
@@ -45,8 +45,9 @@ def test_selection_treatment_must_be_a_fixed_term():
 
 def test_spec_sampling_defaults_are_used_and_overridable():
     spec = load_spec("selection_zinb")
-    assert spec.sampling == {"draws": 2000, "tune": 1500}
-    assert load_spec("zinb_hier").sampling == {}
+    assert spec.sampling == {"draws": 4000, "tune": 1500}
+    assert load_spec("zinb_hier").sampling == {"draws": 2000}
+    assert load_spec("negbin_hier").sampling == {}
 
 
 def test_quality_outcome_counts_rate_times_patents_on_firms_with_patents():

@@ -23,7 +23,7 @@ def test_default_model_passes_every_gate(default_run):
     table = stored_gates(default_run.tree)
     assert table["passed"].all(), table
     assert default_run.tree.attrs["status"] == "passed"
-    assert default_run.posterior.sizes["draw"] == 1000
+    assert default_run.posterior.sizes["draw"] == 2000
     assert default_run.posterior.sizes["chain"] == 4
 
 
