@@ -333,14 +333,16 @@ def targets(rows: pd.DataFrame) -> pd.DataFrame:
     def ratio(n, peer, column):
         return rat.loc[(n, peer), column] if (n, peer) in rat.index else np.nan
 
-    for n, peer, goal in ((229, "brms", 5), (229, "bambi", 10), (10700, "brms", 10)):
-        r = ratio(n, peer, "ess_per_s_ratio")
+    for n, peer, column, goal, what in (
+            (229, "brms", "ess_per_s_ratio", 5, "min-ESS/s >= 5x"),
+            (229, "bambi", "ess_per_s_ratio", 10, "min-ESS/s >= 10x"),
+            (10700, "brms", "ess_per_s_ratio", 10, "min-ESS/s >= 10x"),
+            (229, "brms", "cold_time_ratio", 0.5, "cold time <= 0.5x")):
+        r = ratio(n, peer, column)
+        met = r >= goal if column == "ess_per_s_ratio" else r <= goal
         status = rows[(rows["n"] == n) & (rows["system"] == peer)]["status"]
-        why = status.iloc[0] if len(status) and np.isnan(r) else f"{r:.2f}x"
-        add(f"N={n}: min-ESS/s >= {goal}x {peer}", why, bool(r >= goal) if not np.isnan(r)
-            else "not measured")
-    r = ratio(229, "brms", "cold_time_ratio")
-    add("N=229: cold time <= 0.5x brms", f"{r:.2f}x", bool(r <= 0.5))
+        why = (status.iloc[0] if len(status) else "not run") if np.isnan(r) else f"{r:.2f}x"
+        add(f"N={n}: {what} {peer}", why, bool(met) if not np.isnan(r) else "not measured")
     for n in (229, 10700):
         if (n, "bayescluster") in ok.index:
             row = ok.loc[(n, "bayescluster")]
