@@ -42,7 +42,9 @@ from bayescluster.design import Design
 from bayescluster.families import FAMILIES
 
 Y_DATA = "y_rows"  # the outcome per row, as shared data
-CENTRE_ABOVE = 10.0  # parameterization "auto": see centred_clusters
+# parameterization "auto": see centred_clusters
+CENTRE_ABOVE = 1.0  # a cluster's data-to-prior information ratio
+POOLED_ABOVE = 1.5  # the median cluster's
 FIRM_WEIGHT = "firm_weight"  # each firm's weight in the likelihood (0 holds a firm out)
 
 DISTS = {
@@ -172,35 +174,47 @@ def _columns(x, columns, n_rows):
     return pt.stack(out, axis=1) if out else None
 
 
-def centred_clusters(design: Design) -> np.ndarray:
-    r"""Which clusters get the centred parameterisation (a bool per cluster).
+def information_ratio(design: Design) -> np.ndarray:
+    r"""Each cluster's information about its intercept, relative to the prior's.
 
-    ``noncentered`` and ``centered`` choose for every cluster; ``auto`` centres a cluster
-    when its data say much more about its intercept than the prior does: with the
-    negative-binomial Fisher information per firm :math:`\hat\mu_c / (1 + \hat\mu_c /
-    \hat\alpha)` (cluster mean :math:`\hat\mu_c`, moment estimate :math:`\hat\alpha`),
-    centred iff :math:`n_c \hat\mu_c / (1 + \hat\mu_c/\hat\alpha) > k/\bar\sigma^2`,
-    :math:`\bar\sigma` the prior mean of the cluster SD and :math:`k` = ``CENTRE_ABOVE``
-    (the posterior SD then falls below about :math:`1/\sqrt{k}` of the prior's). Few firms
-    a cluster: the prior dominates and the non-centred form avoids the funnel; hundreds a
-    cluster: the likelihood dominates and the centred form avoids the non-centred ridge.
-    On the shipped data (12 firms a cluster) k = 1 centred 7 clusters and cost 12
-    divergences; k = 10 centres none there and 18 of 19 at 10,700 firms.
+    :math:`r_c = n_c \hat\mu_c / (1 + \hat\mu_c/\hat\alpha)\cdot\bar\sigma^2`: the
+    negative-binomial Fisher information of :math:`n_c` firms with cluster mean
+    :math:`\hat\mu_c` (moment estimate :math:`\hat\alpha`; :math:`\infty` for families
+    without dispersion) times the prior mean of the cluster SD squared. :math:`r_c > 1`: the
+    data say more about the cluster's intercept than the prior does.
     """
-    mode = design.spec.parameterization
-    n_cluster = len(design.cluster_labels)
-    if mode != "auto":
-        return np.full(n_cluster, mode == "centered")
     y = design.y.astype(float)
     mean, var = y.mean(), y.var()
     alpha = np.inf if var <= mean else float(np.clip(mean**2 / (var - mean), 0.05, 1e3))
     if not FAMILIES[design.spec.family].dispersion:
         alpha = np.inf
+    n_cluster = len(design.cluster_labels)
     n = np.bincount(design.cluster_index, minlength=n_cluster)
     mu = np.bincount(design.cluster_index, weights=y, minlength=n_cluster) / np.maximum(n, 1)
-    information = n * mu / (1.0 + mu / alpha)
     sd = pm.draw(prior_dist(design.spec.priors["sd_cluster"]), draws=4000, random_seed=0)
-    return information > CENTRE_ABOVE / float(np.mean(sd)) ** 2
+    return n * mu / (1.0 + mu / alpha) * float(np.mean(sd)) ** 2
+
+
+def centred_clusters(design: Design) -> np.ndarray:
+    r"""Which clusters get the centred parameterisation (a bool per cluster).
+
+    ``noncentered`` and ``centered`` choose for every cluster; ``auto`` centres cluster
+    :math:`c` iff :math:`r_c >` ``CENTRE_ABOVE`` (1) and the median :math:`r` >
+    ``POOLED_ABOVE`` (1.5), :math:`r` from :func:`information_ratio`. Data-rich clusters
+    need the centred form (the non-centred one puts a ridge between the cluster SD and the
+    standardised deviation), but only once the typical cluster pins the cluster SD away
+    from zero: otherwise even one centred cluster sits in a funnel as the SD shrinks.
+    Measured on the simulated data (4 x 1000 draws, min-ESS per sampling second):
+    229 firms (median r 0.8), centring the one cluster with r = 5 cost 9 divergences;
+    1,000 firms (median r 1.6 and 2.6 for two seeds), 14 and 18 centred: 2.1x and 2.8x
+    none centred; 2,290 firms (median 3.7 and 6.4), all 19 centred: 4.0x and 2.4x the 2 and
+    4 that r > 10 centres, 0 divergences; 10,700 firms: all 19, 1.06x r > 10's 18.
+    """
+    mode = design.spec.parameterization
+    if mode != "auto":
+        return np.full(len(design.cluster_labels), mode == "centered")
+    r = information_ratio(design)
+    return (r > CENTRE_ABOVE) & (np.median(r) > POOLED_ABOVE)
 
 
 def _group_effects(design: Design, priors: dict, model_coef, beta0, centred: np.ndarray):

@@ -16,7 +16,14 @@ from bayescluster.cli import main
 from bayescluster.data import load, validate
 from bayescluster.design import make_design
 from bayescluster.fit import fit
-from bayescluster.model import FIRM_WEIGHT, build, centred_clusters
+from bayescluster.model import (
+    CENTRE_ABOVE,
+    FIRM_WEIGHT,
+    build,
+    centred_clusters,
+    information_ratio,
+    prior_dist,
+)
 from bayescluster.paths import DEFAULT_DATA
 from bayescluster.runs import save
 from bayescluster.simulate import simulate
@@ -30,21 +37,39 @@ def _design(n: int, mode: str = "auto", name: str = "zinb_hier"):
     return make_design(spec, data)
 
 
-def test_auto_centres_only_data_rich_clusters():
-    assert not centred_clusters(_design(229)).any()  # 12 firms a cluster: all non-centred
-    big = _design(10_700)
-    centred = centred_clusters(big)
-    firms = np.bincount(big.cluster_index)
-    assert centred.sum() >= 15  # ~560 firms a cluster
-    assert firms[centred].min() > firms[~centred].max() * 0.5
+def test_auto_centres_data_rich_clusters_once_the_typical_cluster_pins_the_sd():
+    small = _design(229)  # 12 firms a cluster
+    assert information_ratio(small).max() > CENTRE_ABOVE  # one data-rich cluster, but
+    assert not centred_clusters(small).any()  # the median cluster cannot pin the SD
+    mid = _design(1000)
+    ratio, centred = information_ratio(mid), centred_clusters(mid)
+    assert 0 < centred.sum() < len(centred)
+    assert ratio[centred].min() > CENTRE_ABOVE >= ratio[~centred].max()
+    assert centred_clusters(_design(10_700)).all()  # ~560 firms a cluster
     assert centred_clusters(_design(229, "centered")).all()
     assert not centred_clusters(_design(10_700, "noncentered")).any()
+
+
+def test_information_ratio_is_the_negative_binomial_fisher_information():
+    """Against the variance of the score in log mu, from scipy's negative binomial."""
+    from scipy import stats
+
+    design = _design(10_700)
+    y = design.y.astype(float)
+    alpha = y.mean() ** 2 / (y.var() - y.mean())
+    ratio = information_ratio(design)
+    c = int(np.argmax(np.bincount(design.cluster_index)))
+    n, mu = (design.cluster_index == c).sum(), y[design.cluster_index == c].mean()
+    draws = stats.nbinom(alpha, alpha / (alpha + mu)).rvs(200_000, random_state=1)
+    score = draws - (draws + alpha) * mu / (mu + alpha)  # d log p / d log mu
+    sd = pm.draw(prior_dist(design.spec.priors["sd_cluster"]), draws=4000, random_seed=0)
+    assert ratio[c] == pytest.approx(n * score.var() * sd.mean() ** 2, rel=0.02)
 
 
 def test_mixed_parameterisation_keeps_the_hierarchy():
     """Under the prior, every cluster's deviation divided by its SD is N(0, 1), whether the
     cluster is centred or not, and the totals add up."""
-    design = _design(2290)
+    design = _design(1000)
     centred = centred_clusters(design)
     assert 0 < centred.sum() < len(centred)
     built = build(design)
