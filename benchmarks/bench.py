@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
 PEERS = ("bambi", "brms", "bambi_nutpie")
 # bayescluster with one choice changed, to measure what each choice buys
-VARIANTS = ("noncentred", "O0", "coldcache", "jax", "lowrank", "ta90")
+VARIANTS = ("noncentred", "O0", "coldcache", "jax", "lowrank", "ta90", "flow")
 # variants run with an empty pytensor/numba compile cache: a first fit on a new machine
 COLD_CACHE = ("O0", "coldcache")
 SYSTEMS = ("bayescluster", *PEERS, "pathfinder", *(f"bayescluster_{v}" for v in VARIANTS))
@@ -84,7 +84,8 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
     non-centred), ``O0`` (numba at LLVM -O0 while compiling), ``coldcache`` (as shipped),
     both from an empty compile cache (see ``measure``), ``jax`` (nutpie's JAX backend),
     ``lowrank`` (nutpie's low-rank modified mass matrix), ``ta90`` (target_accept 0.9, the
-    peers' setting, instead of the shipped 0.95)."""
+    peers' setting, instead of the shipped 0.95), ``flow`` (nutpie's normalising-flow
+    adaptation, trained in JAX during tuning; needs ``flowjax``)."""
     import functools
 
     import nutpie
@@ -114,6 +115,13 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
         backend = "jax"
     elif variant == "lowrank":
         nutpie.sample = functools.partial(nutpie.sample, low_rank_modified_mass_matrix=True)
+    elif variant == "flow":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        compile_nutpie = fitting.compile_nutpie
+        fitting.compile_nutpie = lambda *a, **k: compile_nutpie(*a, **k).with_transform_adapt()
+        nutpie.sample = functools.partial(nutpie.sample, adaptation="flow")
     target_accept = 0.9 if variant == "ta90" else None  # None: the shipped 0.95
     data = validate(frame.drop(columns=["scale_z", "rd_z", "projects_z"]), spec.roles)
     t0 = time.perf_counter()
@@ -253,11 +261,11 @@ def available(system: str) -> str | None:
             if _which("Rscript") else None
         return None if probe is not None and probe.returncode == 0 else \
             "R with brms is not installed (Debian: apt-get install r-cran-brms)"
-    if system.startswith("bambi"):
-        try:
-            import bambi  # noqa: F401
-        except ImportError:
-            return "bambi is not installed (pip install -e '.[bench]')"
+    from importlib.util import find_spec
+
+    needs = {"bambi": "bambi", "bambi_nutpie": "bambi", "bayescluster_flow": "flowjax"}
+    if system in needs and find_spec(needs[system]) is None:
+        return f"{needs[system]} is not installed (pip install -e '.[bench]')"
     return None
 
 
