@@ -24,7 +24,7 @@ def compiled(spec, data) -> tuple[Built, object]:
     if key not in _COMPILED:
         built = build(make_design(spec, data))
         _COMPILED.clear()
-        _COMPILED[key] = (built, compile_nutpie(built.model))
+        _COMPILED[key] = (built, compile_nutpie(built.model, refit=True))
     return _COMPILED[key]
 
 

@@ -87,9 +87,14 @@ def _progress(message: str, quiet: bool) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def compile_nutpie(model: pm.Model, backend: str = "numba"):
+def compile_nutpie(model: pm.Model, backend: str = "numba", refit: bool = False):
     """nutpie's compiled model; ``backend="jax"`` (the ``jax`` extra) runs the log-density
     and its gradient in JAX, on a GPU when JAX has one.
+
+    The data are compiled in as constants (constant folding: 1.17x faster sampling at
+    N=229, and a repeated fit of the same data compiles from cache in 12 s instead of 30)
+    unless ``refit``: then they stay inputs, so ``with_data`` refits new outcomes or
+    weights without recompiling (SBC, leave-one-cluster-out).
 
     numba keeps its default optimisation: pytensor caches each compiled kernel on disk,
     whatever level built it, so compiling at -O0 to save seconds once makes every later
@@ -108,7 +113,7 @@ def compile_nutpie(model: pm.Model, backend: str = "numba"):
                                     "'bayescluster[jax]' (CPU) or a CUDA build of jax, or use "
                                     "--backend numba.") from None
         return nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
-    return nutpie.compile_pymc_model(model)
+    return nutpie.compile_pymc_model(model, freeze_model=not refit)
 
 
 def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: int,

@@ -85,7 +85,7 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
     both from an empty compile cache (see ``measure``), ``jax`` (nutpie's JAX backend),
     ``lowrank`` (nutpie's low-rank modified mass matrix), ``ta90`` (target_accept 0.9, the
     peers' setting, instead of the shipped 0.95), ``flow`` (nutpie's normalising-flow
-    adaptation, trained in JAX during tuning; needs ``flowjax``)."""
+    adaptation, trained during tuning; JAX backend, needs ``flowjax``)."""
     import functools
 
     import nutpie
@@ -115,10 +115,11 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
         backend = "jax"
     elif variant == "lowrank":
         nutpie.sample = functools.partial(nutpie.sample, low_rank_modified_mass_matrix=True)
-    elif variant == "flow":
+    elif variant == "flow":  # the flow needs the log-density in JAX
         import jax
 
         jax.config.update("jax_enable_x64", True)
+        backend = "jax"
         compile_nutpie = fitting.compile_nutpie
         fitting.compile_nutpie = lambda *a, **k: compile_nutpie(*a, **k).with_transform_adapt()
         nutpie.sample = functools.partial(nutpie.sample, adaptation="flow")
@@ -305,10 +306,32 @@ def measure(system, n, chains, draws, tune, seed, limit) -> dict:
         if env is not None:
             shutil.rmtree(cache, ignore_errors=True)
     row["process_s"] = time.perf_counter() - t0
+    row["measured"] = time.strftime("%Y-%m-%d %H:%M")
     print(f"{system} N={n}: {row.get('status')} "
           f"{', '.join(f'{k}={v:.3g}' for k, v in row.items() if isinstance(v, float))}",
           flush=True)
     return row
+
+
+def median_runs(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per (system, N): of repeated runs, the one with the median min-ESS per
+    sampling second (a run, not a blend of runs), with the number of runs and the range;
+    a failed run is reported as such."""
+    rows = rows.assign(ess_per_s=rows.get("min_ess", np.nan) / rows.get("sample_s", np.nan))
+    out = []
+    for _, group in rows.groupby(["n", "system"], sort=False):
+        failed = group[group["status"] != "ok"]
+        if not failed.empty or len(group) == 1:
+            row = (failed if not failed.empty else group).iloc[0].copy()
+        else:
+            ordered = group.sort_values("ess_per_s", na_position="first")
+            row = ordered.iloc[(len(ordered) - 1) // 2].copy()
+            if ordered["ess_per_s"].notna().all():
+                row["ess_per_s_range"] = (f"{ordered['ess_per_s'].min():.3g}-"
+                                          f"{ordered['ess_per_s'].max():.3g}")
+        row["runs"] = len(group)
+        out.append(row)
+    return pd.DataFrame(out).drop(columns="ess_per_s").reset_index(drop=True)
 
 
 def ratios(rows: pd.DataFrame) -> pd.DataFrame:
@@ -457,7 +480,8 @@ def write_report(rows: pd.DataFrame, machine: str, out: Path = REPORTS) -> None:
         rows.to_csv(tmp, index=False)
     cost_plot(rows, out / "benchmarks_cost.png")
     columns = ["n", "system", "chains", "draws", "tune", "build_s", "compile_s", "sample_s",
-               "cold_s", "min_ess", "ess_per_s", "divergences", "max_rhat", "status"]
+               "cold_s", "min_ess", "ess_per_s", "runs", "ess_per_s_range", "divergences",
+               "max_rhat", "status", "measured"]
     body = _table(rows.reindex(columns=columns))
     rat = ratios(rows).rename(columns={"ess_per_s_ratio": "min-ESS/s: bayescluster ÷ peer",
                                        "cold_time_ratio": "cold time: bayescluster ÷ peer"})
@@ -486,6 +510,11 @@ after the first fit). *min_ess* = minimum bulk ESS over intercept, fixed effects
 dispersion, zero-inflation and the group SDs. *ess_per_s* = min_ess / sampling seconds.
 `bambi_nutpie` is bambi's own model sampled by nutpie, to separate our model formulation
 from the sampler. `pathfinder` is bayescluster's approximate fit (no ESS; its time only).
+At N <= 1,000 each system runs 3 times (seeds 1-3, interleaved across systems) and the
+row is the run with the median *ess_per_s*; *ess_per_s_range* spans the *runs* (timings
+vary ~20% between processes on this machine). *measured*: when the row was run. Since
+2026-11-23 12:00 bayescluster compiles a single fit's data into the model as constants
+(refits that swap data keep them as inputs); rows with an earlier or no date predate that.
 
 {body}
 
@@ -515,7 +544,9 @@ The shipped package against itself with one choice changed: `noncentred` (every 
 non-centred, instead of `auto`), `O0` (numba at LLVM -O0 while nutpie compiles, as
 bayescluster did until 2026-11-22), `coldcache` (as shipped), `jax` (nutpie's JAX backend),
 `lowrank` (nutpie's low-rank modified mass matrix), `ta90` (target_accept 0.9 as the peers
-sample, instead of 0.95: shorter trajectories, more risk of divergences). `O0` and
+sample, instead of 0.95: shorter trajectories, more risk of divergences), `flow` (nutpie's
+normalising-flow adaptation, a flow trained during tuning for hard geometry; it needs the
+JAX backend). `O0` and
 `coldcache` start from an empty pytensor/numba compile cache, as a first fit on a new
 machine does: their compile time is a first fit's, and since pytensor caches each kernel
 at whatever level built it, `O0`'s sampling speed is what every later fit would get. Where
@@ -547,6 +578,9 @@ def main(argv=None) -> int:
                    help="above this N, peers run --peer-draws draws and tuning steps")
     p.add_argument("--peer-draws", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=3,
+                   help="runs per (system, N) at N <= --repeat-up-to, seeds seed, seed+1, ...")
+    p.add_argument("--repeat-up-to", type=int, default=1000)
     p.add_argument("--limit", type=float, default=3600, help="seconds per fit")
     p.add_argument("--fresh", action="store_true", help="drop rows of earlier runs")
     p.add_argument("--out", type=Path, default=REPORTS)
@@ -567,13 +601,15 @@ def main(argv=None) -> int:
         return 0
     rows = []
     for n in args.n:
-        for system in args.systems:
-            draws = tune = None
-            if system in PEERS and n > args.peer_draws_above:
-                draws = tune = args.peer_draws
-            rows.append(measure(system, n, args.chains, draws or args.draws,
-                                tune or args.tune, args.seed, args.limit))
-    new = pd.DataFrame(rows)
+        # repeats interleaved (every system once, then again): drift hits all alike
+        for r in range(args.repeats if n <= args.repeat_up_to else 1):
+            for system in args.systems:
+                draws = tune = None
+                if system in PEERS and n > args.peer_draws_above:
+                    draws = tune = args.peer_draws
+                rows.append(measure(system, n, args.chains, draws or args.draws,
+                                    tune or args.tune, args.seed + r, args.limit))
+    new = median_runs(pd.DataFrame(rows))
     old = args.out / "benchmarks.csv"
     if old.exists() and not args.fresh:
         kept = pd.read_csv(old)
