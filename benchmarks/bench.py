@@ -421,6 +421,7 @@ def choices(rows: pd.DataFrame) -> pd.DataFrame:
         base = ok.loc[(n, "bayescluster")]
         out.append({"n": n, "variant": system.removeprefix("bayescluster_"),
                     "compile_s": row["compile_s"], "shipped_compile_s": base["compile_s"],
+                    "min_ess": row["min_ess"], "shipped_min_ess": base["min_ess"],
                     "ess_per_s_ratio": row["ess_per_s"] / base["ess_per_s"],
                     "divergences": row["divergences"],
                     "shipped_divergences": base["divergences"]})
