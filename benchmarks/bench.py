@@ -348,7 +348,9 @@ def ratios(rows: pd.DataFrame) -> pd.DataFrame:
             them = ok.loc[(n, peer)]
             out.append({"n": n, "peer": peer,
                         "ess_per_s_ratio": us["ess_per_s"] / them["ess_per_s"],
-                        "cold_time_ratio": us["cold_s"] / them["cold_s"]})
+                        "cold_time_ratio": us["cold_s"] / them["cold_s"],
+                        "measured": us.get("measured", np.nan),
+                        "peer_measured": them.get("measured", np.nan)})
     return pd.DataFrame(out)
 
 
@@ -523,7 +525,10 @@ vary ~20% between processes on this machine). *measured*: when the row was run. 
 
 {goals}
 
-## Ratios (one run, same machine)
+## Ratios (same machine)
+
+*measured* and *peer_measured* say when each side ran: rows run by one `bench.py` call
+have times minutes apart; a blank predates the timestamps.
 
 {ratio_md}
 
@@ -531,8 +536,8 @@ vary ~20% between processes on this machine). *measured*: when the row was run. 
 
 `bench.py --n {LARGE_N} --systems bayescluster pathfinder --chains 2 --draws 500 --tune 500`:
 bayescluster alone, with fewer draws than at small N. The peers are not run at this N:
-at 10,700 firms brms did not finish 600 iterations a chain in 30 minutes, and bambi's
-PyMC NUTS took 10 minutes for them.
+at 10,700 firms brms took 38 minutes for 600 iterations a chain (12 divergences), and
+bambi's PyMC NUTS 11 minutes.
 *wall_s* includes building the model, compiling, sampling and computing every firm's
 log-likelihood and replicated outcome for each draw; *participant* is the posterior mean
 of the participation effect, to compare the approximate fit with NUTS.
