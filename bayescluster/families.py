@@ -20,17 +20,7 @@ import numpy as np
 import pytensor.tensor as pt
 from scipy import special, stats
 
-
-def _nb_logp(y, eta, alpha):
-    """NB2 log-probability of ``y`` and of 0, sharing :math:`\\log(n + \\mu)`,
-    :math:`n = 1/\\alpha` (a softplus: stable for any :math:`\\eta`)."""
-    n = 1.0 / alpha
-    log_n = pt.log(n)
-    log_n_mu = log_n + pt.softplus(eta - log_n)
-    log_p0 = n * (log_n - log_n_mu)
-    log_py = (pt.gammaln(y + n) - pt.gammaln(n) - pt.gammaln(y + 1.0) + log_p0
-              + y * (eta - log_n_mu))
-    return log_py, log_p0
+from bayescluster.nbkernel import row_logp
 
 
 def _np_nb_p0(mu, alpha):
@@ -61,20 +51,12 @@ class Family:
     zero_meaning: str = ""
 
     def logp(self, y, eta, alpha=None, zeta=None):
-        """Elementwise log-probability of counts ``y`` (pytensor)."""
+        """Elementwise log-probability of counts ``y`` (pytensor); ``zeta`` per row, or a
+        scalar for one zero-part logit shared by every row. The dispersion families run
+        through :mod:`bayescluster.nbkernel` (value and gradient in one pass)."""
         if self.name == "poisson":
             return y * eta - pt.exp(eta) - pt.gammaln(y + 1.0)
-        nb, log_p0 = _nb_logp(y, eta, alpha)
-        if self.name == "negbin":
-            return nb
-        log_pz, log_pc = -pt.softplus(-zeta), -pt.softplus(zeta)
-        if self.name == "zinb":
-            # log(pi + (1 - pi) p0): a log of a sum, not logaddexp, whose gradient costs
-            # a third of the model's; it underflows only when pi < 1e-320 and p0 does too
-            zero = pt.log(pt.sigmoid(zeta) + pt.exp(log_pc + log_p0))
-            return pt.switch(pt.eq(y, 0), zero, log_pc + nb)
-        positive = log_pc + nb - pt.log1mexp(log_p0)
-        return pt.switch(pt.eq(y, 0), log_pz, positive)
+        return row_logp(self.name, y, eta, alpha, zeta if self.zero_part else None)
 
     def np_logp(self, y, mu, alpha=None, p_zero=None):
         """Elementwise log-probability in numpy (scipy), for checks and predictions."""

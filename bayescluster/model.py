@@ -367,22 +367,23 @@ def build(design: Design) -> Built:
         if design.offset is not None:
             eta = eta + design.offset[design.row_firm]
         alpha = prior("dispersion", priors["dispersion"]) if family.dispersion else None
-        zeta = None
+        zeta = zeta_rows = None
         if family.zero_part:
-            gamma0 = prior("zero_intercept", priors["zero_intercept"])
-            zeta = pt.zeros(design.n_rows) + gamma0
+            zeta_rows = gamma0 = prior("zero_intercept", priors["zero_intercept"])
             W = _columns(x, design.zero, design.n_rows)
             if W is not None:
-                zeta = zeta + pt.dot(W, prior("zero_beta", priors["zero_coef"],
-                                             dims="zero_coef"))
+                zeta_rows = gamma0 + pt.dot(W, prior("zero_beta", priors["zero_coef"],
+                                                     dims="zero_coef"))
             else:
                 pm.Deterministic("p_zero", pt.sigmoid(gamma0))
+            zeta = pt.zeros(design.n_rows) + zeta_rows
         if design.treatment is not None:
             eta, selection_logp = _selection(design, priors, x, eta)
             logw = logw + selection_logp
         # shared, so a compiled model can be refit to new outcomes (SBC) without recompiling
         y = pm.Data(Y_DATA, design.y[design.row_firm].astype("float64"))
-        row_logpost = family.logp(y, eta, alpha, zeta) + logw
+        row_logpost = family.logp(y, eta, alpha, zeta_rows if family.zero_part else None)
+        row_logpost = row_logpost + logw
         if design.marginalised:
             padded = pt.concatenate([row_logpost, pt.as_tensor_variable([-np.inf])])
             firm_loglik = pm.math.logsumexp(padded[design.firm_rows], axis=1).ravel()
