@@ -382,8 +382,7 @@ def build(design: Design) -> Built:
             logw = logw + selection_logp
         # shared, so a compiled model can be refit to new outcomes (SBC) without recompiling
         y = pm.Data(Y_DATA, design.y[design.row_firm].astype("float64"))
-        row_logpost = family.logp(y, eta, alpha, zeta_rows if family.zero_part else None)
-        row_logpost = row_logpost + logw
+        row_logpost = family.logp(y, eta, alpha, zeta_rows) + logw
         if design.marginalised:
             padded = pt.concatenate([row_logpost, pt.as_tensor_variable([-np.inf])])
             firm_loglik = pm.math.logsumexp(padded[design.firm_rows], axis=1).ravel()

@@ -26,6 +26,7 @@ model; ``tests/test_families.py`` checks it against scipy's log-pmf and its deri
 """
 
 import math
+from importlib.util import find_spec
 
 import numba
 import numpy as np
@@ -247,9 +248,5 @@ def _register_jax():
         return nb_rows_op
 
 
-try:
-    import jax  # noqa: F401
-except ImportError:
-    pass
-else:
+if find_spec("jax") is not None:  # the optional ``jax`` extra
     _register_jax()
