@@ -40,6 +40,7 @@ from pytensor.graph.replace import vectorize_graph
 
 from bayescluster.design import Design
 from bayescluster.families import FAMILIES
+from bayescluster.nbkernel import glm_logp
 
 Y_DATA = "y_rows"  # the outcome per row, as shared data
 # parameterization "auto": see centred_clusters
@@ -129,10 +130,11 @@ def coords(design: Design, centred: np.ndarray | None = None) -> dict:
 
 
 def _row_covariates(design: Design, priors: dict):
-    """(row, covariate) values with continuous latents filled in; binary log weights."""
-    values = design.row_values
-    x = pt.as_tensor_variable(np.nan_to_num(values))
+    """(row, covariate) values with continuous latents filled in (numpy without latents);
+    binary log weights."""
+    x = np.nan_to_num(design.row_values)
     if design.impute_continuous:
+        x = pt.as_tensor_variable(x)
         for name, firms in design.impute_continuous.items():
             j = design.covariates.index(name)
             observed = design.values[:, j][~np.isnan(design.values[:, j])]
@@ -162,16 +164,19 @@ def _row_covariates(design: Design, priors: dict):
 
 
 def _columns(x, columns, n_rows):
+    """(row, column) design matrix; numpy when ``x`` is."""
     out = []
     for column in columns:
         if column.dummy is not None:
-            out.append(pt.as_tensor_variable(column.dummy))
+            out.append(column.dummy)
         else:
-            value = pt.ones(n_rows)
+            value = np.ones(n_rows)
             for j in column.factors:
                 value = value * x[:, j]
             out.append(value)
-    return pt.stack(out, axis=1) if out else None
+    if not out:
+        return None
+    return np.stack(out, axis=1) if isinstance(x, np.ndarray) else pt.stack(out, axis=1)
 
 
 def information_ratio(design: Design) -> np.ndarray:
@@ -344,6 +349,16 @@ def _selection(design: Design, priors: dict, x, eta):
     return eta, pt.switch(treated, log_p1, log_p0)
 
 
+def fused_likelihood(design: Design, x) -> bool:
+    """Whether the sampled log-likelihood is one :func:`~bayescluster.nbkernel.glm_logp`
+    (linear predictor, likelihood and gradient in one pass over the rows, as Stan's
+    ``*_glm`` functions): a negative-binomial family on complete covariates (``x`` is data,
+    a row per firm) without a selection equation. Otherwise it is the sum of the rows'
+    ``row_logpost``, which the predictive evaluator uses either way."""
+    return (FAMILIES[design.spec.family].dispersion and isinstance(x, np.ndarray)
+            and not design.marginalised and design.treatment is None)
+
+
 def build(design: Design) -> Built:
     """The PyMC model of ``design`` (see the module docstring for the math)."""
     spec = design.spec
@@ -358,14 +373,16 @@ def build(design: Design) -> Built:
         X = _columns(x, design.fixed, design.n_rows)
         if X is not None:
             eta = eta + pt.dot(X, coef)
+        group = row_cluster = offset = None
         if design.varying:
             group = _group_effects(design, priors, coef, beta0, centred)
             row_cluster = design.cluster_index[design.row_firm]
-            Z = pt.stack([pt.ones(design.n_rows) if k < 0 else X[:, k]
+            Z = pt.stack([np.ones(design.n_rows) if k < 0 else X[:, k]
                           for k in design.varying_index], axis=1)
             eta = eta + (group[row_cluster] * Z).sum(axis=1)
         if design.offset is not None:
-            eta = eta + design.offset[design.row_firm]
+            offset = design.offset[design.row_firm]
+            eta = eta + offset
         alpha = prior("dispersion", priors["dispersion"]) if family.dispersion else None
         zeta = zeta_rows = None
         if family.zero_part:
@@ -389,5 +406,12 @@ def build(design: Design) -> Built:
         else:
             firm_loglik = row_logpost
         weight = pm.Data(FIRM_WEIGHT, np.ones(design.n_firms))
-        pm.Potential("loglik", (firm_loglik * weight).sum())
-    return Built(model, design, eta, zeta, firm_loglik, row_logpost, x, logw)
+        if fused_likelihood(design, x):
+            X = np.zeros((design.n_rows, 0)) if X is None else X
+            loglik = glm_logp(family.name, y, weight, X, row_cluster, design.varying_index,
+                              beta0, coef, group, alpha, zeta_rows, offset)
+        else:
+            loglik = (firm_loglik * weight).sum()
+        pm.Potential("loglik", loglik)
+    return Built(model, design, eta, zeta, firm_loglik, row_logpost, pt.as_tensor_variable(x),
+                 logw)

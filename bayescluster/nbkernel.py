@@ -67,20 +67,13 @@ def _sigmoid(x: float) -> float:
     return t / (1.0 + t)
 
 
-@numba.njit(cache=True)
-def nb_rows(y, log_y_fact, eta, alpha, zeta, code):
-    """(4, row): log-likelihood and its derivatives by eta, alpha and zeta.
-
-    ``zeta`` has one value per row or one for all rows; ``alpha`` is a 0-d array."""
-    n_rows = y.shape[0]
-    out = np.empty((4, n_rows))
-    a = alpha.item()
-    n = 1.0 / a
-    log_n = math.log(n)
+@numba.njit(cache=True, inline="always")
+def _count_tables(y, n):
+    """:math:`C_k(n)` and :math:`D_k(n)` for k below min(max y + 1, TABLE_ROWS x rows + 64)."""
     y_max = 0.0
-    for i in range(n_rows):
+    for i in range(y.shape[0]):
         y_max = max(y_max, y[i])
-    size = int(min(y_max + 1.0, TABLE_ROWS * n_rows + 64.0))
+    size = int(min(y_max + 1.0, TABLE_ROWS * y.shape[0] + 64.0))
     c_table = np.empty(size)
     d_table = np.empty(size)
     if size > 0:
@@ -89,62 +82,119 @@ def nb_rows(y, log_y_fact, eta, alpha, zeta, code):
     for k in range(1, size):
         c_table[k] = c_table[k - 1] + math.log(n + (k - 1))
         d_table[k] = d_table[k - 1] + 1.0 / (n + (k - 1))
+    return c_table, d_table
+
+
+@numba.njit(cache=True, inline="always")
+def _zero_part(z: float):
+    """log pi, log(1 - pi), pi for the zero-part logit z."""
+    return -_softplus(-z), -_softplus(z), _sigmoid(z)
+
+
+@numba.njit(cache=True, inline="always")
+def _row(yi, log_y_fact, eta, n, log_n, c_table, d_table, log_pz, log_pc, pi, code):
+    """One row: (log-likelihood, d/d eta, d/d alpha, d/d zeta)."""
+    d = eta - log_n
+    t = math.exp(-abs(d))
+    sp = max(d, 0.0) + math.log1p(t)
+    if d >= 0:
+        s, oms = 1.0 / (1.0 + t), t / (1.0 + t)
+    else:
+        s, oms = t / (1.0 + t), 1.0 / (1.0 + t)
+    log_p0 = -n * sp
+    if code == 1 and yi == 0.0:
+        b = log_pc + log_p0
+        hi, lo = max(log_pz, b), min(log_pz, b)
+        lp = hi + math.log1p(math.exp(lo - hi))
+        r = math.exp(b - lp)  # P(count part | y = 0)
+        return lp, -r * n * s, -n * n * r * (s - sp), (1.0 - pi) * (1.0 - r) - pi * r
+    if code == 2 and yi == 0.0:
+        return log_pz, 0.0, 0.0, 1.0 - pi
+    k = int(yi) if yi < c_table.shape[0] else -1  # (a huge float does not fit an int)
+    if k >= 0 and k == yi:
+        c, dc = c_table[k], d_table[k]
+    else:
+        c = math.lgamma(yi + n) - math.lgamma(n)
+        dc = digamma(yi + n) - digamma(n)
+    lp = c - log_y_fact + log_p0 + yi * (d - sp)
+    g_eta = yi * oms - n * s
+    g_n = dc - sp + s - yi * oms / n
+    g_zeta = 0.0
+    if code != 0:
+        lp += log_pc
+        g_zeta = -pi
+    if code == 2:
+        x = n * sp  # -log p0
+        lp -= math.log(-math.expm1(-x)) if x < math.log(2.0) else math.log1p(-math.exp(-x))
+        ratio = 1.0 / math.expm1(x)  # p0 / (1 - p0)
+        g_eta -= ratio * n * s
+        g_n += ratio * (s - sp)
+    return lp, g_eta, -n * n * g_n, g_zeta
+
+
+@numba.njit(cache=True)
+def nb_rows(y, log_y_fact, eta, alpha, zeta, code):
+    """(4, row): log-likelihood and its derivatives by eta, alpha and zeta.
+
+    ``zeta`` has one value per row or one for all rows; ``alpha`` is a 0-d array."""
+    n_rows = y.shape[0]
+    out = np.empty((4, n_rows))
+    n = 1.0 / alpha.item()
+    log_n = math.log(n)
+    c_table, d_table = _count_tables(y, n)
     shared_zeta = zeta.shape[0] == 1
-    z = zeta[0]
-    log_pz, log_pc, pi = -_softplus(-z), -_softplus(z), _sigmoid(z)
+    log_pz, log_pc, pi = _zero_part(zeta[0])
     for i in range(n_rows):
-        yi = y[i]
         if not shared_zeta:
-            z = zeta[i]
-            log_pz, log_pc, pi = -_softplus(-z), -_softplus(z), _sigmoid(z)
-        d = eta[i] - log_n
-        t = math.exp(-abs(d))
-        sp = max(d, 0.0) + math.log1p(t)
-        if d >= 0:
-            s, oms = 1.0 / (1.0 + t), t / (1.0 + t)
-        else:
-            s, oms = t / (1.0 + t), 1.0 / (1.0 + t)
-        log_p0 = -n * sp
-        if code == 1 and yi == 0.0:
-            b = log_pc + log_p0
-            hi, lo = max(log_pz, b), min(log_pz, b)
-            lp = hi + math.log1p(math.exp(lo - hi))
-            r = math.exp(b - lp)  # P(count part | y = 0)
-            out[0, i] = lp
-            out[1, i] = -r * n * s
-            out[2, i] = -n * n * r * (s - sp)
-            out[3, i] = (1.0 - pi) * (1.0 - r) - pi * r
-            continue
-        if code == 2 and yi == 0.0:
-            out[0, i] = log_pz
-            out[1, i] = 0.0
-            out[2, i] = 0.0
-            out[3, i] = 1.0 - pi
-            continue
-        k = int(yi) if yi < size else -1  # (a huge float does not fit an int)
-        if k >= 0 and k == yi:
-            c, dc = c_table[k], d_table[k]
-        else:
-            c = math.lgamma(yi + n) - math.lgamma(n)
-            dc = digamma(yi + n) - digamma(n)
-        lp = c - log_y_fact[i] + log_p0 + yi * (d - sp)
-        g_eta = yi * oms - n * s
-        g_n = dc - sp + s - yi * oms / n
-        g_zeta = 0.0
-        if code != 0:
-            lp += log_pc
-            g_zeta = -pi
-        if code == 2:
-            x = n * sp  # -log p0
-            lp -= math.log(-math.expm1(-x)) if x < math.log(2.0) else math.log1p(-math.exp(-x))
-            ratio = 1.0 / math.expm1(x)  # p0 / (1 - p0)
-            g_eta -= ratio * n * s
-            g_n += ratio * (s - sp)
-        out[0, i] = lp
-        out[1, i] = g_eta
-        out[2, i] = -n * n * g_n
-        out[3, i] = g_zeta
+            log_pz, log_pc, pi = _zero_part(zeta[i])
+        out[0, i], out[1, i], out[2, i], out[3, i] = _row(
+            y[i], log_y_fact[i], eta[i], n, log_n, c_table, d_table, log_pz, log_pc, pi, code)
     return out
+
+
+@numba.njit(cache=True)
+def nb_glm(y, log_y_fact, offset, weight, X, row_cluster, zcols, base, coef, group, alpha,
+           zeta, code):
+    r"""The weighted log-likelihood of a whole regression and its gradient, one pass over rows.
+
+    :math:`\eta_i = b + o_i + x_i^\top\beta + \sum_e G_{c_i e} z_{ie}` with
+    :math:`z_{ie} = x_{i,\mathrm{zcols}_e}` (1 where ``zcols[e] < 0``); returns
+    :math:`\sum_i w_i \ell_i` and its derivatives by :math:`b`, :math:`\beta`, :math:`G`,
+    :math:`\alpha` and :math:`\zeta`. ``base``, ``offset`` and ``zeta`` have one value per
+    row or one for all rows."""
+    n_rows, n_coef = X.shape
+    n_effect = zcols.shape[0]
+    n = 1.0 / alpha.item()
+    log_n = math.log(n)
+    c_table, d_table = _count_tables(y, n)
+    g_base, g_coef, g_group = np.zeros(base.shape), np.zeros(n_coef), np.zeros(group.shape)
+    g_zeta = np.zeros(zeta.shape)
+    shared_zeta, shared_base, shared_offset = (zeta.shape[0] == 1, base.shape[0] == 1,
+                                               offset.shape[0] == 1)
+    log_pz, log_pc, pi = _zero_part(zeta[0])
+    total = g_alpha = 0.0
+    for i in range(n_rows):
+        c = row_cluster[i]
+        eta = (base[0] if shared_base else base[i]) + (offset[0] if shared_offset else offset[i])
+        for j in range(n_coef):
+            eta += X[i, j] * coef[j]
+        for e in range(n_effect):
+            eta += group[c, e] * (1.0 if zcols[e] < 0 else X[i, zcols[e]])
+        if not shared_zeta:
+            log_pz, log_pc, pi = _zero_part(zeta[i])
+        lp, ge, ga, gz = _row(y[i], log_y_fact[i], eta, n, log_n, c_table, d_table, log_pz,
+                              log_pc, pi, code)
+        w = weight[i]
+        total += w * lp
+        g_alpha += w * ga
+        ge *= w
+        g_base[0 if shared_base else i] += ge
+        g_zeta[0 if shared_zeta else i] += w * gz
+        for j in range(n_coef):
+            g_coef[j] += ge * X[i, j]
+        for e in range(n_effect):
+            g_group[c, e] += ge * (1.0 if zcols[e] < 0 else X[i, zcols[e]])
+    return total, g_base, g_coef, g_group, g_alpha, g_zeta
 
 
 class NBRows(Op):
@@ -199,6 +249,72 @@ def row_logp(family: str, y, eta, alpha, zeta=None):
     return NBRows(family)(y, pt.gammaln(y + 1.0), eta, alpha, zeta)[0]
 
 
+class NBGLM(Op):
+    """``(y, log y!, offset, weight, X, row_cluster, base, coef, group, alpha, zeta) ->
+    (sum_i w_i l_i, its derivatives by base, coef, group, alpha, zeta)``: :func:`nb_glm`.
+    Varying effect ``e`` multiplies column ``zcols[e]`` of ``X`` (the intercept where -1).
+    The data inputs (the first six) have no gradient: ``X`` must not depend on parameters."""
+
+    __props__ = ("family", "zcols")
+
+    def __init__(self, family: str, zcols: tuple[int, ...]):
+        self.family = family
+        self.zcols = tuple(int(k) for k in zcols)
+        super().__init__()
+
+    def make_node(self, y, log_y_fact, offset, weight, X, row_cluster, base, coef, group,
+                  alpha, zeta):
+        data = [pt.as_tensor_variable(v).astype("float64")
+                for v in (y, log_y_fact, offset, weight, X)]
+        params = [pt.as_tensor_variable(v).astype("float64")
+                  for v in (base, coef, group, alpha, zeta)]
+        inputs = [*data, pt.as_tensor_variable(row_cluster).astype("int64"), *params]
+        outputs = [pt.dscalar()] + [v.type() for v in params]
+        return Apply(self, inputs, outputs)
+
+    def perform(self, node, inputs, output_storage):
+        *data, row_cluster, base, coef, group, alpha, zeta = inputs
+        out = nb_glm(*data, row_cluster, np.array(self.zcols, dtype=np.int64), base, coef,
+                     group, np.asarray(alpha), zeta, CODES[self.family])
+        for k, value in enumerate(out):
+            output_storage[k][0] = np.asarray(value, dtype="float64")
+
+    def infer_shape(self, node, shapes):
+        return [(), *shapes[6:]]
+
+    def connection_pattern(self, node):
+        return [[False] * 6] * 6 + [[True] + [False] * 5] * 5
+
+    def pullback(self, inputs, outputs, cotangents):
+        g = cotangents[0]
+        if isinstance(g.type, DisconnectedType):
+            return [disconnected_type() for _ in inputs]
+        for other in cotangents[1:]:
+            if not isinstance(other.type, DisconnectedType):
+                raise NotImplementedError("NBGLM: only the log-likelihood has a gradient")
+        return [disconnected_type() for _ in range(6)] + [g * d for d in outputs[1:]]
+
+
+def glm_logp(family: str, y, weight, X, row_cluster, zcols, base, coef, group, alpha,
+             zeta=None, offset=None):
+    r""":math:`\sum_i w_i \log p(y_i \mid \eta_i)` of a negbin, zinb or hurdle_nb regression
+    with :math:`\eta_i = b + o_i + x_i^\top\beta + \sum_e G_{c_i e} z_{ie}` (pytensor; the
+    value and gradient of :func:`nb_glm`). ``X`` (row, coef), ``row_cluster`` and
+    ``offset`` are numpy data; ``y`` and ``weight`` may be shared data; ``base`` a scalar or
+    one per row; ``group`` (cluster, effect) multiplies columns ``zcols``."""
+    if not isinstance(X, np.ndarray):
+        raise TypeError("glm_logp: X must be data (a numpy array), not a graph")
+    y = pt.as_tensor_variable(y)
+    n_rows = X.shape[0]
+    offset = np.zeros(1) if offset is None else np.asarray(offset, dtype="float64")
+    zeta = pt.zeros((1,)) if zeta is None else pt.atleast_1d(zeta)
+    if group is None:
+        group, zcols, row_cluster = pt.zeros((1, 0)), (), np.zeros(n_rows, dtype=np.int64)
+    op = NBGLM(family, zcols)
+    return op(y, pt.gammaln(y + 1.0), offset, weight, X, row_cluster, pt.atleast_1d(base),
+              coef if coef is not None else pt.zeros(0), group, alpha, zeta)[0]
+
+
 @register_funcify_default_op_cache_key(NBRows)
 def _numba_nb_rows(op, node, **kwargs):
     code = CODES[op.family]
@@ -211,41 +327,80 @@ def _numba_nb_rows(op, node, **kwargs):
     return nb_rows_op, 1
 
 
+@register_funcify_default_op_cache_key(NBGLM)
+def _numba_nb_glm(op, node, **kwargs):
+    code = CODES[op.family]
+    zcols = np.array(op.zcols, dtype=np.int64)
+
+    @numba.njit
+    def nb_glm_op(y, log_y_fact, offset, weight, X, row_cluster, base, coef, group, alpha,
+                  zeta):
+        total, g_base, g_coef, g_group, g_alpha, g_zeta = nb_glm(
+            y, log_y_fact, offset, weight, X, row_cluster, zcols, base, coef, group, alpha,
+            zeta, code)
+        return np.asarray(total), g_base, g_coef, g_group, np.asarray(g_alpha), g_zeta
+
+    return nb_glm_op, 1
+
+
 def _register_jax():
     from pytensor.link.jax.dispatch import jax_funcify
+
+    def logp(code, y, log_y_fact, eta, alpha, zeta):
+        import jax
+        import jax.numpy as jnp
+        from jax.scipy.special import gammaln
+
+        n = 1.0 / alpha
+        sp = jax.nn.softplus(eta - jnp.log(n))
+        nb = gammaln(y + n) - gammaln(n) - log_y_fact - n * sp + y * (eta - jnp.log(n) - sp)
+        if code == 0:
+            return nb
+        log_pz, log_pc = -jax.nn.softplus(-zeta), -jax.nn.softplus(zeta)
+        if code == 1:
+            return jnp.where(y == 0, jnp.logaddexp(log_pz, log_pc - n * sp), log_pc + nb)
+        return jnp.where(y == 0, log_pz, log_pc + nb - jnp.log(-jnp.expm1(-n * sp)))
 
     @jax_funcify.register(NBRows)
     def _jax_nb_rows(op, **kwargs):
         import jax
         import jax.numpy as jnp
-        from jax.scipy.special import gammaln
 
         code = CODES[op.family]
-
-        def logp(y, log_y_fact, eta, alpha, zeta):
-            n = 1.0 / alpha
-            sp = jax.nn.softplus(eta - jnp.log(n))
-            nb = (gammaln(y + n) - gammaln(n) - log_y_fact - n * sp
-                  + y * (eta - jnp.log(n) - sp))
-            if code == 0:
-                return nb
-            log_pz, log_pc = -jax.nn.softplus(-zeta), -jax.nn.softplus(zeta)
-            if code == 1:
-                return jnp.where(y == 0, jnp.logaddexp(log_pz, log_pc - n * sp), log_pc + nb)
-            return jnp.where(y == 0, log_pz, log_pc + nb - jnp.log(-jnp.expm1(-n * sp)))
 
         def nb_rows_op(y, log_y_fact, eta, alpha, zeta):
             # a row depends only on its own eta and zeta: one forward pass per input
             zeta = jnp.broadcast_to(zeta, eta.shape)
-            value, g_eta = jax.jvp(lambda e: logp(y, log_y_fact, e, alpha, zeta), (eta,),
-                                   (jnp.ones_like(eta),))
-            _, g_alpha = jax.jvp(lambda a: logp(y, log_y_fact, eta, a, zeta), (alpha,),
+            value, g_eta = jax.jvp(lambda e: logp(code, y, log_y_fact, e, alpha, zeta),
+                                   (eta,), (jnp.ones_like(eta),))
+            _, g_alpha = jax.jvp(lambda a: logp(code, y, log_y_fact, eta, a, zeta), (alpha,),
                                  (jnp.ones_like(alpha),))
-            _, g_zeta = jax.jvp(lambda z: logp(y, log_y_fact, eta, alpha, z), (zeta,),
+            _, g_zeta = jax.jvp(lambda z: logp(code, y, log_y_fact, eta, alpha, z), (zeta,),
                                 (jnp.ones_like(zeta),))
             return value, g_eta, g_alpha, g_zeta
 
         return nb_rows_op
+
+    @jax_funcify.register(NBGLM)
+    def _jax_nb_glm(op, **kwargs):
+        import jax
+        import jax.numpy as jnp
+
+        code = CODES[op.family]
+        zcols = np.array(op.zcols, dtype=np.int64)
+
+        def nb_glm_op(y, log_y_fact, offset, weight, X, row_cluster, base, coef, group,
+                      alpha, zeta):
+            def total(base, coef, group, alpha, zeta):
+                Z = jnp.where(zcols < 0, 1.0, X[:, jnp.maximum(zcols, 0)])
+                eta = base + offset + X @ coef + (group[row_cluster] * Z).sum(axis=1)
+                return (weight * logp(code, y, log_y_fact, eta, alpha, zeta)).sum()
+
+            value, grads = jax.value_and_grad(total, argnums=(0, 1, 2, 3, 4))(
+                base, coef, group, alpha, zeta)
+            return (value, *grads)
+
+        return nb_glm_op
 
 
 if find_spec("jax") is not None:  # the optional ``jax`` extra

@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
 PEERS = ("bambi", "brms", "bambi_nutpie")
 # bayescluster with one choice changed, to measure what each choice buys
-VARIANTS = ("noncentred", "O0", "coldcache", "jax", "lowrank", "ta90", "flow", "symbolic")
+VARIANTS = ("noncentred", "O0", "coldcache", "jax", "lowrank", "ta90", "flow", "symbolic",
+            "rows")
 # variants run with an empty pytensor/numba compile cache: a first fit on a new machine
 COLD_CACHE = ("O0", "coldcache")
 SYSTEMS = ("bayescluster", *PEERS, "pathfinder", *(f"bayescluster_{v}" for v in VARIANTS))
@@ -108,7 +109,9 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
     ``lowrank`` (nutpie's low-rank modified mass matrix), ``ta90`` (target_accept 0.9, the
     peers' setting, instead of the shipped 0.95), ``flow`` (nutpie's normalising-flow
     adaptation, trained during tuning; JAX backend, needs ``flowjax``), ``symbolic`` (the
-    likelihood as pytensor expressions with pytensor's gradient instead of the fused kernel)."""
+    likelihood as pytensor expressions with pytensor's gradient instead of the fused kernel),
+    ``rows`` (the row kernel's log-likelihoods summed by pytensor, after a linear predictor of
+    pytensor ops, instead of ``glm_logp``'s single pass)."""
     import functools
 
     import nutpie
@@ -146,10 +149,13 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
         compile_nutpie = fitting.compile_nutpie
         fitting.compile_nutpie = lambda *a, **k: compile_nutpie(*a, **k).with_transform_adapt()
         nutpie.sample = functools.partial(nutpie.sample, adaptation="flow")
-    elif variant == "symbolic":
+    elif variant in ("symbolic", "rows"):
+        from bayescluster import model
         from bayescluster.families import Family
 
-        Family.logp = symbolic_logp
+        model.fused_likelihood = lambda design, x: False
+        if variant == "symbolic":
+            Family.logp = symbolic_logp
     target_accept = 0.9 if variant == "ta90" else None  # None: the shipped 0.95
     data = validate(frame.drop(columns=["scale_z", "rd_z", "projects_z"]), spec.roles)
     t0 = time.perf_counter()
@@ -566,8 +572,11 @@ was run. Absolute times on this shared virtual machine drift by up to 2x from on
 to another, so compare rows with nearby *measured* times. Since 2026-11-23 12:00
 bayescluster compiles a single fit's data into the model as constants (refits that swap
 data keep them as inputs); since 15:30 the negative-binomial families' log-likelihood and
-its gradient run as one numba kernel (`bayescluster/nbkernel.py`); rows with an earlier or
-no date predate these.
+its gradient run as one numba kernel (`bayescluster/nbkernel.py`); since 2026-11-23 18:30
+that kernel also computes the linear predictor and accumulates the gradient in the same pass
+(`glm_logp`, on complete data), and the first call of the compiled log-density (numba's
+lazily compiled pointer lookups, ~0.5 s) is counted in *compile_s*, not *sample_s*; rows
+with an earlier or no date predate these.
 
 {body}
 
@@ -603,12 +612,15 @@ sample, instead of 0.95: shorter trajectories, more risk of divergences), `flow`
 normalising-flow adaptation, a flow trained during tuning for hard geometry; it needs the
 JAX backend), `symbolic` (the negative-binomial likelihood as pytensor expressions
 differentiated by pytensor, as before `bayescluster/nbkernel.py`: the same density, so the
-ratio is the kernel's speed-up of the whole fit). `O0` and `coldcache` start from an empty
-pytensor/numba compile cache, as a first fit on a new machine does: their compile time is
-a first fit's, and since pytensor caches each kernel at whatever level built it, `O0`'s
-sampling speed is what every later fit would get. Where a variant fits the same model with
-the same draws as the shipped package (`noncentred` when no cluster is centred, as at
-N=229; `coldcache`), the ESS/s ratio measures only timing noise between processes.
+ratio is the kernel's speed-up of the whole fit), `rows` (the linear predictor as pytensor
+ops and the row kernel's log-likelihoods summed by pytensor, as shipped until 2026-11-23
+18:30, instead of `glm_logp`, which computes the linear predictor, the likelihood and its
+gradient in one pass over the rows and reads each row's data once). `O0` and `coldcache`
+start from an empty pytensor/numba compile cache, as a first fit on a new machine does: their
+compile time is a first fit's, and since pytensor caches each kernel at whatever level built
+it, `O0`'s sampling speed is what every later fit would get. Where a variant fits the same
+model with the same draws as the shipped package (`noncentred` when no cluster is centred,
+as at N=229; `coldcache`), the ESS/s ratio measures only timing noise between processes.
 
 {choice_md}
 

@@ -1,3 +1,5 @@
+from importlib.util import find_spec
+
 import numpy as np
 import pytensor.tensor as pt
 import pytest
@@ -136,3 +138,44 @@ def test_kernel_gradient_through_pytensor_on_numba_and_jax(name):
     rows = _kernel_rows(name, y, point[0], 0.6, -1.2)
     np.testing.assert_allclose(results[0][1], weight * rows[1], rtol=1e-12)
     np.testing.assert_allclose(results[0][2], (weight * rows[2]).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "shared"), [("negbin", True), ("zinb", True),
+                                              ("zinb", False), ("hurdle_nb", False)])
+def test_fused_regression_matches_the_row_kernel_on_every_backend(name, shared):
+    """``glm_logp`` (linear predictor, likelihood and gradient in one pass) equals the sum
+    of weighted ``row_logp`` over the linear predictor built from pytensor ops, and its
+    gradient equals pytensor's gradient of that sum, in Python, numba and JAX."""
+    import pytensor
+
+    from bayescluster.nbkernel import glm_logp
+
+    rng = np.random.default_rng(11)
+    n_rows, n_cluster, zcols = 60, 5, (-1, 1)
+    X = np.column_stack([rng.normal(size=n_rows), rng.integers(0, 2, n_rows),
+                         rng.normal(size=n_rows)])
+    row_cluster = rng.integers(0, n_cluster, n_rows)
+    y = np.concatenate([[0, 0, 0, 4000], rng.negative_binomial(2, 0.3, n_rows - 4)])
+    y = y.astype(float)
+    weight = rng.uniform(0, 2, n_rows)
+    offset = rng.normal(0, 0.3, n_rows)
+    base = pt.dscalar("base") if shared else pt.dvector("base")
+    coef, group = pt.dvector("coef"), pt.dmatrix("group")
+    alpha = pt.dscalar("alpha")
+    zeta = pt.dscalar("zeta") if shared else pt.dvector("zeta")
+    fused = glm_logp(name, y, weight, X, row_cluster, zcols, base, coef, group, alpha, zeta,
+                     offset)
+    Z = pt.stack([np.ones(n_rows), X[:, 1]], axis=1)
+    eta = base + offset + pt.dot(X, coef) + (group[row_cluster] * Z).sum(axis=1)
+    rows = (FAMILIES[name].logp(pt.as_tensor_variable(y), eta, alpha, zeta) * weight).sum()
+    inputs = [base, coef, group, alpha, zeta]
+    point = [np.array(0.4) if shared else rng.normal(0.4, 0.2, n_rows),
+             rng.normal(0, 0.3, 3), rng.normal(0, 0.4, (n_cluster, 2)), np.array(0.8),
+             np.array(-0.7) if shared else rng.normal(-0.7, 0.5, n_rows)]
+    gradient = pt.grad(rows, inputs, disconnected_inputs="ignore")  # negbin: no zeta
+    expected = pytensor.function(inputs, [rows, *gradient], mode="NUMBA")(*point)
+    modes = ["FAST_COMPILE", "NUMBA"] + (["JAX"] if find_spec("jax") else [])
+    for mode in modes:
+        got = pytensor.function(inputs, [fused, *pt.grad(fused, inputs)], mode=mode)(*point)
+        for ours, theirs in zip(got, expected, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9, err_msg=mode)
