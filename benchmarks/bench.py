@@ -39,7 +39,7 @@ REPORTS = ROOT / "reports"
 PEERS = ("bambi", "brms", "bambi_nutpie")
 # bayescluster with one choice changed, to measure what each choice buys
 VARIANTS = ("noncentred", "O0", "coldcache", "jax", "lowrank", "ta90", "flow", "symbolic",
-            "rows")
+            "rows", "fused")
 # variants run with an empty pytensor/numba compile cache: a first fit on a new machine
 COLD_CACHE = ("O0", "coldcache")
 SYSTEMS = ("bayescluster", *PEERS, "pathfinder", *(f"bayescluster_{v}" for v in VARIANTS))
@@ -110,8 +110,9 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
     peers' setting, instead of the shipped 0.95), ``flow`` (nutpie's normalising-flow
     adaptation, trained during tuning; JAX backend, needs ``flowjax``), ``symbolic`` (the
     likelihood as pytensor expressions with pytensor's gradient instead of the fused kernel),
-    ``rows`` (the row kernel's log-likelihoods summed by pytensor, after a linear predictor of
-    pytensor ops, instead of ``glm_logp``'s single pass)."""
+    ``rows`` and ``fused`` (the sampled likelihood as the row kernel's log-likelihoods summed
+    by pytensor after a linear predictor of pytensor ops, or as ``glm_logp``'s single pass,
+    at every N instead of from ``model.FUSED_FROM_ROWS`` rows)."""
     import functools
 
     import nutpie
@@ -153,9 +154,13 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
         from bayescluster import model
         from bayescluster.families import Family
 
-        model.fused_likelihood = lambda design, x: False
+        model.FUSED_FROM_ROWS = np.inf
         if variant == "symbolic":
             Family.logp = symbolic_logp
+    elif variant == "fused":
+        from bayescluster import model
+
+        model.FUSED_FROM_ROWS = 0
     target_accept = 0.9 if variant == "ta90" else None  # None: the shipped 0.95
     data = validate(frame.drop(columns=["scale_z", "rd_z", "projects_z"]), spec.roles)
     t0 = time.perf_counter()

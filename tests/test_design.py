@@ -145,3 +145,46 @@ def test_batched_evaluator_equals_the_model_graph_draw_by_draw(firms, which):
         for got, want in zip(batch, single(*point), strict=False):
             assert got.shape == (3, *np.shape(want))
             np.testing.assert_allclose(got[s], want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["zinb_hier", "hurdle_hier", "negbin_hier", "zero_terms"])
+def test_fused_likelihood_is_the_weighted_sum_of_the_firms_log_likelihoods(firms, name,
+                                                                          monkeypatch):
+    """On complete covariates the sampled likelihood is ``glm_logp``'s one pass; it equals
+    the evaluator's per-firm log-likelihood (the row kernel after a linear predictor of
+    pytensor ops) weighted and summed, in value and in gradient: non-centred clusters
+    (zinb_hier), centred ones (hurdle_hier), zero-part covariates and zero weights."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from bayescluster import model as model_module
+    from bayescluster.model import FIRM_WEIGHT, fused_likelihood
+
+    monkeypatch.setattr(model_module, "FUSED_FROM_ROWS", 0)
+    text = load_spec("zinb_hier" if name == "zero_terms" else name).text
+    if name == "zero_terms":
+        text = text.replace("terms = []  # intercept only", 'terms = ["scale", "rd"]  #')
+    if name == "hurdle_hier":
+        text = text.replace('"auto"', '"centered"')
+    complete = firms.dropna(subset=["rd", "projects", "national", "jointrd", "sameregion"])
+    design = make_design(parse_spec(text), validate(complete))
+    assert fused_likelihood(design, np.asarray(design.row_values))
+    assert len(design.zero) == (2 if name == "zero_terms" else 0)
+    built = build(design)
+    model = built.model
+    weight = np.random.default_rng(5).uniform(0, 2, design.n_firms)
+    weight[:7] = 0.0
+    model.set_data(FIRM_WEIGHT, weight)
+    fused, by_firm = model.replace_rvs_by_values([model["loglik"],
+                                                  (built.firm_loglik * weight).sum()])
+    values = model.value_vars
+    grads = [pt.grad(g, values, disconnected_inputs="ignore")  # centred: sd not in the
+             for g in (fused, by_firm)]                          # likelihood
+    f = pytensor.function(values, [fused, by_firm, *grads[0], *grads[1]],
+                          on_unused_input="ignore")
+    rng = np.random.default_rng(9)
+    for point in [model.initial_point(random_seed=seed) for seed in range(3)]:
+        out = f(*(point[v.name] + rng.normal(0, 0.3, np.shape(point[v.name])) for v in values))
+        assert out[0] == pytest.approx(out[1], rel=1e-10)
+        for got, want in zip(out[2:2 + len(values)], out[2 + len(values):], strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-8)
