@@ -578,10 +578,10 @@ to another, so compare rows with nearby *measured* times. Since 2026-11-23 12:00
 bayescluster compiles a single fit's data into the model as constants (refits that swap
 data keep them as inputs); since 15:30 the negative-binomial families' log-likelihood and
 its gradient run as one numba kernel (`bayescluster/nbkernel.py`); since 2026-11-23 18:30
-that kernel also computes the linear predictor and accumulates the gradient in the same pass
-(`glm_logp`, on complete data), and the first call of the compiled log-density (numba's
-lazily compiled pointer lookups, ~0.5 s) is counted in *compile_s*, not *sample_s*; rows
-with an earlier or no date predate these.
+the first call of the compiled log-density (numba's lazily compiled pointer lookups, ~0.5 s)
+is counted in *compile_s*, not *sample_s*, and from 20,000 rows of complete data the kernel
+also computes the linear predictor and accumulates the gradient in the same pass
+(`glm_logp`); rows with an earlier or no date predate these.
 
 {body}
 
@@ -617,10 +617,11 @@ sample, instead of 0.95: shorter trajectories, more risk of divergences), `flow`
 normalising-flow adaptation, a flow trained during tuning for hard geometry; it needs the
 JAX backend), `symbolic` (the negative-binomial likelihood as pytensor expressions
 differentiated by pytensor, as before `bayescluster/nbkernel.py`: the same density, so the
-ratio is the kernel's speed-up of the whole fit), `rows` (the linear predictor as pytensor
-ops and the row kernel's log-likelihoods summed by pytensor, as shipped until 2026-11-23
-18:30, instead of `glm_logp`, which computes the linear predictor, the likelihood and its
-gradient in one pass over the rows and reads each row's data once). `O0` and `coldcache`
+ratio is the kernel's speed-up of the whole fit), `rows` and `fused` (the sampled
+likelihood at every N as the row kernel's log-likelihoods summed by pytensor after a linear
+predictor of pytensor ops, or as `glm_logp`, which computes the linear predictor, the
+likelihood and its gradient in one pass over the rows and reads each row's data once;
+shipped: `glm_logp` from 20,000 rows, `model.FUSED_FROM_ROWS`). `O0` and `coldcache`
 start from an empty pytensor/numba compile cache, as a first fit on a new machine does: their
 compile time is a first fit's, and since pytensor caches each kernel at whatever level built
 it, `O0`'s sampling speed is what every later fit would get. Where a variant fits the same
