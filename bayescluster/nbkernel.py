@@ -197,6 +197,16 @@ def nb_glm(y, log_y_fact, offset, weight, X, row_cluster, zcols, base, coef, gro
     return total, g_base, g_coef, g_group, g_alpha, g_zeta
 
 
+def _value_cotangent(op, cotangents):
+    """The cotangent of an op's first output (its log-likelihood), None if disconnected.
+    The other outputs are its derivatives, which have no derivatives of their own here."""
+    if any(not isinstance(c.type, DisconnectedType) for c in cotangents[1:]):
+        raise NotImplementedError(f"{type(op).__name__}: only the log-likelihood has a "
+                                  "gradient")
+    g = cotangents[0]
+    return None if isinstance(g.type, DisconnectedType) else g
+
+
 class NBRows(Op):
     """``(y, log y!, eta, alpha, zeta) -> (logp, d/d eta, d/d alpha, d/d zeta)`` per row;
     ``zeta`` has one value per row, or static shape (1,): one zero-part logit for all rows."""
@@ -229,12 +239,9 @@ class NBRows(Op):
 
     def pullback(self, inputs, outputs, cotangents):
         _, _, eta, alpha, zeta = inputs
-        g = cotangents[0]
-        if isinstance(g.type, DisconnectedType):
+        g = _value_cotangent(self, cotangents)
+        if g is None:
             return [disconnected_type() for _ in inputs]
-        for other in cotangents[1:]:
-            if not isinstance(other.type, DisconnectedType):
-                raise NotImplementedError("NBRows: only the log-likelihood has a gradient")
         g_zeta = g * outputs[3]
         if zeta.type.shape[0] == 1 and eta.type.shape[0] != 1:
             g_zeta = g_zeta.sum(keepdims=True)
@@ -286,12 +293,9 @@ class NBGLM(Op):
         return [[False] * 6] * 6 + [[True] + [False] * 5] * 5
 
     def pullback(self, inputs, outputs, cotangents):
-        g = cotangents[0]
-        if isinstance(g.type, DisconnectedType):
+        g = _value_cotangent(self, cotangents)
+        if g is None:
             return [disconnected_type() for _ in inputs]
-        for other in cotangents[1:]:
-            if not isinstance(other.type, DisconnectedType):
-                raise NotImplementedError("NBGLM: only the log-likelihood has a gradient")
         return [disconnected_type() for _ in range(6)] + [g * d for d in outputs[1:]]
 
 
