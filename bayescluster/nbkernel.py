@@ -18,11 +18,12 @@ at zero; hurdle: :math:`\log\pi` at zero, :math:`\log(1-\pi) + \log\mathrm{NB2} 
 Why by hand: differentiating the same expression symbolically evaluates about ten
 transcendental functions a row (``softplus`` and ``sigmoid`` of the same argument, ``Psi``
 and ``GammaLn`` of :math:`y + n`, each through its own call); here a row costs one ``exp`` and
-one ``log1p`` (two more at a zinb zero), and :math:`C_y, D_y` come from one running sum over
-the counts up to the largest (``TABLE_ROWS`` per row at most), shared by every row with
-that count. One op returns the log-likelihood and its partial derivatives, so the gradient
-is a product, not a second pass. It is the log-density of every negbin, zinb and hurdle_nb
-model; ``tests/test_families.py`` checks it against scipy's log-pmf and its derivatives.
+one ``log`` (one more of each at a zinb zero; :func:`_log1p`), and :math:`C_y, D_y` come
+from one running sum over the counts up to the largest (``TABLE_ROWS`` per row at most),
+shared by every row with that count. One op returns the log-likelihood and its partial
+derivatives, so the gradient is a product, not a second pass. It is the log-density of every
+negbin, zinb and hurdle_nb model; ``tests/test_families.py`` checks it against scipy's
+log-pmf and its derivatives.
 """
 
 import math
@@ -55,8 +56,20 @@ def digamma(x: float) -> float:
 
 
 @numba.njit(cache=True, inline="always")
+def _log1p(x: float) -> float:
+    r""":math:`\log(1 + x)`, :math:`x > -1`, to full precision through one ``log``: libm's
+    ``log1p`` takes twice as long (19 vs 9 ns). :math:`u = 1 + x` rounds; the factor
+    :math:`x / (u - 1)` undoes the rounding (Higham, *Accuracy and Stability of Numerical
+    Algorithms*, 2nd ed., problem 1.5)."""
+    u = 1.0 + x
+    if u == 1.0:
+        return x
+    return math.log(u) * (x / (u - 1.0))
+
+
+@numba.njit(cache=True, inline="always")
 def _softplus(x: float) -> float:
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    return max(x, 0.0) + _log1p(math.exp(-abs(x)))
 
 
 @numba.njit(cache=True, inline="always")
@@ -96,7 +109,7 @@ def _row(yi, log_y_fact, eta, n, log_n, c_table, d_table, log_pz, log_pc, pi, co
     """One row: (log-likelihood, d/d eta, d/d alpha, d/d zeta)."""
     d = eta - log_n
     t = math.exp(-abs(d))
-    sp = max(d, 0.0) + math.log1p(t)
+    sp = max(d, 0.0) + _log1p(t)
     if d >= 0:
         s, oms = 1.0 / (1.0 + t), t / (1.0 + t)
     else:
@@ -105,8 +118,9 @@ def _row(yi, log_y_fact, eta, n, log_n, c_table, d_table, log_pz, log_pc, pi, co
     if code == 1 and yi == 0.0:
         b = log_pc + log_p0
         hi, lo = max(log_pz, b), min(log_pz, b)
-        lp = hi + math.log1p(math.exp(lo - hi))
-        r = math.exp(b - lp)  # P(count part | y = 0)
+        e = math.exp(lo - hi)
+        lp = hi + _log1p(e)
+        r = 1.0 / (1.0 + e) if b >= log_pz else e / (1.0 + e)  # P(count part | y = 0)
         return lp, -r * n * s, -n * n * r * (s - sp), (1.0 - pi) * (1.0 - r) - pi * r
     if code == 2 and yi == 0.0:
         return log_pz, 0.0, 0.0, 1.0 - pi
@@ -125,7 +139,7 @@ def _row(yi, log_y_fact, eta, n, log_n, c_table, d_table, log_pz, log_pc, pi, co
         g_zeta = -pi
     if code == 2:
         x = n * sp  # -log p0
-        lp -= math.log(-math.expm1(-x)) if x < math.log(2.0) else math.log1p(-math.exp(-x))
+        lp -= math.log(-math.expm1(-x)) if x < math.log(2.0) else _log1p(-math.exp(-x))
         ratio = 1.0 / math.expm1(x)  # p0 / (1 - p0)
         g_eta -= ratio * n * s
         g_n += ratio * (s - sp)
