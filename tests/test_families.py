@@ -114,7 +114,6 @@ def test_digamma_matches_scipy():
     np.testing.assert_allclose(ours, special.digamma(x), rtol=1e-12, atol=1e-12)
 
 
-
 def test_log1p_keeps_full_precision_from_tiny_to_minus_a_half():
     from bayescluster.nbkernel import _log1p
 
@@ -123,6 +122,7 @@ def test_log1p_keeps_full_precision_from_tiny_to_minus_a_half():
                         rng.uniform(-0.5, 1.0, 3000), [0.0, 1e-16, 2.2e-16, 1.1e-16]])
     ours = np.array([_log1p(v) for v in x])
     np.testing.assert_allclose(ours, np.log1p(x), rtol=4 * np.finfo(float).eps, atol=0)
+
 
 @pytest.mark.parametrize("name", NB_FAMILIES)
 def test_kernel_gradient_through_pytensor_on_numba_and_jax(name):
