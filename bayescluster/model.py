@@ -15,9 +15,11 @@ with :math:`z_{i,\mathrm{intercept}} = 1` and :math:`z_{ie}` the value of varyin
 :math:`e`. A cluster's effect is population + domain deviation + cluster deviation
 (``cluster_total``); the domain deviations sum to zero over domains (``ZeroSumNormal``), so
 the population effect is the mean of the domain effects and is not confounded with them.
-Non-centred (:math:`\delta = \sigma^{\mathrm{dom}}\tilde\delta`,
-:math:`u_c = \mathrm{diag}(\sigma^{\mathrm{clu}}) L \tilde u_c`) for clusters with few firms and
-centred for data-rich ones under ``parameterization = "auto"`` (:func:`centred_clusters`).
+Under ``parameterization = "auto"`` clusters are non-centred
+(:math:`u_c = \mathrm{diag}(\sigma^{\mathrm{clu}}) L \tilde u_c`) where they have few firms
+and centred where they are data-rich (:func:`centred_clusters`), and domain deviations are
+partially centred, :math:`\delta_{\cdot e} = (\sigma^{\mathrm{dom}}_e)^{1-w_e}
+\tilde\delta_{\cdot e}`, as far as the data pin them (:func:`domain_centring`).
 Default priors (standardised covariates): :math:`\beta_0 \sim N(\log\bar y, 2.5)`,
 :math:`\beta \sim N(0, 1)`,
 :math:`\sigma^{\mathrm{dom}}, \sigma^{\mathrm{clu}} \sim \mathrm{Gamma}(2, 5)` (mean 0.4,
@@ -180,25 +182,44 @@ def _columns(x, columns, n_rows):
     return np.stack(out, axis=1) if isinstance(x, np.ndarray) else pt.stack(out, axis=1)
 
 
-def information_ratio(design: Design) -> np.ndarray:
-    r"""Each cluster's information about its intercept, relative to the prior's.
-
-    :math:`r_c = n_c \hat\mu_c / (1 + \hat\mu_c/\hat\alpha)\cdot\bar\sigma^2`: the
-    negative-binomial Fisher information of :math:`n_c` firms with cluster mean
-    :math:`\hat\mu_c` (moment estimate :math:`\hat\alpha`; :math:`\infty` for families
-    without dispersion) times the prior mean of the cluster SD squared. :math:`r_c > 1`: the
-    data say more about the cluster's intercept than the prior does.
-    """
+def _fisher(design: Design, group: np.ndarray, n_group: int, slopes: bool) -> np.ndarray:
+    r"""(group, effect) Fisher information about each varying effect,
+    :math:`I_{ge} = \hat\mu_g / (1 + \hat\mu_g/\hat\alpha) \sum_{i \in g} z_{ie}^2`: the
+    negative-binomial information in :math:`\log\mu` of one firm at the group's mean count
+    :math:`\hat\mu_g` (moment estimate :math:`\hat\alpha`; :math:`\infty` for families
+    without dispersion) times the firms' squared values of the effect (1 for the intercept;
+    the intercept's alone unless ``slopes``)."""
     y = design.y.astype(float)
     mean, var = y.mean(), y.var()
     alpha = np.inf if var <= mean else float(np.clip(mean**2 / (var - mean), 0.05, 1e3))
     if not FAMILIES[design.spec.family].dispersion:
         alpha = np.inf
-    n_cluster = len(design.cluster_labels)
-    n = np.bincount(design.cluster_index, minlength=n_cluster)
-    mu = np.bincount(design.cluster_index, weights=y, minlength=n_cluster) / np.maximum(n, 1)
-    sd = pm.draw(prior_dist(design.spec.priors["sd_cluster"]), draws=4000, random_seed=0)
-    return n * mu / (1.0 + mu / alpha) * float(np.mean(sd)) ** 2
+    n = np.bincount(group, minlength=n_group)
+    mu = np.bincount(group, weights=y, minlength=n_group) / np.maximum(n, 1)
+    z = np.ones((design.n_firms, 1))
+    if slopes:
+        X = _columns(np.nan_to_num(design.values), design.fixed, design.n_firms)
+        z = np.stack([z[:, 0] if k < 0 else X[:, k] for k in design.varying_index], axis=1)
+    z2 = np.stack([np.bincount(group, weights=z[:, e] ** 2, minlength=n_group)
+                   for e in range(z.shape[1])], axis=1)
+    return (mu / (1.0 + mu / alpha))[:, None] * z2
+
+
+def _prior_mean(design: Design, name: str) -> float:
+    return float(np.mean(pm.draw(prior_dist(design.spec.priors[name]), draws=4000,
+                                 random_seed=0)))
+
+
+def information_ratio(design: Design) -> np.ndarray:
+    r"""Each cluster's information about its intercept, relative to the prior's.
+
+    :math:`r_c = n_c \hat\mu_c / (1 + \hat\mu_c/\hat\alpha)\cdot\bar\sigma^2`: the
+    negative-binomial Fisher information of :math:`n_c` firms with cluster mean
+    :math:`\hat\mu_c` (:func:`_fisher`) times the prior mean of the cluster SD squared.
+    :math:`r_c > 1`: the data say more about the cluster's intercept than the prior does.
+    """
+    fisher = _fisher(design, design.cluster_index, len(design.cluster_labels), slopes=False)
+    return fisher[:, 0] * _prior_mean(design, "sd_cluster") ** 2
 
 
 def centred_clusters(design: Design) -> np.ndarray:
@@ -223,6 +244,35 @@ def centred_clusters(design: Design) -> np.ndarray:
     return (r > CENTRE_ABOVE) & (np.median(r) > POOLED_ABOVE)
 
 
+def domain_centring(design: Design) -> np.ndarray:
+    r"""How centred each varying effect's domain deviations are: :math:`w_e \in [0, 1]`
+    (0 non-centred, 1 centred; :func:`_domain_effects`).
+
+    ``noncentered`` and ``centered`` give 0 and 1; ``auto`` the partial centring of
+    Papaspiliopoulos, Roberts and Sköld (2007), :math:`w_e = r_e/(1 + r_e)`: the share of
+    a domain deviation's posterior precision that comes from the data, with :math:`r_e`
+    the median over domains of
+
+    .. math:: r_{de} = \bar\sigma_{\mathrm{dom}}^2 \sum_{c \in d}
+              \left(\bar\sigma_{\mathrm{clu}}^2 + 1/I_{ce}\right)^{-1}
+
+    (the domain's deviation is seen through its clusters; :math:`I_{ce}` their Fisher
+    information from :func:`_fisher`). With four domains the domain SD stays wide,
+    and each pure form has a tail the sampler cannot follow: where the data pin the
+    deviations the non-centred form narrows as the SD grows, the centred one as it
+    shrinks."""
+    mode = design.spec.parameterization
+    if mode != "auto":
+        return np.full(len(design.varying), 1.0 if mode == "centered" else 0.0)
+    fisher = _fisher(design, design.cluster_index, len(design.cluster_labels), slopes=True)
+    sd_cluster = _prior_mean(design, "sd_cluster")
+    per_cluster = 1.0 / (sd_cluster**2 + 1.0 / np.maximum(fisher, 1e-300))
+    r = np.zeros((len(design.domain_labels), len(design.varying)))
+    np.add.at(r, design.cluster_domain, per_cluster)
+    r = np.median(r, axis=0) * _prior_mean(design, "sd_domain") ** 2
+    return r / (1.0 + r)
+
+
 def _group_effects(design: Design, priors: dict, model_coef, beta0, centred: np.ndarray):
     r"""Per-cluster deviations (cluster, effect) and the domain-and-cluster totals.
 
@@ -236,13 +286,7 @@ def _group_effects(design: Design, priors: dict, model_coef, beta0, centred: np.
     domain_dev = pt.zeros((len(design.domain_labels), n_effect))
     if spec.pool_by_domain:
         sd_domain = prior("sd_domain", priors["sd_domain"], dims="effect")
-        if spec.parameterization == "centered":
-            dev = pm.ZeroSumNormal("domain_dev", sd_domain[:, None], dims=("effect", "domain"))
-            domain_dev = pm.Deterministic("domain_effect", dev.T, dims=("domain", "effect"))
-        else:
-            raw = pm.ZeroSumNormal("domain_raw", 1.0, dims=("effect", "domain"))
-            domain_dev = pm.Deterministic("domain_effect", raw.T * sd_domain,
-                                          dims=("domain", "effect"))
+        domain_dev = _domain_effects(design, sd_domain)
     centre = domain_dev[design.cluster_domain]
     chol = _cluster_chol(priors, n_effect)
     population = pt.stack([beta0 if k < 0 else model_coef[k] for k in design.varying_index])
@@ -269,6 +313,18 @@ def _group_effects(design: Design, priors: dict, model_coef, beta0, centred: np.
     pm.Deterministic("cluster_total", population[None, :] + centre + cluster_dev,
                      dims=("cluster", "effect"))
     return centre + cluster_dev
+
+
+def _domain_effects(design: Design, sd_domain):
+    r"""Domain deviations (domain, effect), :math:`\delta_{\cdot e} \sim
+    \mathrm{ZeroSumNormal}(\sigma^{\mathrm{dom}}_e)`, partially centred:
+    :math:`\delta_{\cdot e} = \sigma_e^{1 - w_e}\,\tilde\delta_{\cdot e}`,
+    :math:`\tilde\delta_{\cdot e} \sim \mathrm{ZeroSumNormal}(\sigma_e^{w_e})`
+    (``domain_raw``; :math:`w_e` from :func:`domain_centring`)."""
+    w = domain_centring(design)[:, None]
+    raw = pm.ZeroSumNormal("domain_raw", sd_domain[:, None] ** w, dims=("effect", "domain"))
+    return pm.Deterministic("domain_effect", (raw * sd_domain[:, None] ** (1.0 - w)).T,
+                            dims=("domain", "effect"))
 
 
 def _cluster_chol(priors: dict, n_effect: int):

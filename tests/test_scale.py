@@ -21,6 +21,7 @@ from bayescluster.model import (
     FIRM_WEIGHT,
     build,
     centred_clusters,
+    domain_centring,
     information_ratio,
     prior_dist,
 )
@@ -87,6 +88,49 @@ def test_mixed_parameterisation_keeps_the_hierarchy():
     domain = prior["domain_effect"].values[0][:, design.cluster_domain, :]
     assert np.allclose(prior["cluster_total"].values[0],
                        population[:, None, :] + domain + dev)
+
+
+def test_auto_partially_centres_the_domain_effects_as_far_as_the_data_pin_them():
+    """w = r/(1 + r), r the median domain's information through its clusters, recomputed
+    here firm by firm; the intercept (all firms) is pinned more than the participation
+    slope (participants only), and both more with more firms."""
+    design = _design(229)
+    w = domain_centring(design)
+    y = design.y.astype(float)
+    size = y.mean() ** 2 / (y.var() - y.mean())  # NB2 moment estimate, 1/alpha
+    sd2 = 0.4**2  # the prior mean of Gamma(2, 5), both SDs
+    participant = design.values[:, design.covariates.index("participant")]
+    z = np.stack([np.ones(design.n_firms), np.nan_to_num(participant)], axis=1)
+    r = np.zeros((len(design.domain_labels), 2))
+    for c in range(len(design.cluster_labels)):
+        firms = design.cluster_index == c
+        mu = y[firms].mean()
+        fisher = mu / (1 + mu / size) * (z[firms] ** 2).sum(axis=0)
+        with np.errstate(divide="ignore"):  # a cluster without participants adds 0
+            r[design.cluster_domain[c]] += sd2 / (sd2 + 1 / fisher)
+    r = np.median(r, axis=0)
+    assert w == pytest.approx(r / (1 + r), rel=0.02)  # 0.02: the prior means are sampled
+    assert 0 < w[1] < w[0] < 1
+    assert (domain_centring(_design(10_700)) > w).all()
+    assert domain_centring(_design(229, "centered")).tolist() == [1.0, 1.0]
+    assert domain_centring(_design(10_700, "noncentered")).tolist() == [0.0, 0.0]
+
+
+def test_partial_centring_keeps_the_zero_sum_hierarchy():
+    """Under the prior, each effect's domain deviations sum to zero and, divided by their
+    SD, have ZeroSumNormal's variance (K - 1)/K, whatever the centring."""
+    design = _design(229)
+    assert 0 < domain_centring(design).min()
+    built = build(design)
+    with warnings.catch_warnings(), built.model:
+        warnings.filterwarnings("ignore", message=".*Potential.*")
+        prior = pm.sample_prior_predictive(draws=4000, random_seed=4)["prior"]
+    dev = prior["domain_effect"].values[0]  # (draw, domain, effect)
+    assert np.abs(dev.sum(axis=1)).max() < 1e-9
+    z = dev / prior["sd_domain"].values[0][:, None, :]
+    for e in range(2):
+        assert abs(z[:, :, e].mean()) < 0.03
+        assert z[:, :, e].var() == pytest.approx(3 / 4, rel=0.05)
 
 
 def test_zero_weight_removes_exactly_those_firms_likelihood():
