@@ -17,7 +17,7 @@ from bayescluster import plots
 from bayescluster.describe import describe, overview
 from bayescluster.diagnostics import stored_gates
 from bayescluster.document import Banner, Code, Section, Table, Text, figure
-from bayescluster.model import centred_clusters
+from bayescluster.model import centred_clusters, domain_centring
 from bayescluster.summary import (
     describe_draws,
     fixed_effects,
@@ -145,8 +145,12 @@ def model_math(spec, design) -> str:
         lines.append("u[c] ~ MvNormal(0, diag(σ_cluster) Ω diag(σ_cluster)),   "
                      "Ω ~ LKJ(η)")
         centred = int(centred_clusters(design).sum())
-        lines.append(f"    parameterisation: {spec.parameterization} ({centred} of "
-                     f"{len(design.cluster_labels)} clusters centred)")
+        where = f"{centred} of {len(design.cluster_labels)} clusters centred"
+        if spec.pool_by_domain:
+            where += "; domain deviations centred by w = " + ", ".join(
+                f"{w:.2f} ({e})" for e, w in zip(spec.varying, domain_centring(design),
+                                                 strict=True))
+        lines.append(f"    parameterisation: {spec.parameterization} ({where})")
     if spec.selection:
         sel = spec.selection
         lines.append(f"{sel['treatment']}_i = 1[κ₀ + Σ_m κ_m s_im"

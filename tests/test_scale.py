@@ -26,6 +26,7 @@ from bayescluster.model import (
     prior_dist,
 )
 from bayescluster.paths import DEFAULT_DATA
+from bayescluster.report import model_math
 from bayescluster.runs import save
 from bayescluster.simulate import simulate
 from bayescluster.spec import load_spec, parse_spec
@@ -111,6 +112,8 @@ def test_auto_partially_centres_the_domain_effects_as_far_as_the_data_pin_them()
     r = np.median(r, axis=0)
     assert w == pytest.approx(r / (1 + r), rel=0.02)  # 0.02: the prior means are sampled
     assert 0 < w[1] < w[0] < 1
+    assert (f"domain deviations centred by w = {w[0]:.2f} (intercept), {w[1]:.2f} "
+            "(participant)") in model_math(design.spec, design)  # the report says so
     assert (domain_centring(_design(10_700)) > w).all()
     assert domain_centring(_design(229, "centered")).tolist() == [1.0, 1.0]
     assert domain_centring(_design(10_700, "noncentered")).tolist() == [0.0, 0.0]
