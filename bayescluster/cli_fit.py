@@ -133,7 +133,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tune", type=int, help="default: the spec's [sampling], else 1000")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--target-accept", type=float,
-                   help="default: the spec's [sampling], else 0.95")
+                   help="default: the spec's [sampling], else 0.9")
     p.add_argument("--prior-only", action="store_true", help="prior predictive draws only")
     p.add_argument("--force", action="store_true", help="overwrite an existing run")
     p.add_argument("--quiet", action="store_true", help="no progress output")

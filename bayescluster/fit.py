@@ -221,7 +221,7 @@ def _observed(design: Design, outcome: str) -> xr.Dataset:
     return xr.Dataset({outcome: ("firm", design.y)}, coords={"firm": design.firm_ids})
 
 
-DEFAULT_SAMPLING = {"draws": 1000, "tune": 1000, "target_accept": 0.95}
+DEFAULT_SAMPLING = {"draws": 1000, "tune": 1000, "target_accept": 0.9}
 
 
 def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
@@ -235,7 +235,7 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
     ``compiled`` reuses a nutpie-compiled model of the same structure;
     ``approx_iterations`` is ADVI's number of iterations; ``backend`` what nutpie compiles
     the model with (``numba`` or ``jax``). ``draws``, ``tune`` and
-    ``target_accept`` left as None come from the spec's [sampling], else 1000, 1000, 0.95.
+    ``target_accept`` left as None come from the spec's [sampling], else 1000, 1000, 0.9.
     """
     chosen = {**DEFAULT_SAMPLING, **spec.sampling}
     draws = chosen["draws"] if draws is None else draws

@@ -116,6 +116,7 @@ def test_auto_partially_centres_the_domain_effects_as_far_as_the_data_pin_them()
             "(participant)") in model_math(design.spec, design)  # the report says so
     assert (domain_centring(_design(10_700)) > w).all()
     assert domain_centring(_design(229, "centered")).tolist() == [1.0, 1.0]
+    assert not domain_centring(_design(229, name="poisson_hier")).any()
     assert domain_centring(_design(10_700, "noncentered")).tolist() == [0.0, 0.0]
 
 
