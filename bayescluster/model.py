@@ -19,7 +19,8 @@ Under ``parameterization = "auto"`` clusters are non-centred
 (:math:`u_c = \mathrm{diag}(\sigma^{\mathrm{clu}}) L \tilde u_c`) where they have few firms
 and centred where they are data-rich (:func:`centred_clusters`), and domain deviations are
 partially centred, :math:`\delta_{\cdot e} = (\sigma^{\mathrm{dom}}_e)^{1-w_e}
-\tilde\delta_{\cdot e}`, as far as the data pin them (:func:`domain_centring`).
+\tilde\delta_{\cdot e}`, as far as the data pin them at the current
+:math:`\sigma^{\mathrm{dom}}_e` (:func:`domain_centring`).
 Default priors (standardised covariates): :math:`\beta_0 \sim N(\log\bar y, 2.5)`,
 :math:`\beta \sim N(0, 1)`,
 :math:`\sigma^{\mathrm{dom}}, \sigma^{\mathrm{clu}} \sim \mathrm{Gamma}(2, 5)` (mean 0.4,
@@ -244,40 +245,50 @@ def centred_clusters(design: Design) -> np.ndarray:
     return (r > CENTRE_ABOVE) & (np.median(r) > POOLED_ABOVE)
 
 
-def domain_centring(design: Design) -> np.ndarray:
-    r"""How centred each varying effect's domain deviations are: :math:`w_e \in [0, 1]`
-    (0 non-centred, 1 centred; :func:`_domain_effects`).
+def domain_information(design: Design) -> np.ndarray | None:
+    r"""Per effect, :math:`A_e`: the median domain's information about its deviation
+    through its clusters, per unit of domain variance,
 
-    ``noncentered`` and ``centered`` give 0 and 1; ``auto`` the partial centring of
-    Papaspiliopoulos, Roberts and Sköld (2007), :math:`w_e = r_e/(1 + r_e)`: the share of
-    a domain deviation's posterior precision that comes from the data, with :math:`r_e`
-    the median over domains of
+    .. math:: A_{de} = \sum_{c \in d} \left(\bar\sigma_{\mathrm{clu}}^2
+              + 1/I_{ce}\right)^{-1}
 
-    .. math:: r_{de} = \bar\sigma_{\mathrm{dom}}^2 \sum_{c \in d}
-              \left(\bar\sigma_{\mathrm{clu}}^2 + 1/I_{ce}\right)^{-1}
-
-    (the domain's deviation is seen through its clusters; :math:`I_{ce}` their Fisher
-    information from :func:`_fisher`). With four domains the domain SD stays wide,
-    and each pure form has a tail the sampler cannot follow: where the data pin the
-    deviations the non-centred form narrows as the SD grows, the centred one as it
-    shrinks. Measured at target_accept 0.9 (4 x 1000 draws): 229 simulated firms, 0
-    divergences in 9 seeds (non-centred: 8 in 6) and twice the ESS of the domain SDs; the
-    shipped data, 0 in 6; 2,290 firms, 0 in 3, 15 leapfrog steps a draw.
-
-    The Poisson family stays non-centred: ``poisson_hier`` on the shipped data diverged in
-    every seed partially centred (1 a seed at target_accept 0.95, 2 seeds) and fully
-    centred (3-6), and in none of 3 non-centred."""
-    mode = design.spec.parameterization
-    if mode != "auto":
-        return np.full(len(design.varying), 1.0 if mode == "centered" else 0.0)
-    if not FAMILIES[design.spec.family].dispersion:
-        return np.zeros(len(design.varying))
+    (:math:`I_{ce}` the clusters' Fisher information from :func:`_fisher`,
+    :math:`\bar\sigma_{\mathrm{clu}}` the cluster SD's prior mean). None where the
+    centring does not follow the data: ``parameterization`` ``centered`` or
+    ``noncentered``, and the Poisson family, which stays non-centred (``poisson_hier`` on
+    the shipped data diverged in every seed partially centred, 1 a seed at target_accept
+    0.95 in 2 seeds, and fully centred, 3-6; in none of 3 non-centred)."""
+    if design.spec.parameterization != "auto" or not FAMILIES[design.spec.family].dispersion:
+        return None
     fisher = _fisher(design, design.cluster_index, len(design.cluster_labels), slopes=True)
     sd_cluster = _prior_mean(design, "sd_cluster")
     per_cluster = 1.0 / (sd_cluster**2 + 1.0 / np.maximum(fisher, 1e-300))
-    r = np.zeros((len(design.domain_labels), len(design.varying)))
-    np.add.at(r, design.cluster_domain, per_cluster)
-    r = np.median(r, axis=0) * _prior_mean(design, "sd_domain") ** 2
+    a = np.zeros((len(design.domain_labels), len(design.varying)))
+    np.add.at(a, design.cluster_domain, per_cluster)
+    return np.median(a, axis=0)
+
+
+def domain_centring(design: Design, sd_domain):
+    r"""How centred each varying effect's domain deviations are at domain SD
+    ``sd_domain`` (a number, array or tensor per effect): :math:`w_e \in [0, 1]`
+    (0 non-centred, 1 centred; :func:`_domain_effects`).
+
+    ``noncentered`` and ``centered`` give 0 and 1; ``auto`` the partial centring of
+    Papaspiliopoulos, Roberts and Sköld (2007), :math:`w_e = r_e/(1 + r_e)`, the share of a
+    domain deviation's posterior precision that comes from the data, at the current SD:
+    :math:`r_e = \sigma_e^2 A_e` (:func:`domain_information`). With four domains the
+    domain SD's posterior spans an order of magnitude, and each pure form has a tail the
+    sampler cannot follow: where the data pin the deviations the non-centred form narrows
+    as the SD grows, the centred one as it shrinks. A fixed :math:`w` (the rule evaluated at
+    the SD's prior mean, shipped until 2026-12-01) still had the centred form's neck: at
+    10,700 simulated firms (:math:`w = 0.77`) two of five seeds diverged (244 and 3
+    divergences, all with :math:`\log\sigma_{\mathrm{int}}` ~3 SDs below its mean);
+    with :math:`w` following :math:`\sigma`, none of five (4 x 1000 draws,
+    target_accept 0.9)."""
+    information = domain_information(design)
+    if information is None:
+        return 0.0 * sd_domain + (1.0 if design.spec.parameterization == "centered" else 0.0)
+    r = sd_domain**2 * information
     return r / (1.0 + r)
 
 
@@ -328,8 +339,11 @@ def _domain_effects(design: Design, sd_domain):
     \mathrm{ZeroSumNormal}(\sigma^{\mathrm{dom}}_e)`, partially centred:
     :math:`\delta_{\cdot e} = \sigma_e^{1 - w_e}\,\tilde\delta_{\cdot e}`,
     :math:`\tilde\delta_{\cdot e} \sim \mathrm{ZeroSumNormal}(\sigma_e^{w_e})`
-    (``domain_raw``; :math:`w_e` from :func:`domain_centring`)."""
-    w = domain_centring(design)[:, None]
+    (``domain_raw``; :math:`w_e`, a function of :math:`\sigma_e`, from
+    :func:`domain_centring`). :math:`\delta \mid \sigma` is ZeroSumNormal(:math:`\sigma`)
+    for any :math:`w`: scaling :math:`\tilde\delta` by :math:`\sigma^{1-w}` multiplies its
+    SD :math:`\sigma^{w}` up to :math:`\sigma`."""
+    w = domain_centring(design, sd_domain)[:, None]
     raw = pm.ZeroSumNormal("domain_raw", sd_domain[:, None] ** w, dims=("effect", "domain"))
     return pm.Deterministic("domain_effect", (raw * sd_domain[:, None] ** (1.0 - w)).T,
                             dims=("domain", "effect"))

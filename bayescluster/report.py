@@ -17,7 +17,7 @@ from bayescluster import plots
 from bayescluster.describe import describe, overview
 from bayescluster.diagnostics import stored_gates
 from bayescluster.document import Banner, Code, Section, Table, Text, figure
-from bayescluster.model import centred_clusters, domain_centring
+from bayescluster.model import centred_clusters, domain_centring, domain_information
 from bayescluster.summary import (
     describe_draws,
     fixed_effects,
@@ -121,6 +121,16 @@ def data_section(run) -> Section:
     return Section("Data", blocks)
 
 
+def _domain_centring_text(design) -> str:
+    """How the domain deviations are centred, for the model section."""
+    information = domain_information(design)
+    if information is None:
+        return f"centred by w = {float(domain_centring(design, 1.0)):.0f}"
+    pairs = ", ".join(f"{a:.3g} ({e})" for e, a in zip(design.spec.varying, information,
+                                                        strict=True))
+    return f"centred by w = r/(1 + r), r = σ_domain[e]² × {pairs}"
+
+
 def model_math(spec, design) -> str:
     """The model as plain-text formulas (read by people, not parsed)."""
     units = spec.columns.get("exposure") or spec.columns.get("per")
@@ -147,9 +157,7 @@ def model_math(spec, design) -> str:
         centred = int(centred_clusters(design).sum())
         where = f"{centred} of {len(design.cluster_labels)} clusters centred"
         if spec.pool_by_domain:
-            where += "; domain deviations centred by w = " + ", ".join(
-                f"{w:.2f} ({e})" for e, w in zip(spec.varying, domain_centring(design),
-                                                 strict=True))
+            where += "; domain deviations " + _domain_centring_text(design)
         lines.append(f"    parameterisation: {spec.parameterization} ({where})")
     if spec.selection:
         sel = spec.selection

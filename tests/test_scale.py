@@ -22,6 +22,7 @@ from bayescluster.model import (
     build,
     centred_clusters,
     domain_centring,
+    domain_information,
     information_ratio,
     prior_dist,
 )
@@ -92,39 +93,49 @@ def test_mixed_parameterisation_keeps_the_hierarchy():
 
 
 def test_auto_partially_centres_the_domain_effects_as_far_as_the_data_pin_them():
-    """w = r/(1 + r), r the median domain's information through its clusters, recomputed
-    here firm by firm; the intercept (all firms) is pinned more than the participation
-    slope (participants only), and both more with more firms."""
+    """w = r/(1 + r), r = sd_domain^2 A with A the median domain's information through its
+    clusters, recomputed here firm by firm; the intercept (all firms) is pinned more than
+    the participation slope (participants only), both more with more firms, and w runs
+    from non-centred at a vanishing domain SD to centred at a large one."""
     design = _design(229)
-    w = domain_centring(design)
+    information = domain_information(design)
     y = design.y.astype(float)
     size = y.mean() ** 2 / (y.var() - y.mean())  # NB2 moment estimate, 1/alpha
-    sd2 = 0.4**2  # the prior mean of Gamma(2, 5), both SDs
+    sd2 = 0.4**2  # the prior mean of Gamma(2, 5), the cluster SD's prior
     participant = design.values[:, design.covariates.index("participant")]
     z = np.stack([np.ones(design.n_firms), np.nan_to_num(participant)], axis=1)
-    r = np.zeros((len(design.domain_labels), 2))
+    a = np.zeros((len(design.domain_labels), 2))
     for c in range(len(design.cluster_labels)):
         firms = design.cluster_index == c
         mu = y[firms].mean()
         fisher = mu / (1 + mu / size) * (z[firms] ** 2).sum(axis=0)
         with np.errstate(divide="ignore"):  # a cluster without participants adds 0
-            r[design.cluster_domain[c]] += sd2 / (sd2 + 1 / fisher)
-    r = np.median(r, axis=0)
-    assert w == pytest.approx(r / (1 + r), rel=0.02)  # 0.02: the prior means are sampled
+            a[design.cluster_domain[c]] += 1 / (sd2 + 1 / fisher)
+    a = np.median(a, axis=0)
+    assert information == pytest.approx(a, rel=0.04)  # 0.04: the prior mean is sampled
+    sd = np.array([0.3, 0.3])
+    w = domain_centring(design, sd)
+    assert w == pytest.approx(sd**2 * information / (1 + sd**2 * information))
     assert 0 < w[1] < w[0] < 1
-    assert (f"domain deviations centred by w = {w[0]:.2f} (intercept), {w[1]:.2f} "
-            "(participant)") in model_math(design.spec, design)  # the report says so
-    assert (domain_centring(_design(10_700)) > w).all()
-    assert domain_centring(_design(229, "centered")).tolist() == [1.0, 1.0]
-    assert not domain_centring(_design(229, name="poisson_hier")).any()
-    assert domain_centring(_design(10_700, "noncentered")).tolist() == [0.0, 0.0]
+    assert domain_centring(design, np.array([1e-4, 1e-4])) == pytest.approx([0, 0], abs=1e-5)
+    assert domain_centring(design, np.array([1e3, 1e3])) == pytest.approx([1, 1], abs=1e-3)
+    assert (f"domain deviations centred by w = r/(1 + r), r = σ_domain[e]² × "
+            f"{information[0]:.3g} (intercept), {information[1]:.3g} (participant)"
+            ) in model_math(design.spec, design)  # the report says so
+    assert (domain_information(_design(10_700)) > information).all()
+    assert domain_information(_design(229, "centered")) is None
+    assert domain_centring(_design(229, "centered"), sd) == pytest.approx([1, 1])
+    assert not domain_centring(_design(229, name="poisson_hier"), sd).any()
+    assert not domain_centring(_design(10_700, "noncentered"), sd).any()
+    assert "domain deviations centred by w = 0" in model_math(
+        design.spec, _design(229, name="poisson_hier"))
 
 
 def test_partial_centring_keeps_the_zero_sum_hierarchy():
     """Under the prior, each effect's domain deviations sum to zero and, divided by their
     SD, have ZeroSumNormal's variance (K - 1)/K, whatever the centring."""
     design = _design(229)
-    assert 0 < domain_centring(design).min()
+    assert domain_information(design) is not None
     built = build(design)
     with warnings.catch_warnings(), built.model:
         warnings.filterwarnings("ignore", message=".*Potential.*")
