@@ -6,7 +6,7 @@ PYTHON312 := $(shell python3.12 --version >/dev/null 2>&1 && echo "python3.12" |
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo beyond bench test clean
+.PHONY: setup browser demo beyond bench test test-fast clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
@@ -40,6 +40,11 @@ bench: setup
 test: setup browser
 	$(VENV)/bin/ruff check bayescluster tests benchmarks
 	$(PY) -m pytest -q
+
+# The inner loop: lint and every test that does not sample (under 3 minutes on 2 cores).
+test-fast: setup
+	$(VENV)/bin/ruff check bayescluster tests benchmarks
+	$(PY) -m pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,6 +1,6 @@
 """bayescluster: Bayesian hierarchical models of innovation counts in industrial clusters."""
 
-from bayescluster.errors import BayesclusterError, DataError, SpecError
+from bayescluster.core.errors import BayesclusterError, DataError, RunError, SpecError
 
 __version__ = "0.1.0"
-__all__ = ["BayesclusterError", "DataError", "SpecError", "__version__"]
+__all__ = ["BayesclusterError", "DataError", "RunError", "SpecError", "__version__"]

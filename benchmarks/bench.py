@@ -3,7 +3,7 @@
 The model is the default hierarchical ZINB: 8 fixed effects and an intercept on
 standardised covariates (Table 4, model 3), an intercept and a participation slope varying
 by domain and by cluster within domain, one zero-inflation probability. The data are
-:func:`bayescluster.simulate.simulate` at each N, complete (peers cannot impute). Every
+:func:`bayescluster.study.simulate.simulate` at each N, complete (peers cannot impute). Every
 (system, N) runs in its own subprocess with a time limit, one after another, so no two
 fits share the two cores; a fit over the limit is reported as such, not dropped.
 
@@ -53,7 +53,7 @@ LARGE_N = 100_000
 
 def table(n: int, seed: int) -> pd.DataFrame:
     """The simulated firms with the peers' covariates standardised as bayescluster does."""
-    from bayescluster.simulate import simulate
+    from bayescluster.study.simulate import simulate
 
     frame = simulate(n, seed=seed, missing=False).data
     for name, values in (("scale_z", np.log(frame["scale"].astype(float))),
@@ -62,7 +62,7 @@ def table(n: int, seed: int) -> pd.DataFrame:
         frame[name] = (values - values.mean()) / values.std(ddof=0)
     for name in ("projects", "national", "jointrd", "sameregion"):
         frame[name] = frame[name].astype(int)
-    from bayescluster import registry
+    from bayescluster.study import registry
 
     domains = registry.cluster_domains()
     frame["domain"] = frame["cluster"].map(domains)
@@ -81,7 +81,7 @@ def _summary(ds, names: list[str]) -> dict:
 
 def symbolic_logp(self, y, eta, alpha=None, zeta=None):
     """The negative-binomial families written as pytensor expressions, differentiated by
-    pytensor (what ``bayescluster.nbkernel`` replaced): the ``symbolic`` variant."""
+    pytensor (what ``bayescluster.model.kernel`` replaced): the ``symbolic`` variant."""
     import pytensor.tensor as pt
 
     if self.name == "poisson":
@@ -119,9 +119,9 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
 
     import nutpie
 
-    from bayescluster import fit as fitting
-    from bayescluster.data import validate
+    from bayescluster.inference import fit as fitting
     from bayescluster.spec import load_spec, parse_spec
+    from bayescluster.study.firms import validate
 
     spec = load_spec("zinb_hier")
     backend = "numba"
@@ -153,14 +153,14 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
         fitting.compile_nutpie = lambda *a, **k: compile_nutpie(*a, **k).with_transform_adapt()
         nutpie.sample = functools.partial(nutpie.sample, adaptation="flow")
     elif variant in ("symbolic", "rows"):
-        from bayescluster import model
-        from bayescluster.families import Family
+        from bayescluster.model import build as model
+        from bayescluster.model.families import Likelihood
 
         model.FUSED_FROM_ROWS = np.inf
         if variant == "symbolic":
-            Family.logp = symbolic_logp
+            Likelihood.logp = symbolic_logp
     elif variant == "fused":
-        from bayescluster import model
+        from bayescluster.model import build as model
 
         model.FUSED_FROM_ROWS = 0
     target_accept = 0.95 if variant == "ta95" else None  # None: the shipped 0.9
@@ -179,11 +179,9 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
         return {**row, "min_ess": np.nan, "max_rhat": np.nan, "divergences": np.nan,
                 "participant": float(post["beta"].sel(coef="participant").mean())}
     names = ["intercept", "beta", "dispersion", "zero_intercept", "sd_domain", "sd_cluster"]
-    from bayescluster.model import centred_clusters
-
     return {**row, **_summary(post, names),
             "divergences": int(run.tree["sample_stats"]["diverging"].sum()),
-            "centred_clusters": int(centred_clusters(run.design).sum()),
+            "centred_clusters": int(run.parameterisation.centred.sum()),
             "participant": float(post["beta"].sel(coef="participant").mean())}
 
 
@@ -492,7 +490,7 @@ def cost_plot(rows: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bayescluster.plots import save
+    from bayescluster.analysis.plots import save
 
     ok = rows[(rows["status"] == "ok") & rows["min_ess"].notna()]
     fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
@@ -522,7 +520,7 @@ def _fmt(value, digits=3):
 
 
 def _table(frame: pd.DataFrame) -> str:
-    from bayescluster.document import markdown_table
+    from bayescluster.report.document import markdown_table
 
     shown = frame.map(_fmt).reset_index(drop=True)
     return markdown_table(shown)
@@ -538,7 +536,7 @@ def _took(row) -> str:
 
 
 def write_report(rows: pd.DataFrame, machine: str, out: Path = REPORTS) -> None:
-    from bayescluster.atomic import atomic_path, write_text
+    from bayescluster.core.atomic import atomic_path, write_text
 
     rows = rows.copy()
     cold = [c for c in ("build_s", "compile_s", "sample_s", "collect_s") if c in rows]

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayescluster.atomic import write_text
-from bayescluster.data import validate
-from bayescluster.document import markdown_table
-from bayescluster.fit import fit
-from bayescluster.simulate import model_scale_truth, simulate
+from bayescluster.core.atomic import write_text
+from bayescluster.inference.fit import fit
+from bayescluster.report.document import markdown_table
 from bayescluster.spec import load_spec
+from bayescluster.study.firms import validate
+from bayescluster.study.simulate import model_scale_truth, simulate
 
 warnings.filterwarnings("ignore")
 

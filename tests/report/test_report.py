@@ -1,0 +1,165 @@
+import json
+import re
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+
+from bayescluster.analysis import plots
+from bayescluster.cli import main
+from bayescluster.inference.run import save
+from bayescluster.report import document as doc
+from bayescluster.study.report import SECTIONS, write_report
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--disable-quic")
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    """negbin_hier on the shipped data with chains far too short to pass the gates."""
+    from bayescluster.core.resources import DEFAULT_DATA
+    from bayescluster.inference.fit import fit
+    from bayescluster.spec import load_spec
+    from bayescluster.study.firms import load
+
+    spec = load_spec("negbin_hier")
+    return fit(spec, load(DEFAULT_DATA, spec.roles), chains=2, draws=100, tune=150, seed=5,
+               quiet=True)
+
+
+@pytest.fixture(scope="module")
+def built(default_run, small_run, tmp_path_factory):
+    """A report written by the CLI from two saved run directories alone."""
+    root = tmp_path_factory.mktemp("report")
+    save(default_run, root / "runs" / "zinb_hier")
+    save(small_run, root / "runs" / "negbin_hier")
+    out = root / "out"
+    code = main(["report", str(root / "runs" / "zinb_hier"), str(root / "runs" / "negbin_hier"),
+                 "--out", str(out), "--max-draws", "200"])
+    assert code == 0
+    return out
+
+
+pytestmark = pytest.mark.sampling
+
+
+def test_every_section_in_both_formats(built):
+    markdown = (built / "report.md").read_text()
+    page = (built / "index.html").read_text()
+    for title in SECTIONS:
+        assert f"\n## {title}\n" in markdown
+        assert f"<h2>{title}</h2>" in page
+    headings = re.findall(r"^## (.+)$", markdown, flags=re.M)
+    assert headings == list(SECTIONS)
+    assert re.search(r"H1 \(cluster participants.*\) is (supported|contradicted|not settled)",
+                     markdown)
+    assert re.search(r"H2 \(participants working with a national university.*P\(\\> 0\)",
+                     markdown)
+    assert "bio − it, participant effect" in markdown
+    assert "loo\\_compare" not in markdown and (built / "tables" / "loo_compare.csv").exists()
+
+
+def test_figures_are_files_beside_markdown_and_embedded_in_html(built):
+    markdown = (built / "report.md").read_text()
+    page = (built / "index.html").read_text()
+    linked = re.findall(r"!\[(?:\\.|[^\]\\])*\]\(([^)]+\.png)\)", markdown)
+    assert len(linked) >= 6
+    for name in linked:
+        assert (built / name).read_bytes().startswith(doc.PNG_MAGIC)
+    assert page.count('src="data:image/png;base64,') == len(linked)
+    assert "http://" not in page and "https://" not in page
+    assert not list(built.rglob(".*"))
+
+
+def test_failed_fit_is_shown_as_failed_at_the_top(built, small_run):
+    assert small_run.tree.attrs["status"] == "failed"
+    markdown = (built / "report.md").read_text()
+    top = markdown.split("## Data")[0]
+    assert "> **PASSED:** zinb\\_hier: the fit passed every convergence gate." in top
+    assert "> **ATTENTION:** negbin\\_hier: the fit FAILED the convergence gates" in top
+    page = (built / "index.html").read_text()
+    assert re.search(r'class="banner attention">negbin_hier: the fit FAILED', page)
+
+
+def test_tables_match_the_run(built, default_run):
+    fixed = pd.read_csv(built / "tables" / "fixed_effects.csv", index_col="term")
+    assert fixed.loc["participant", "mean"] == pytest.approx(
+        float(default_run.posterior["beta"].sel(coef="participant").mean()))
+    compared = pd.read_csv(built / "tables" / "loo_compare.csv", index_col=0)
+    assert set(compared.index) == {"zinb_hier", "negbin_hier"}
+    assert compared["weight"].sum() == pytest.approx(1.0)
+
+
+def test_headless_chromium_shows_every_section_and_image(built, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "Chromium is missing: `make test` installs Debian's chromium package."
+    page = (built / "index.html").read_text()
+    probe = ("<script>window.addEventListener('load',()=>{const p=document.createElement"
+             "('pre');p.id='probe';p.textContent=JSON.stringify({h:[...document."
+             "querySelectorAll('h2')].map(e=>e.textContent),img:[...document.images].map("
+             "i=>i.naturalWidth)});document.body.appendChild(p);});</script>")
+    copy = tmp_path / "probe.html"
+    copy.write_text(page.replace("</body>", probe + "</body>"))
+    base = [browser, *CHROMIUM_FLAGS]
+    dom = subprocess.run([*base, f"--user-data-dir={tmp_path / 'profile1'}", "--dump-dom",
+                          copy.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    found = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom).group(1))
+    assert found["h"] == list(SECTIONS)
+    assert len(found["img"]) == page.count("<img ") >= 6
+    assert all(width > 0 for width in found["img"]), found["img"]
+    shot = tmp_path / "report.png"
+    subprocess.run([*base, f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}",
+                    "--window-size=1200,2400", (built / "index.html").as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.read_bytes().startswith(doc.PNG_MAGIC) and shot.stat().st_size > 10_000
+
+
+def test_a_failing_figure_fails_the_report_and_writes_nothing(default_run, tmp_path,
+                                                              monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("no data to plot")
+
+    monkeypatch.setattr(plots, "effects_plot", broken)
+    with pytest.raises(doc.ReportError, match=r"figure 'marginal_effects'.*no data to plot"):
+        write_report(default_run, tmp_path / "r", max_draws=20)
+    assert not (tmp_path / "r").exists()
+
+
+def test_unknown_domain_pair_is_a_clear_error(default_run, tmp_path):
+    with pytest.raises(doc.ReportError, match="the run's domains are bio, energy, it"):
+        write_report(default_run, tmp_path / "r", domains=("bio", "biotech"))
+
+
+def test_user_strings_are_escaped():
+    evil = "<script>alert('x')</script> | *bold* [link](http://e)"
+    frame = pd.DataFrame({evil: [1.0]}, index=pd.Index([evil], name="cluster"))
+    document = doc.Document(evil, [doc.Banner(evil, False)], [doc.Section(evil, [
+        doc.Text(evil), doc.Table(frame, "t", caption=evil), doc.Code(evil + "\n```\n")])])
+    page = doc.render_html(document)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    markdown = doc.render_markdown(document)
+    prose, fenced = markdown.split("````\n", 1)  # code is literal inside its fence
+    assert "<script>" not in prose and "\\<script\\>" in prose
+    assert fenced.endswith("```\n````\n")
+    table_lines = [line for line in markdown.splitlines() if line.startswith("| ")]
+    assert all(line.count(" | ") == 1 for line in table_lines)  # the pipe did not split cells
+
+
+def test_prior_only_single_level_run_still_gets_every_section(tmp_path):
+    from bayescluster.core.resources import DEFAULT_DATA
+    from bayescluster.inference.fit import fit
+    from bayescluster.spec import load_spec
+    from bayescluster.study.firms import load
+
+    spec = load_spec("paper_m1")
+    run = fit(spec, load(DEFAULT_DATA, spec.roles), prior_only=True, draws=200, quiet=True)
+    markdown = write_report(run, tmp_path / "r")["markdown"].read_text()
+    assert re.findall(r"^## (.+)$", markdown, flags=re.M) == list(SECTIONS)
+    assert "> **ATTENTION:** paper\\_m1: prior-only run" in markdown
+    assert "Prior-only run: no posterior." in markdown
+    assert "Hanging rootogram (prior predictive)" in markdown
+    assert "32 firms dropped" in markdown
