@@ -520,7 +520,7 @@ def _fmt(value, digits=3):
 
 
 def _table(frame: pd.DataFrame) -> str:
-    from bayescluster.report.document import markdown_table
+    from bayescluster.reporting.document import markdown_table
 
     shown = frame.map(_fmt).reset_index(drop=True)
     return markdown_table(shown)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from bayescluster.core.atomic import write_text
 from bayescluster.inference.fit import fit
-from bayescluster.report.document import markdown_table
+from bayescluster.reporting.document import markdown_table
 from bayescluster.spec import load_spec
 from bayescluster.study.firms import validate
 from bayescluster.study.simulate import model_scale_truth, simulate

@@ -9,7 +9,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayescluster"
 # bottom to top: a module may import its own layer and the layers before it
-LAYERS = ("core", "data", "spec", "model", "inference", "analysis", "report", "study", "cli")
+LAYERS = ("core", "data", "spec", "model", "inference", "analysis", "reporting", "study", "api",
+          "cli")
 
 
 def _module(path: Path) -> str:
@@ -101,7 +102,7 @@ def test_light_layers_load_no_sampler_stack(module):
 
 def test_importing_the_plots_leaves_matplotlib_backend_alone():
     code = ("import matplotlib; before = matplotlib.get_backend(); "
-            "import bayescluster.analysis.plots, bayescluster.report.document; "
+            "import bayescluster.analysis.plots, bayescluster.reporting.document; "
             "print(before == matplotlib.get_backend(), "
             "'matplotlib.pyplot' in __import__('sys').modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -120,3 +121,23 @@ def test_table_verbs_run_without_the_sampler_stack(verb):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "0 []"
+
+
+def test_the_front_door_lists_what_the_api_exports():
+    import bayescluster
+    import bayescluster.api
+
+    assert set(bayescluster._FRONT) == set(bayescluster.api.__all__)
+    for name in bayescluster._FRONT:  # no sub-package shadows a front-door name
+        assert getattr(bayescluster, name) is getattr(bayescluster.api, name), name
+    with pytest.raises(AttributeError, match="no attribute 'fitt'"):
+        bayescluster.fitt  # noqa: B018
+
+
+def test_the_wheel_lists_every_sub_package():
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"][
+        "setuptools"]["packages"])
+    present = {_module(p) for p in PACKAGE.rglob("__init__.py")}
+    assert present <= listed, f"add to pyproject's packages: {sorted(present - listed)}"

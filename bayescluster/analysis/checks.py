@@ -45,7 +45,7 @@ def _facets(run, by: str | None) -> dict[str, np.ndarray]:
     return out
 
 
-def ppc_statistics(run, by: str | None = "domain", group: str = "posterior", *,
+def ppc_statistics(run, *, by: str | None = "domain", group: str = "posterior",
                    ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Observed statistic, replicated mean and interval, and the predictive p-value.
 
@@ -64,7 +64,7 @@ def ppc_statistics(run, by: str | None = "domain", group: str = "posterior", *,
     return pd.DataFrame(rows).set_index(["facet", "statistic"])
 
 
-def ppc_draws(run, statistic: str, group: str = "posterior",
+def ppc_draws(run, statistic: str, *, group: str = "posterior",
               firms: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """T(y) and T(y_rep) for every replicated data set (optionally for some firms)."""
     if statistic not in STATISTICS:
@@ -75,13 +75,13 @@ def ppc_draws(run, statistic: str, group: str = "posterior",
     return float(stat(run.design.y[idx])), stat(_replicates(run, group)[:, idx])
 
 
-def ppc_facets(run, by: str = "domain", group: str = "posterior") -> dict:
+def ppc_facets(run, *, by: str = "domain", group: str = "posterior") -> dict:
     """{facet: {statistic: (T(y), T(y_rep))}} for the faceted figure."""
-    return {facet: {s: ppc_draws(run, s, group, idx) for s in STATISTICS}
+    return {facet: {s: ppc_draws(run, s, group=group, firms=idx) for s in STATISTICS}
             for facet, idx in _facets(run, by).items() if facet != "all"}
 
 
-def rootogram(run, max_count: int | None = None, group: str = "posterior", *,
+def rootogram(run, *, max_count: int | None = None, group: str = "posterior",
               ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Observed and expected frequency of each count 0..max_count.
 
@@ -125,7 +125,7 @@ def loo(run):
         return az_loo(run.tree, pointwise=True, var_name=run.outcome)
 
 
-def pareto_k_by_cluster(run, elpd=None) -> pd.DataFrame:
+def pareto_k_by_cluster(run, *, elpd=None) -> pd.DataFrame:
     """Pareto k summarised per cluster: max k, firms with k > 0.7, elpd_loo."""
     elpd = elpd if elpd is not None else loo(run)
     k = np.asarray(elpd.pareto_k.values).ravel()

@@ -158,14 +158,15 @@ def rank_distribution(run, level: str = "cluster", *, effect: str | None = None
     return pd.DataFrame((r[:, :, None] == k).mean(axis=0), index=draws.columns, columns=k)
 
 
-def no_pooling(run, n_draws: int = 100) -> pd.DataFrame:
+def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
     """Cluster-by-cluster estimates of the varying effects, on the model's firms and scale.
 
     Each cluster's intercept and slopes by maximum likelihood on its own firms
     alone, with the common fixed effects, dispersion and P(zero) held at their posterior
     medians and imputed covariates at their posterior means. A N(0, 10) penalty per
-    coefficient keeps a cluster whose effect is not identified (all zeros, no participants)
-    finite; such a slope (and an intercept confounded with it) is reported as missing.
+    coefficient keeps a cluster whose effect is not identified (all zeros, or no firm with
+    the slope's covariate) finite; such a slope (and an intercept confounded with it) is
+    reported as missing.
     """
     design = run.design
     if not design.varying:

@@ -82,7 +82,7 @@ def run(spec, data, *, chains: int = 2, draws: int = 500, tune: int = 500, seed:
     })
 
 
-def summarise(table: pd.DataFrame, by: str = "model") -> pd.DataFrame:
+def summarise(table: pd.DataFrame, *, by: str = "model") -> pd.DataFrame:
     """Leave-one-cluster-out totals per model (column ``by``), best first.
 
     The total LOCO elpd, its SE, and the difference to the best with the SE of the paired

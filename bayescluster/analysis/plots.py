@@ -27,7 +27,7 @@ def _axes(ax, size=(7, 5)):
     return ax.figure, ax
 
 
-def forest(effects: pd.DataFrame, effect: str = "participant", ax=None):
+def forest(effects: pd.DataFrame, effect: str, *, ax=None):
     """Per-cluster medians and intervals of one effect, ordered, labelled with firms."""
     table = effects.xs(effect, level="effect").sort_values("median")
     fig, ax = _axes(ax, (7, 0.32 * len(table) + 1.5))
@@ -54,7 +54,7 @@ def heatmap(matrix: pd.DataFrame, ax=None):
     return fig
 
 
-def shrinkage_plot(table: pd.DataFrame, effect: str = "participant", ax=None):
+def shrinkage_plot(table: pd.DataFrame, effect: str, *, ax=None):
     """Arrows from the no-pooling estimate to the partial-pooling posterior median.
 
     The domain mean is a tick; marker size = firms.

@@ -96,7 +96,7 @@ def run(spec, data, *, sims: int = 100, chains: int = 2, draws: int = 400, tune:
     return pd.DataFrame(rows).sort_values(["parameter", "sim"]).reset_index(drop=True)
 
 
-def uniformity(ranks: pd.DataFrame, bins: int | None = None) -> pd.DataFrame:
+def uniformity(ranks: pd.DataFrame, *, bins: int | None = None) -> pd.DataFrame:
     """How far each parameter's ranks are from uniform.
 
     Per parameter: simulations, chi-square statistic and p-value of the ranks' histogram

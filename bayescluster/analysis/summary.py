@@ -1,4 +1,4 @@
-"""Tidy posterior summaries: fixed effects, group-level parameters, group totals."""
+"""Tidy posterior summaries: every parameter block, fixed effects, group totals."""
 
 import pandas as pd
 import xarray as xr
@@ -79,3 +79,42 @@ def group_totals(run, level: str = "domain", *, ci_prob: float = CI_PROB) -> pd.
                                    ci_prob=ci_prob)
             rows.append({level: str(label), "effect": str(effect), **stats})
     return pd.DataFrame(rows).set_index([level, "effect"])
+
+
+def zero_part(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """The zero part's coefficients on logit P(zero): intercept and each ``[zero]`` term.
+
+    Empty for families without a zero part. A spec without zero-part terms has one P(zero)
+    for every firm, shown by :func:`group_parameters` as ``p_zero``.
+    """
+    post = run.posterior
+    rows = {}
+    if "zero_beta" in post:
+        for label in post["zero_coef"].values:
+            rows[str(label)] = describe_draws(post["zero_beta"].sel(zero_coef=label),
+                                              ci_prob=ci_prob)
+    if "zero_intercept" in post:
+        rows["intercept"] = describe_draws(post["zero_intercept"], ci_prob=ci_prob)
+    return pd.DataFrame(rows, index=list(COLUMNS)).T.rename_axis("term")
+
+
+BLOCKS = ("fixed", "zero", "group")
+
+
+def parameters(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Every parameter block of a run in one tidy table.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (block, parameter): ``fixed`` (log-mean coefficients, intercept last),
+        ``zero`` (logit P(zero) coefficients), ``group`` (group SDs, correlations,
+        dispersion, P(zero), and a selection model's rho, firm SD and participation
+        equation); columns mean, sd, lower, upper, p_gt_0.
+    """
+    tables = {"fixed": fixed_effects(run, ci_prob=ci_prob),
+              "zero": zero_part(run, ci_prob=ci_prob),
+              "group": group_parameters(run, ci_prob=ci_prob)}
+    parts = [t.rename_axis("parameter").assign(block=name).set_index("block", append=True)
+             .reorder_levels(["block", "parameter"]) for name, t in tables.items() if len(t)]
+    return pd.concat(parts)[list(COLUMNS)]

@@ -96,13 +96,13 @@ def cmd_ppc(args) -> int:
     group = "prior" if run.prior_only else "posterior"
     by = "cluster" if args.by_cluster else "domain"
     _show(f"{group} predictive checks (p = P(T(y_rep) >= T(y)))",
-          checks.ppc_statistics(run, by, group), out, "ppc_statistics")
+          checks.ppc_statistics(run, by=by, group=group), out, "ppc_statistics")
     root = checks.rootogram(run, group=group)
     _show("rootogram", root, out, "rootogram", 2)
     _figure(plots.rootogram_plot(root), out, "rootogram")
-    stats = {s: checks.ppc_draws(run, s, group) for s in checks.STATISTICS}
+    stats = {s: checks.ppc_draws(run, s, group=group) for s in checks.STATISTICS}
     _figure(plots.statistics_grid(stats), out, "ppc_statistics")
-    _figure(plots.facet_statistics_plot(checks.ppc_facets(run, by, group)), out,
+    _figure(plots.facet_statistics_plot(checks.ppc_facets(run, by=by, group=group)), out,
             f"ppc_by_{by}")
     if group == "posterior":
         _figure(plots.loo_pit_plot(checks.loo_pit(run)), out, "loo_pit")
@@ -122,7 +122,7 @@ def cmd_loo(args) -> int:
         elpd = checks.loo(run)
         print(f"\n== {name}: elpd_loo {float(elpd.elpd):.2f} (SE {float(elpd.se):.2f}), "
               f"p_loo {float(elpd.p):.1f}")
-        _show("Pareto k by cluster", checks.pareto_k_by_cluster(run, elpd), out,
+        _show("Pareto k by cluster", checks.pareto_k_by_cluster(run, elpd=elpd), out,
               f"pareto_k_{Path(name).name}")
     if len(runs) > 1:
         _show("model comparison (stacking weights)", checks.compare_runs(runs), out,

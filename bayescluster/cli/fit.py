@@ -42,14 +42,17 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    """Fixed effects (Table 4's layout), group-level parameters and domain totals."""
+    """Print every parameter block of a run.
+
+    Fixed effects (Table 4's layout for the paper's specs), the zero part, group-level and
+    family parameters, domain totals.
+    """
     from bayescluster.analysis.intervals import check_ci_prob
-    from bayescluster.analysis.summary import group_parameters, group_totals
+    from bayescluster.analysis.summary import group_parameters, group_totals, zero_part
     from bayescluster.inference.run import load
     from bayescluster.study.policy import table4_layout
 
     check_ci_prob(args.prob)
-
     run = load(args.run)
     if run.prior_only:
         print("prior-only run: no posterior to summarise")
@@ -61,7 +64,14 @@ def cmd_summary(args) -> int:
     standardized = [c for c, t in run.spec.transforms.items() if "standardize" in t]
     if standardized:
         print(f"standardised covariates (per SD): {', '.join(standardized)}")
+    print("\nfixed effects on the log mean"
+          + (f" (the paper's Table 4 {run.spec.paper_model} beside)"
+             if run.spec.paper_model else ""))
     _print(table4_layout(run, ci_prob=args.prob))
+    zero = zero_part(run, ci_prob=args.prob)
+    if not zero.empty:
+        print("\nzero part: coefficients on logit P(zero)")
+        _print(zero)
     groups = group_parameters(run, ci_prob=args.prob)
     if not groups.empty:
         print("\ngroup-level and family parameters (p_zero = P(zero))")

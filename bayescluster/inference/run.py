@@ -95,6 +95,10 @@ class Run:
         """Whether the run holds prior draws only."""
         return "posterior" not in self.tree.children
 
+    def save(self, out_dir: str | Path, *, force: bool = False) -> Path:
+        """Write the run to ``out_dir/run.nc`` (see :func:`save`)."""
+        return save(self, out_dir, force=force)
+
 
 def data_hash(frame: pd.DataFrame) -> str:
     """SHA-256 of a firm table as CSV (the run's data checksum)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayescluster.core.errors import SpecError
-from bayescluster.core.resources import MODELS_DIR
+from bayescluster.core.resources import MODELS, shipped, shipped_names
 from bayescluster.data.roles import Roles
 from bayescluster.spec.families import FAMILIES
 
@@ -75,7 +75,7 @@ def _unknown(kind: str, names, valid) -> None:
 
 @dataclass(frozen=True)
 class Term:
-    """A fixed-effect term: a product of covariates, e.g. participant:national:sameregion."""
+    """A fixed-effect term: a product of covariates, e.g. ``a:b:c``."""
 
     factors: tuple[str, ...]
 
@@ -141,7 +141,7 @@ class Spec:
 def _terms(raw, covariates, where) -> tuple[Term, ...]:
     if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
         raise SpecError(f"[{where}] terms must be a list of strings like "
-                        "\"participant:national:sameregion\".")
+                        "\"x\" or \"x:z\".")
     terms = []
     for text in raw:
         factors = tuple(f.strip() for f in text.split(":"))
@@ -195,7 +195,7 @@ def _selection(raw, covariates, fixed) -> dict | None:
         return None
     treatment = raw.get("treatment")
     if treatment is None:
-        raise SpecError("[selection] must name the treatment, e.g. treatment = \"participant\".")
+        raise SpecError("[selection] must name the treatment, e.g. treatment = \"treated\".")
     _unknown("[selection] treatment:", [treatment], list(covariates))
     if covariates[treatment] != "binary":
         raise SpecError(f"[selection] treatment {treatment!r} must be a binary covariate (it "
@@ -290,14 +290,13 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
 
 
 def resolve(path_or_name: str | Path) -> Path:
-    """A spec path, or the name of a shipped spec (``zinb_hier`` -> models/zinb_hier.toml)."""
+    """A spec path, or the name of a shipped spec (``zinb_hier`` -> its TOML file)."""
     path = Path(path_or_name)
     if path.exists():
         return path
-    shipped = MODELS_DIR / f"{path.stem}.toml"
-    if shipped.exists() and path.parent == Path("."):
-        return shipped
-    names = sorted(p.stem for p in MODELS_DIR.glob("*.toml"))
+    names = shipped_names(MODELS, ".toml")
+    if path.stem in names and path.parent == Path("."):
+        return shipped(MODELS, f"{path.stem}.toml")
     raise SpecError(f"spec {str(path_or_name)!r} not found. Give a path to a TOML file or one "
                     f"of the shipped specs: {', '.join(names)}.")
 

@@ -4,12 +4,12 @@ from functools import cache
 
 import pandas as pd
 
-from bayescluster.core.resources import PAPER_DIR
+from bayescluster.core.resources import PAPER, shipped
 
 
 @cache
 def _read(name: str, index: str | None = None) -> pd.DataFrame:
-    table = pd.read_csv(PAPER_DIR / name)
+    table = pd.read_csv(shipped(PAPER, name))
     return table.set_index(index) if index else table
 
 

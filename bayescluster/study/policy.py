@@ -16,7 +16,7 @@ import pandas as pd
 from bayescluster.analysis.effects import average_marginal_effects, binary_contrasts
 from bayescluster.analysis.intervals import CI_PROB
 from bayescluster.analysis.summary import fixed_effects
-from bayescluster.report.sections import interval_text
+from bayescluster.reporting.sections import interval_text
 from bayescluster.study.paper import marginal_effects as paper_effects
 from bayescluster.study.paper import table4
 
@@ -26,22 +26,23 @@ TABLE4_ORDER = ("participant", "log(scale)", "rd", "projects", "national", "join
 
 
 def table4_layout(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
-    """Fixed effects in Table 4's order.
+    """Fixed effects, in Table 4's order for the paper's specs.
 
-    For the paper_m* specs the paper's coefficient and SE are beside each (``paper_coef``,
-    ``paper_se``).
+    For the paper_m* specs (``[paper] model``) the terms follow Table 4 and the paper's
+    coefficient and SE stand beside each (``paper_coef``, ``paper_se``); other specs keep
+    their own order.
     """
     table = fixed_effects(run, ci_prob=ci_prob)
+    model = run.spec.paper_model
+    if not model:
+        return table
     rows = list(table.index)
     order = [t for t in TABLE4_ORDER if t in rows] + [t for t in rows
                                                       if t not in TABLE4_ORDER]
     order = [t for t in order if t != "intercept"] + ["intercept"]
-    table = table.loc[order]
-    model = run.spec.paper_model
-    if model:
-        paper = table4().query("model == @model").set_index("term")[["coef", "se"]]
-        table = table.join(paper.rename(columns={"coef": "paper_coef", "se": "paper_se"}))
-    return table
+    paper = table4().query("model == @model").set_index("term")[["coef", "se"]]
+    return table.loc[order].join(paper.rename(columns={"coef": "paper_coef",
+                                                       "se": "paper_se"}))
 
 
 def policy_contrasts(design) -> dict:

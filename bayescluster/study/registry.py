@@ -8,12 +8,12 @@ from functools import cache
 
 import pandas as pd
 
-from bayescluster.core.resources import DATA_DIR
+from bayescluster.core.resources import DATA, shipped
 
 
 @cache
 def _read(name: str) -> pd.DataFrame:
-    return pd.read_csv(DATA_DIR / name)
+    return pd.read_csv(shipped(DATA, name))
 
 
 def clusters() -> pd.DataFrame:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bayescluster.report import build as generic
-from bayescluster.report.document import Section, Table, Text, write
-from bayescluster.report.sections import (
+from bayescluster.reporting import build as generic
+from bayescluster.reporting.document import Section, Table, Text, write
+from bayescluster.reporting.sections import (
     coefficient,
     data_section,
     effects_blocks,
@@ -107,7 +107,7 @@ def _span(c: dict) -> str:
 
 
 def extend(runs: list, sections: list[Section], options: dict) -> list[Section]:
-    """The report hook (:func:`bayescluster.report.build.build`'s ``extend``)."""
+    """The report hook (:func:`bayescluster.reporting.build.build`'s ``extend``)."""
     run = runs[0]
     out = []
     for section in sections:
@@ -129,7 +129,7 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, **kwargs):
     """The study's report as a Document.
 
     ``domains`` defaults to bio and IT when the data have both; other options as
-    :func:`bayescluster.report.build.build`.
+    :func:`bayescluster.reporting.build.build`.
     """
     if domains is None and set(DEFAULT_DOMAINS) <= set(runs[0].design.domain_labels):
         domains = DEFAULT_DOMAINS

@@ -11,7 +11,7 @@ from bayescluster.inference import refit as refit_module
 from bayescluster.inference.fit import fit
 from bayescluster.inference.run import load, save
 from bayescluster.model import parameterization
-from bayescluster.report.sections import model_math
+from bayescluster.reporting.sections import model_math
 from bayescluster.spec import load_spec, parse_spec
 from bayescluster.study.firms import load as load_firms
 

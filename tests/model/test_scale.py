@@ -27,7 +27,7 @@ from bayescluster.model.parameterization import (
     information_ratio,
 )
 from bayescluster.model.priors import prior_dist
-from bayescluster.report.sections import model_math
+from bayescluster.reporting.sections import model_math
 from bayescluster.spec import load_spec, parse_spec
 from bayescluster.study.firms import load, validate
 from bayescluster.study.simulate import simulate

@@ -3,10 +3,10 @@ from pathlib import Path
 import pytest
 
 from bayescluster.core.errors import SpecError
-from bayescluster.core.resources import MODELS_DIR
+from bayescluster.core.resources import MODELS, shipped
 from bayescluster.spec import load_spec, parse_spec
 
-BASE = (MODELS_DIR / "zinb_hier.toml").read_text()
+BASE = shipped(MODELS, "zinb_hier.toml").read_text()
 SHIPPED = ["paper_m1", "paper_m2", "paper_m3", "negbin_hier", "zinb_hier", "hurdle_hier",
            "poisson_hier"]
 

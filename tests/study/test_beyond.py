@@ -47,7 +47,8 @@ def test_spec_sampling_defaults_are_used_and_overridable():
     spec = load_spec("selection_zinb")
     assert spec.sampling == {"draws": 4000, "tune": 1500}
     assert load_spec("zinb_hier").sampling == {"draws": 2000}
-    assert load_spec("negbin_hier").sampling == {}
+    assert load_spec("negbin_hier").sampling == {"draws": 2000}
+    assert load_spec("hurdle_hier").sampling == {}
 
 
 def test_quality_outcome_counts_rate_times_patents_on_firms_with_patents():

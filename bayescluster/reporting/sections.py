@@ -24,7 +24,7 @@ from bayescluster.analysis.summary import (
 )
 from bayescluster.data.describe import describe, overview
 from bayescluster.inference.diagnostics import stored_gates
-from bayescluster.report.document import Banner, Code, Section, Table, Text, figure
+from bayescluster.reporting.document import Banner, Code, Section, Table, Text, figure
 from bayescluster.spec.families import FAMILIES
 
 
@@ -333,7 +333,7 @@ def domains_section(run, domains: tuple[str, str] | None) -> Section:
 def ppc_section(run) -> Section:
     """Share of zeros, rootogram, replicated statistics and LOO-PIT."""
     group = "prior" if run.prior_only else "posterior"
-    stats = checks.ppc_statistics(run, "domain", group)
+    stats = checks.ppc_statistics(run, by="domain", group=group)
     zeros = stats.loc[("all", "zeros")]
     root = checks.rootogram(run, group=group)
     blocks = [Text(f"Share of firms with a zero outcome: observed {zeros['observed']:.3f}, "
@@ -344,7 +344,8 @@ def ppc_section(run) -> Section:
                      lambda: plots.rootogram_plot(root)),
               figure("ppc_statistics", "Replicated statistics against the observed (line)",
                      lambda: plots.statistics_grid(
-                         {s: checks.ppc_draws(run, s, group) for s in checks.STATISTICS})),
+                         {s: checks.ppc_draws(run, s, group=group)
+                          for s in checks.STATISTICS})),
               Table(stats, "ppc_statistics", caption="Predictive checks by domain: p = "
                     "P(T(y_rep) >= T(y))")]
     if group == "posterior":

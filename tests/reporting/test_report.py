@@ -9,7 +9,7 @@ import pytest
 from bayescluster.analysis import plots
 from bayescluster.cli import main
 from bayescluster.inference.run import save
-from bayescluster.report import document as doc
+from bayescluster.reporting import document as doc
 from bayescluster.study.report import SECTIONS, write_report
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

@@ -1,0 +1,31 @@
+"""bayescluster: Bayesian hierarchical models of innovation counts in industrial clusters.
+
+The front door (:mod:`bayescluster.api`) is loaded on first use, so ``import bayescluster``
+stays light::
+
+    import bayescluster as bc
+    run = bc.fit("zinb_hier", "data/firms.csv", seed=1)
+    bc.parameters(run)
+"""
+
+from importlib import import_module
+
+from bayescluster.core.errors import BayesclusterError, DataError, RunError, SpecError
+
+__version__ = "0.1.0"
+FRONT_DOOR = "bayescluster.api"
+_FRONT = ("Run", "average_marginal_effects", "compare_models", "contrast", "fit",
+          "fixed_effects", "group_effects", "group_totals", "load_run", "loo", "parameters",
+          "ppc_statistics", "profile_predictions", "ranks", "report", "rootogram",
+          "shrinkage", "spec", "table")
+__all__ = ["BayesclusterError", "DataError", "RunError", "SpecError", "__version__", *_FRONT]
+
+
+def __getattr__(name: str):
+    if name in _FRONT:
+        return getattr(import_module(FRONT_DOOR), name)
+    raise AttributeError(f"module 'bayescluster' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,161 @@
+r"""Posterior (and prior) predictive checks and PSIS-LOO (leave-one-cluster-out: ``loco``).
+
+Test statistics T (share of zeros, variance/mean, maximum) are computed on the observed
+counts and on every replicated data set; the predictive p-value is
+:math:`P(T(y^{rep}) \ge T(y))`. The rootogram compares observed and expected frequencies
+of each count.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from bayescluster.analysis.intervals import CI_PROB, interval, intervals
+from bayescluster.core.errors import BayesclusterError
+
+STATISTICS = {
+    "zeros": lambda y: (y == 0).mean(axis=-1),
+    "var_mean": lambda y: y.var(axis=-1, ddof=1) / np.maximum(y.mean(axis=-1), 1e-12),
+    "max": lambda y: y.max(axis=-1).astype(float),
+}
+
+
+def _replicates(run, group: str) -> np.ndarray:
+    name = "posterior_predictive" if group == "posterior" else "prior_predictive"
+    if name not in run.tree.children:
+        raise BayesclusterError(f"the run has no {name} group. Fix: use a "
+                                f"{'posterior' if group == 'posterior' else '--prior-only'} "
+                                "run.")
+    values = np.asarray(run.tree[name][run.outcome].values)
+    return values.reshape(-1, values.shape[-1])
+
+
+def _facets(run, by: str | None) -> dict[str, np.ndarray]:
+    design = run.design
+    out = {"all": np.arange(design.n_firms)}
+    if by == "domain":
+        dom = design.cluster_domain[design.cluster_index]
+        out.update({d: np.flatnonzero(dom == k) for k, d in enumerate(design.domain_labels)})
+    elif by == "cluster":
+        out.update({c: np.flatnonzero(design.cluster_index == k)
+                    for k, c in enumerate(design.cluster_labels)})
+    elif by is not None:
+        raise BayesclusterError(f"unknown facet {by!r}. Valid names are: domain, cluster.")
+    return out
+
+
+def ppc_statistics(run, *, by: str | None = "domain", group: str = "posterior",
+                   ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Observed statistic, replicated mean and interval, and the predictive p-value.
+
+    One row per statistic and facet (all firms, then each domain or cluster).
+    """
+    y, rep = run.design.y, _replicates(run, group)
+    rows = []
+    for facet, idx in _facets(run, by).items():
+        for name, stat in STATISTICS.items():
+            observed = float(stat(y[idx]))
+            replicated = stat(rep[:, idx])
+            lower, upper = interval(replicated, ci_prob=ci_prob)
+            rows.append({"facet": facet, "statistic": name, "observed": observed,
+                         "replicated_mean": replicated.mean(), "lower": lower, "upper": upper,
+                         "p_value": (replicated >= observed).mean(), "firms": len(idx)})
+    return pd.DataFrame(rows).set_index(["facet", "statistic"])
+
+
+def ppc_draws(run, statistic: str, *, group: str = "posterior",
+              firms: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """T(y) and T(y_rep) for every replicated data set (optionally for some firms)."""
+    if statistic not in STATISTICS:
+        raise BayesclusterError(f"unknown statistic {statistic!r}. Valid names are: "
+                                f"{', '.join(STATISTICS)}.")
+    stat = STATISTICS[statistic]
+    idx = np.arange(run.design.n_firms) if firms is None else firms
+    return float(stat(run.design.y[idx])), stat(_replicates(run, group)[:, idx])
+
+
+def ppc_facets(run, *, by: str = "domain", group: str = "posterior") -> dict:
+    """{facet: {statistic: (T(y), T(y_rep))}} for the faceted figure."""
+    return {facet: {s: ppc_draws(run, s, group=group, firms=idx) for s in STATISTICS}
+            for facet, idx in _facets(run, by).items() if facet != "all"}
+
+
+def rootogram(run, *, max_count: int | None = None, group: str = "posterior",
+              ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Observed and expected frequency of each count 0..max_count.
+
+    The last row collects everything above. Hanging: the bar of sqrt(observed) hangs from
+    sqrt(expected).
+    """
+    y, rep = run.design.y, _replicates(run, group)
+    top = int(max_count if max_count is not None else max(10, np.quantile(y, 0.95)))
+    clipped_y = np.minimum(y, top + 1)
+    clipped_rep = np.minimum(rep, top + 1)
+    counts = np.arange(top + 2)
+    observed = np.bincount(clipped_y, minlength=top + 2)
+    per_draw = np.stack([np.bincount(r, minlength=top + 2) for r in clipped_rep])
+    bounds = intervals(per_draw, ci_prob=ci_prob)
+    labels = [str(k) for k in range(top + 1)] + [f">{top}"]
+    table = pd.DataFrame({"count": labels, "observed": observed,
+                          "expected": per_draw.mean(axis=0),
+                          "lower": bounds[:, 0], "upper": bounds[:, 1]}, index=counts)
+    table["hanging_bottom"] = np.sqrt(table["expected"]) - np.sqrt(table["observed"])
+    return table
+
+
+def loo_pit(run) -> np.ndarray:
+    """LOO-PIT values, one per firm (uniform when the model is calibrated)."""
+    from arviz_stats import loo_pit as az_loo_pit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pit = az_loo_pit(run.tree, var_names=[run.outcome], random_state=0)
+    return np.asarray(pit[run.outcome].values).ravel()
+
+
+def loo(run):
+    """PSIS-LOO (arviz-stats ELPDData, pointwise)."""
+    from arviz_stats import loo as az_loo
+
+    if "log_likelihood" not in run.tree.children:
+        raise BayesclusterError("the run has no log-likelihood (prior-only or damaged).")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return az_loo(run.tree, pointwise=True, var_name=run.outcome)
+
+
+def pareto_k_by_cluster(run, *, elpd=None) -> pd.DataFrame:
+    """Pareto k summarised per cluster: max k, firms with k > 0.7, elpd_loo."""
+    elpd = elpd if elpd is not None else loo(run)
+    k = np.asarray(elpd.pareto_k.values).ravel()
+    elpd_i = np.asarray(elpd.elpd_i.values).ravel()
+    design = run.design
+    frame = pd.DataFrame({"cluster": np.array(design.cluster_labels)[design.cluster_index],
+                          "k": k, "elpd_i": elpd_i})
+    return frame.groupby("cluster").agg(firms=("k", "size"), max_k=("k", "max"),
+                                        bad_k=("k", lambda v: int((v > 0.7).sum())),
+                                        elpd_loo=("elpd_i", "sum"))
+
+
+def compare_runs(runs: dict) -> pd.DataFrame:
+    """LOO comparison across runs on the same firms (arviz-stats ``compare``).
+
+    Returns elpd, differences, their SEs and stacking weights.
+    """
+    from arviz_stats import compare
+
+    kinds = {(run.outcome, run.data.roles.per, bool(run.spec.selection))
+             for run in runs.values()}
+    if len(kinds) > 1:
+        raise BayesclusterError("runs score different outcomes (or a selection model also "
+                                "scores participation); LOO compares models of the same "
+                                "outcome only.")
+    ids = {name: tuple(run.design.firm_ids) for name, run in runs.items()}
+    if len(set(ids.values())) > 1:
+        raise BayesclusterError("runs fit different firms (different data or missing-data "
+                                "rules); LOO can only compare models of the same firms.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return compare({name: loo(run) for name, run in runs.items()}, method="stacking",
+                       round_to="none")

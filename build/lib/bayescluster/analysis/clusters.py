@@ -1,0 +1,238 @@
+"""Comparing posteriors across clusters and domains: effects, contrasts, ranks, shrinkage.
+
+A cluster's effect is its total: population + domain deviation + cluster deviation
+(``cluster_total``); a domain's is population + domain deviation (``domain_total``).
+All functions work from a saved run and return tidy pandas objects.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from bayescluster.analysis.intervals import CI_PROB, check_ci_prob, interval, intervals
+from bayescluster.analysis.intervals import ranks as _ranks
+from bayescluster.core.errors import BayesclusterError
+from bayescluster.model.design import varying_matrix
+from bayescluster.model.evaluate import draws
+from bayescluster.model.families import LIKELIHOODS, expit
+from bayescluster.model.predictor import columns, linear_predictor
+
+
+def _require(run, name: str):
+    post = run.posterior
+    if name not in post:
+        raise BayesclusterError(f"run {run.spec.name!r} has no {name}: compare needs a "
+                                "hierarchical spec ([hierarchy] varying).")
+    return post[name]
+
+
+def default_effect(design) -> str:
+    """The varying effect that figures and ranks show unless told.
+
+    The last one listed: a slope when one varies, else the intercept.
+    """
+    return design.varying[-1]
+
+
+def _check_effect(run, effect: str) -> None:
+    effects = list(run.design.varying)
+    if effect not in effects:
+        raise BayesclusterError(f"unknown varying effect {effect!r}. Valid names are: "
+                                f"{', '.join(effects)}.")
+
+
+def _samples(run, level: str, effect: str | None) -> pd.DataFrame:
+    """(sample, group) draws of a level's total effect."""
+    if not run.design.varying:
+        _require(run, f"{level}_total")
+    effect = default_effect(run.design) if effect is None else effect
+    _check_effect(run, effect)
+    da = _require(run, f"{level}_total").sel(effect=effect)
+    values = np.asarray(da.values).reshape(-1, da.sizes[level])
+    return pd.DataFrame(values, columns=[str(v) for v in da[level].values])
+
+
+def group_effects(run, level: str = "cluster", *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Median, interval and P(> 0) of each varying effect per cluster (or domain).
+
+    Parameters
+    ----------
+    run : Run
+        A fitted hierarchical run.
+    level : {"cluster", "domain"}
+        Which groups.
+    ci_prob : float
+        The interval's probability.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (group, effect): median, lower, upper, p_gt_0, firms and, for
+        clusters, their domain.
+    """
+    check_ci_prob(ci_prob)
+    design = run.design
+    sizes = pd.Series(np.bincount(design.cluster_index, minlength=len(design.cluster_labels)),
+                      index=design.cluster_labels)
+    domain_of = dict(zip(design.cluster_labels,
+                         np.array(design.domain_labels)[design.cluster_domain], strict=True))
+    rows = []
+    for effect in design.varying:
+        draws = _samples(run, level, effect)
+        for group in draws.columns:
+            v = draws[group].to_numpy()
+            lower, upper = interval(v, ci_prob=ci_prob)
+            row = {level: group, "effect": effect, "median": np.median(v),
+                   "lower": lower, "upper": upper, "p_gt_0": (v > 0).mean()}
+            if level == "cluster":
+                row.update(domain=domain_of[group], firms=int(sizes[group]))
+            else:
+                row["firms"] = int(sum(sizes[c] for c, d in domain_of.items() if d == group))
+            rows.append(row)
+    return pd.DataFrame(rows).set_index([level, "effect"])
+
+
+def contrast(run, a: str, b: str, *, level: str = "cluster", effect: str | None = None,
+             ci_prob: float = CI_PROB) -> pd.Series:
+    """A - B for two clusters (or domains): median, interval, P(A > B).
+
+    ``effect`` is a varying effect (default: :func:`default_effect`).
+    """
+    draws = _samples(run, level, effect)
+    for name in (a, b):
+        if name not in draws.columns:
+            raise BayesclusterError(f"unknown {level} {name!r}. Valid names are: "
+                                    f"{', '.join(draws.columns)}.")
+    diff = (draws[a] - draws[b]).to_numpy()
+    lower, upper = interval(diff, ci_prob=ci_prob)
+    return pd.Series({"median": np.median(diff), "lower": lower, "upper": upper,
+                      "p_a_gt_b": (diff > 0).mean()}, name=f"{a} - {b}")
+
+
+def contrast_matrix(run, level: str = "cluster", *, effect: str | None = None
+                    ) -> pd.DataFrame:
+    """P(row > column) for every pair of clusters (or domains)."""
+    samples = _samples(run, level, effect)
+    draws, labels = samples.to_numpy(), list(samples.columns)
+    p = (draws[:, :, None] > draws[:, None, :]).mean(axis=0)
+    np.fill_diagonal(p, np.nan)
+    return pd.DataFrame(p, index=pd.Index(labels, name=f"{level} A"),
+                        columns=pd.Index(labels, name=f"{level} B"))
+
+
+def domain_contrasts(run, *, effect: str | None = None, ci_prob: float = CI_PROB
+                     ) -> pd.DataFrame:
+    """Every pair of domains A - B for one varying effect."""
+    labels = list(_samples(run, "domain", effect).columns)
+    rows = [contrast(run, a, b, level="domain", effect=effect, ci_prob=ci_prob)
+            for i, a in enumerate(labels) for b in labels[i + 1:]]
+    return pd.DataFrame(rows).rename_axis("contrast")
+
+
+def ranks(run, level: str = "cluster", *, effect: str | None = None, top: int = 3,
+                ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Posterior of each group's rank (1 = largest effect).
+
+    Returns
+    -------
+    DataFrame
+        Per group, by mean rank: mean_rank, median_rank, the interval of the rank and
+        P(top ``top``).
+    """
+    draws = _samples(run, level, effect)
+    r = _ranks(draws.to_numpy())
+    bounds = intervals(r, ci_prob=ci_prob)
+    table = pd.DataFrame({
+        "mean_rank": r.mean(axis=0), "median_rank": np.median(r, axis=0),
+        "lower": bounds[:, 0], "upper": bounds[:, 1],
+        f"p_top{top}": (r <= top).mean(axis=0)}, index=pd.Index(draws.columns, name=level))
+    return table.sort_values("mean_rank")
+
+
+def rank_distribution(run, level: str = "cluster", *, effect: str | None = None
+                      ) -> pd.DataFrame:
+    """P(rank = k) for every group (rows) and rank k (columns)."""
+    draws = _samples(run, level, effect)
+    r = _ranks(draws.to_numpy())
+    k = np.arange(1, r.shape[1] + 1)
+    return pd.DataFrame((r[:, :, None] == k).mean(axis=0), index=draws.columns, columns=k)
+
+
+def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
+    """Cluster-by-cluster estimates of the varying effects, on the model's firms and scale.
+
+    Each cluster's intercept and slopes by maximum likelihood on its own firms
+    alone, with the common fixed effects, dispersion and P(zero) held at their posterior
+    medians and imputed covariates at their posterior means. A N(0, 10) penalty per
+    coefficient keeps a cluster whose effect is not identified (all zeros, or no firm with
+    the slope's covariate) finite; such a slope (and an intercept confounded with it) is
+    reported as missing.
+    """
+    design = run.design
+    if not design.varying:
+        raise BayesclusterError("no-pooling estimates need a spec with varying effects.")
+    family = LIKELIHOODS[run.spec.family]
+    post = run.posterior
+    xs = [d.x for d in draws(run.built, post, np.random.default_rng(0), n_draws)]
+    x = np.mean(xs, axis=0)
+    X = columns(design, x)
+    beta = post["beta"].median(("chain", "draw")).values if "beta" in post else np.zeros(0)
+    slopes = [k for k in design.varying_index if k >= 0]
+    common = beta.copy()
+    common[slopes] = 0.0  # the varying effects are each cluster's own here
+    alpha = float(post["dispersion"].median()) if family.dispersion else None
+    p_zero = None
+    if family.zero_part:
+        zeta = float(post["zero_intercept"].median()) + (
+            columns(design, x, "zero") @ post["zero_beta"].median(("chain", "draw")).values
+            if "zero_beta" in post else 0.0)
+        p_zero = expit(zeta) * np.ones(design.n_firms)
+    Z = varying_matrix(design, X, design.n_firms)
+    offset = design.offset
+    rows = []
+    for c, label in enumerate(design.cluster_labels):
+        here = np.flatnonzero(design.cluster_index == c)
+        z, y, Xc = Z[here], design.y[here], X[here]
+        oc = None if offset is None else offset[here]
+        b = linear_predictor(Xc, z, intercept=0.0, beta=common, offset=oc)
+        pz = None if p_zero is None else p_zero[here]
+
+        def loss(g, z=z, y=y, b=b, pz=pz):
+            eta = np.clip(b + z @ g, -30, 30)
+            return -family.np_logp(y, np.exp(eta), alpha, pz).sum() + 0.5 * (g**2).sum() / 100
+
+        start = np.zeros(len(design.varying))
+        start[0] = np.log(y.mean() + 0.1) - b.mean()
+        g = optimize.minimize(loss, start, method="L-BFGS-B").x
+        flat = [np.ptp(z[:, e]) == 0 for e in range(z.shape[1])]
+        # a slope constant within the cluster is not identified; if that constant is not
+        # 0, neither is the intercept
+        lost_intercept = any(flat[e] and z[0, e] != 0 for e in range(1, z.shape[1]))
+        for e, effect in enumerate(design.varying):
+            lost = flat[e] if e > 0 else lost_intercept
+            rows.append({"cluster": label, "effect": effect,
+                         "no_pool": np.nan if lost else g[e]})
+    return pd.DataFrame(rows).set_index(["cluster", "effect"])
+
+
+def shrinkage(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Shrinkage per cluster and varying effect.
+
+    The no-pooling estimate, the partial-pooling posterior median, its domain's posterior
+    median, and the number of firms.
+    """
+    effects = group_effects(run, "cluster", ci_prob=ci_prob)
+    domains = group_effects(run, "domain", ci_prob=ci_prob) \
+        if "domain_total" in run.posterior else None
+    table = no_pooling(run).join(effects[["median", "domain", "firms"]])
+    table = table.rename(columns={"median": "partial_pool"})
+    if domains is not None:
+        table["domain_mean"] = [domains.loc[(d, e), "median"] for d, e in
+                                zip(table["domain"], table.index.get_level_values("effect"),
+                                    strict=True)]
+    else:  # one grouping level: shrinkage is toward the population effect
+        post = run.posterior
+        table["domain_mean"] = [float(post["intercept" if e == "intercept" else "beta"].sel(
+            **({} if e == "intercept" else {"coef": e})).median())
+            for e in table.index.get_level_values("effect")]
+    return table

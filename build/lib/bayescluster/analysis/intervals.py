@@ -1,0 +1,65 @@
+"""Posterior intervals, tail probabilities and ranks: the one place every table gets them.
+
+Intervals are equal-tailed (arviz-stats' ``eti``); ``ci_prob`` is named as in ArviZ. The
+package's default is 0.9.
+"""
+
+import numpy as np
+from arviz_stats import eti
+
+from bayescluster.core.errors import BayesclusterError
+
+CI_PROB = 0.9
+
+
+def check_ci_prob(ci_prob: float) -> float:
+    """``ci_prob`` if it lies in (0, 1), else an error naming it and the fix."""
+    if not isinstance(ci_prob, int | float) or not 0 < ci_prob < 1:
+        raise BayesclusterError(f"the interval probability must lie strictly between 0 and 1 "
+                                f"(got {ci_prob!r}). Fix: give e.g. 0.9 for a 90% interval.")
+    return float(ci_prob)
+
+
+def interval(values, *, ci_prob: float = CI_PROB) -> tuple[float, float]:
+    """The equal-tailed ``ci_prob`` interval of draws ``values`` (flattened)."""
+    lower, upper = eti(np.asarray(values, dtype=float).ravel(), prob=check_ci_prob(ci_prob))
+    return float(lower), float(upper)
+
+
+def intervals(samples, *, ci_prob: float = CI_PROB) -> np.ndarray:
+    """(column, 2): the lower and upper bound of each column of (draw, column) ``samples``."""
+    samples = np.asarray(samples, dtype=float)
+    return np.array([interval(samples[:, k], ci_prob=ci_prob)
+                     for k in range(samples.shape[1])]).reshape(-1, 2)
+
+
+def grouped_intervals(grouped, *, ci_prob: float = CI_PROB) -> tuple:
+    """Lower and upper bounds of each group of a pandas ``SeriesGroupBy`` of draws."""
+    bounds = grouped.apply(lambda v: interval(v.to_numpy(), ci_prob=ci_prob))
+    return bounds.map(lambda b: b[0]), bounds.map(lambda b: b[1])
+
+
+def summarise(values, *, ci_prob: float = CI_PROB) -> dict:
+    """Mean, SD, median, equal-tailed interval and P(> 0) of one quantity's draws.
+
+    Parameters
+    ----------
+    values : array_like
+        Draws, any shape (flattened).
+    ci_prob : float
+        The interval's probability.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``sd``, ``median``, ``lower``, ``upper``, ``p_gt_0``.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    lower, upper = interval(v, ci_prob=ci_prob)
+    return {"mean": v.mean(), "sd": v.std(ddof=1), "median": np.median(v), "lower": lower,
+            "upper": upper, "p_gt_0": (v > 0).mean()}
+
+
+def ranks(samples: np.ndarray) -> np.ndarray:
+    """(sample, group) ranks of each group within each draw, 1 = largest."""
+    return (-np.asarray(samples)).argsort(axis=1).argsort(axis=1) + 1

@@ -1,0 +1,226 @@
+"""Figures from the tidy tables of the analyses.
+
+Each takes the table (and an optional ``ax``) and returns the matplotlib figure; nothing
+is shown.
+
+Figures are made with :class:`matplotlib.figure.Figure`, not pyplot: no backend is chosen
+and no global figure state is kept, so importing this module leaves a notebook's inline
+figures alone, and a figure is freed when it is no longer referenced.
+"""
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+from bayescluster.core.atomic import atomic_path
+
+
+def _figure(size) -> Figure:
+    return Figure(figsize=size, layout="constrained")
+
+
+def _axes(ax, size=(7, 5)):
+    if ax is None:
+        fig = _figure(size)
+        return fig, fig.subplots()
+    return ax.figure, ax
+
+
+def forest(effects: pd.DataFrame, effect: str, *, ax=None):
+    """Per-cluster medians and intervals of one effect, ordered, labelled with firms."""
+    table = effects.xs(effect, level="effect").sort_values("median")
+    fig, ax = _axes(ax, (7, 0.32 * len(table) + 1.5))
+    y = np.arange(len(table))
+    ax.hlines(y, table["lower"], table["upper"], color="0.4")
+    sizes = 15 + 3 * table.get("firms", pd.Series(10, index=table.index))
+    ax.scatter(table["median"], y, s=sizes, color="C0", zorder=3)
+    labels = [f"{g} ({int(n)})" if "firms" in table else str(g)
+              for g, n in zip(table.index, table.get("firms", table["median"]), strict=True)]
+    ax.set_yticks(y, labels)
+    ax.axvline(0, color="0.7", lw=1, ls="--")
+    ax.set_xlabel(f"{effect} effect (log scale), median and interval")
+    ax.set_title(f"{effect} by {table.index.name} (firms in brackets)")
+    return fig
+
+
+def heatmap(matrix: pd.DataFrame, ax=None):
+    """P(row > column) for every pair."""
+    fig, ax = _axes(ax, (0.45 * len(matrix) + 3, 0.45 * len(matrix) + 2))
+    image = ax.imshow(matrix.to_numpy(dtype=float), cmap="RdBu_r", vmin=0, vmax=1)
+    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90)
+    ax.set_yticks(range(len(matrix.index)), matrix.index)
+    fig.colorbar(image, ax=ax, label="P(row > column)")
+    return fig
+
+
+def shrinkage_plot(table: pd.DataFrame, effect: str, *, ax=None):
+    """Arrows from the no-pooling estimate to the partial-pooling posterior median.
+
+    The domain mean is a tick; marker size = firms.
+    """
+    t = table.xs(effect, level="effect").sort_values("partial_pool")
+    fig, ax = _axes(ax, (7, 0.32 * len(t) + 1.5))
+    y = np.arange(len(t))
+    for k, row in enumerate(t.itertuples()):
+        if np.isfinite(row.no_pool):
+            ax.annotate("", xy=(row.partial_pool, k), xytext=(row.no_pool, k),
+                        arrowprops={"arrowstyle": "->", "color": "0.5"})
+    ax.scatter(t["no_pool"], y, s=10 + 3 * t["firms"], facecolors="none", edgecolors="C1",
+               label="no pooling")
+    ax.scatter(t["partial_pool"], y, s=10 + 3 * t["firms"], color="C0", label="partial pooling")
+    ax.scatter(t["domain_mean"], y, marker="|", s=120, color="k", label="domain mean")
+    ax.set_yticks(y, t.index)
+    ax.set_xlabel(f"{effect} effect (log scale)")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def rootogram_plot(table: pd.DataFrame, ax=None):
+    """Hanging rootogram: bars of sqrt(observed) hanging from sqrt(expected)."""
+    fig, ax = _axes(ax, (8, 4))
+    x = np.arange(len(table))
+    ax.bar(x, np.sqrt(table["observed"]), bottom=table["hanging_bottom"], color="0.75",
+           edgecolor="0.4", label="observed (hanging)")
+    ax.plot(x, np.sqrt(table["expected"]), "o-", color="C3", ms=3, label="expected")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xticks(x[::max(1, len(x) // 12)], table["count"].iloc[::max(1, len(x) // 12)])
+    ax.set_xlabel("count")
+    ax.set_ylabel("sqrt(frequency)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def statistic_plot(observed: float, replicated: np.ndarray, name: str, ax=None):
+    """Histogram of T(y_rep) with T(y) and the predictive p-value."""
+    fig, ax = _axes(ax, (5, 3.5))
+    ax.hist(replicated, bins=40, color="C0", alpha=0.7)
+    ax.axvline(observed, color="k", lw=2)
+    p = (replicated >= observed).mean()
+    ax.set_title(f"{name}: observed {observed:.3g}, p = {p:.2f}")
+    return fig
+
+
+def statistics_grid(stats: dict[str, tuple[float, np.ndarray]]):
+    """One :func:`statistic_plot` per statistic, side by side."""
+    fig = _figure((4.5 * len(stats), 3.5))
+    axes = fig.subplots(1, len(stats))
+    for ax, (name, (obs, rep)) in zip(np.atleast_1d(axes), stats.items(), strict=True):
+        statistic_plot(obs, rep, name, ax=ax)
+    return fig
+
+
+def facet_statistics_plot(replicates: dict[str, dict[str, tuple[float, np.ndarray]]]):
+    """One row per facet (domain or cluster), one column per statistic."""
+    facets = list(replicates)
+    stats = list(replicates[facets[0]])
+    fig = _figure((4 * len(stats), 2.4 * len(facets)))
+    axes = fig.subplots(len(facets), len(stats), squeeze=False)
+    for i, facet in enumerate(facets):
+        for j, name in enumerate(stats):
+            observed, replicated = replicates[facet][name]
+            statistic_plot(observed, replicated, f"{facet} {name}", ax=axes[i, j])
+    return fig
+
+
+def loo_pit_plot(pit: np.ndarray, ax=None):
+    """ECDF of LOO-PIT values against the uniform, with a 95% band."""
+    fig, ax = _axes(ax, (5, 4))
+    x = np.sort(pit)
+    n = len(x)
+    ax.step(x, np.arange(1, n + 1) / n, where="post", label="LOO-PIT ECDF")
+    grid = np.linspace(0, 1, 101)
+    band = 1.36 / np.sqrt(n)
+    ax.fill_between(grid, grid - band, grid + band, color="0.85", label="95% band (KS)")
+    ax.plot(grid, grid, color="k", lw=0.8)
+    ax.set_xlabel("PIT")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def effects_plot(table: pd.DataFrame, margin: str = "total", *, outcome: str = "y",
+                 reference: str | None = None, reference_label: str = "reference", ax=None):
+    """Average marginal effects overall and per domain.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~bayescluster.analysis.effects.average_marginal_effects`' table.
+    margin : str
+        ``total``, ``extensive`` or ``intensive``.
+    outcome : str
+        The outcome's name, for the axis label.
+    reference : str, optional
+        A column of published values to mark beside the posterior (as crosses).
+    reference_label : str
+        Their legend entry.
+    ax : matplotlib Axes, optional
+        Where to draw.
+    """
+    t = table.xs(margin, level="margin")
+    t = t[t.index.get_level_values("level") != "cluster"]
+    fig, ax = _axes(ax, (7, 0.3 * len(t) + 1.5))
+    y = np.arange(len(t))
+    ax.hlines(y, t["lower"], t["upper"], color="0.4")
+    ax.scatter(t["median"], y, color="C0", zorder=3, label="posterior median")
+    if reference and reference in t and t[reference].notna().any():
+        ax.scatter(t[reference], y, marker="x", color="C3", zorder=4, label=reference_label)
+    ax.set_yticks(y, [f"{e} | {g}" for e, _, g in t.index])
+    ax.axvline(0, color="0.7", ls="--")
+    ax.set_xlabel(f"average marginal effect on "
+                  f"{f'E[{outcome}]' if margin == 'total' else margin}")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def sbc_histograms(ranks: pd.DataFrame, bins: int = 10):
+    """One rank histogram per parameter with the uniform's expected count and 99% band."""
+    names = list(dict.fromkeys(ranks["parameter"]))
+    cols = min(4, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig = _figure((3.2 * cols, 2.4 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        group = ranks[ranks["parameter"] == name]
+        top = int(group["draws"].iloc[0])
+        ax.hist(group["rank"], bins=bins, range=(0, top + 1), color="C0", alpha=0.8)
+        n = len(group)
+        expected = n / bins
+        lo, hi = stats.binom.ppf([0.005, 0.995], n, 1 / bins)
+        ax.axhspan(lo, hi, color="0.85", zorder=0)
+        ax.axhline(expected, color="k", lw=0.8)
+        ax.set_title(name, fontsize=8)
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    return fig
+
+
+def loco_scores(table: pd.DataFrame):
+    """Held-out (filled) and in-sample (open) elpd per firm by cluster, a colour a model.
+
+    How well each model predicts a cluster it has not seen.
+    """
+    by = "model" if "model" in table else "spec"
+    clusters = list(dict.fromkeys(table["cluster"]))
+    fig = _figure((6.4, 0.9 + 0.28 * len(clusters)))
+    ax = fig.subplots()
+    specs = list(dict.fromkeys(table[by]))
+    for k, (spec, group) in enumerate(table.groupby(by, sort=False)):
+        shift = (k - (len(specs) - 1) / 2) * 0.2
+        y = np.array([clusters.index(c) for c in group["cluster"]]) + shift
+        ax.plot(group["elpd_loco"] / group["firms"], y, "o", color=f"C{k}", ms=4,
+                label=f"{spec}: held out")
+        ax.plot(group["elpd_in_sample"] / group["firms"], y, "o", mfc="none", color=f"C{k}",
+                ms=4, label=f"{spec}: in sample")
+    ax.set_yticks(range(len(clusters)), clusters, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("elpd per firm (log score; higher predicts better)")
+    ax.legend(fontsize=7, loc="lower left")
+    return fig
+
+
+def save(fig, path) -> None:
+    """Write a figure atomically (its format from the file's suffix)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format=str(path).rsplit(".", 1)[-1])

@@ -1,0 +1,88 @@
+"""The front door: ``import bayescluster as bc``.
+
+``bc.fit``, ``bc.load_run``, ``bc.report`` and the analyses take names, paths or in-memory
+objects.
+
+Errors are the package's exceptions (:class:`~bayescluster.core.errors.BayesclusterError`
+and its kinds); only the command line turns them into exit codes.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from bayescluster.analysis.checks import compare_runs as compare_models
+from bayescluster.analysis.checks import loo, ppc_statistics, rootogram
+from bayescluster.analysis.clusters import contrast, group_effects, ranks, shrinkage
+from bayescluster.analysis.effects import average_marginal_effects, profile_predictions
+from bayescluster.analysis.summary import fixed_effects, group_totals, parameters
+from bayescluster.core.errors import SpecError
+from bayescluster.core.resources import DEFAULT_DATA
+from bayescluster.data.table import FirmData
+from bayescluster.inference.fit import fit as _fit
+from bayescluster.inference.run import Run
+from bayescluster.inference.run import load as load_run
+from bayescluster.spec.parse import Spec, load_spec
+from bayescluster.study import firms
+from bayescluster.study.report import write_report
+
+__all__ = [
+    "Run", "average_marginal_effects", "compare_models", "contrast", "fit", "fixed_effects",
+    "group_effects", "group_totals", "load_run", "loo", "parameters", "ppc_statistics",
+    "profile_predictions", "ranks", "report", "rootogram", "shrinkage", "spec", "table",
+]
+
+
+def spec(model: Spec | str | Path) -> Spec:
+    """A validated spec from a :class:`Spec`, a shipped spec's name or a TOML file's path."""
+    if isinstance(model, Spec):
+        return model
+    if not isinstance(model, str | Path):
+        raise SpecError(f"model must be a spec name, a TOML path or a Spec, not "
+                        f"{type(model).__name__}. Fix: e.g. bc.fit('zinb_hier', data).")
+    return load_spec(model)
+
+
+def table(data: FirmData | pd.DataFrame | str | Path | None, model: Spec) -> FirmData:
+    """A validated firm table for ``model`` from a path, a DataFrame or a FirmData.
+
+    None means the shipped synthetic table. A table without a domain column takes each
+    cluster's domain from the Industrial Cluster Project registry.
+    """
+    if isinstance(data, FirmData):
+        return data
+    if data is None:
+        data = DEFAULT_DATA
+    return firms.validate(data, model.roles)
+
+
+def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | None = None,
+        **settings) -> Run:
+    """Fit a model to a firm table.
+
+    Parameters
+    ----------
+    model : Spec, str or Path
+        A shipped spec's name (``"zinb_hier"``), a TOML file or a :class:`Spec`.
+    data : DataFrame, str, Path or FirmData, optional
+        The firm table (default: the shipped synthetic table).
+    **settings
+        Sampler options of :func:`bayescluster.inference.fit.fit` (``sampler``,
+        ``chains``, ``draws``, ``tune``, ``seed``, ``target_accept``, ``prior_only``,
+        ``quiet``, ``backend``).
+
+    Returns
+    -------
+    Run
+        The fit; ``run.tree`` is its ArviZ DataTree, ``run.save(path)`` writes it.
+    """
+    chosen = spec(model)
+    return _fit(chosen, table(data, chosen), **settings)
+
+
+def report(runs: Run | list[Run], out_dir: str | Path, **options) -> dict[str, Path]:
+    """Write the HTML and Markdown report of ``runs`` into ``out_dir``.
+
+    The first run is reported on, the others compared with it; returns the files' paths.
+    """
+    return write_report(runs, out_dir, **options)

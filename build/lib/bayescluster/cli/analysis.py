@@ -1,0 +1,213 @@
+"""Command-line verbs for analysing saved runs: compare, effects, ppc, loo.
+
+Each prints its tables and, with ``--out DIR``, writes them as CSV and the figures as PNG.
+"""
+
+import argparse
+from pathlib import Path
+
+from bayescluster.cli.common import dask_options, print_table
+from bayescluster.core.atomic import atomic_path
+
+
+def _show(title: str, frame, out: Path | None, name: str, digits: int = 3):
+    print(f"\n== {title}")
+    print_table(frame, digits)
+    if out is not None:
+        with atomic_path(out / f"{name}.csv") as tmp:
+            frame.to_csv(tmp)
+
+
+def _figure(fig, out: Path | None, name: str) -> None:
+    from bayescluster.analysis import plots
+
+    if out is not None:
+        plots.save(fig, out / f"{name}.png")
+
+
+def cmd_compare(args) -> int:
+    """Clusters and domains: effects, contrasts, ranks, shrinkage."""
+    import pandas as pd
+
+    from bayescluster.analysis import clusters as cmp
+    from bayescluster.analysis import plots
+    from bayescluster.inference.run import load
+
+    run, out = load(args.run), args.out
+    effects = cmp.group_effects(run, "cluster")
+    _show("cluster effects (total = population + domain + cluster)", effects, out,
+          "cluster_effects")
+    for effect in run.design.varying:
+        _figure(plots.forest(effects, effect), out, f"forest_{effect}")
+    effect = args.effect or cmp.default_effect(run.design)
+    if args.clusters:
+        a, b = args.clusters
+        _show(f"contrast {a} - {b} ({effect})",
+              cmp.contrast(run, a, b, level="cluster", effect=effect).to_frame().T, out,
+              "cluster_contrast")
+    matrix = cmp.contrast_matrix(run, "cluster", effect=effect)
+    _show(f"P(row > column), {effect}", matrix, out, "cluster_matrix", 2)
+    _figure(plots.heatmap(matrix), out, f"matrix_{effect}")
+    _show(f"ranks ({effect}, 1 = largest)", cmp.ranks(run, "cluster", effect=effect,
+                                                      top=args.top), out, "ranks", 2)
+    shrink = cmp.shrinkage(run)
+    _show("shrinkage: no pooling -> partial pooling (domain mean)", shrink, out, "shrinkage")
+    _figure(plots.shrinkage_plot(shrink, effect), out, f"shrinkage_{effect}")
+    if "domain_total" in run.posterior:
+        for e in run.design.varying:
+            _show(f"domain contrasts ({e})", cmp.domain_contrasts(run, effect=e), out,
+                  f"domain_contrasts_{e}")
+        if args.domains:
+            a, b = args.domains
+            rows = pd.DataFrame([cmp.contrast(run, a, b, level="domain", effect=e)
+                                 for e in run.design.varying], index=run.design.varying)
+            _show(f"{a} - {b} by effect", rows, out, "domain_pair")
+    return 0
+
+
+def cmd_effects(args) -> int:
+    """Average marginal effects (with the paper's Section 6.1) and profile predictions."""
+    from bayescluster.analysis import plots
+    from bayescluster.analysis.effects import parse_profile, profile_predictions
+    from bayescluster.inference.run import load
+    from bayescluster.study.policy import policy_effects
+
+    run, out = load(args.run), args.out
+    table = policy_effects(run, max_draws=args.max_draws)
+    shown = table if args.by_cluster else table[
+        table.index.get_level_values("level") != "cluster"]
+    _show(f"average marginal effects on E[{run.outcome}] (paper: Section 6.1)", shown, out,
+          "effects")
+    _figure(plots.effects_plot(table, outcome=run.outcome, reference="paper",
+                               reference_label="paper (Sec. 6.1)"), out, "effects")
+    for text in args.profile or []:
+        _show(f"profile {text}", profile_predictions(run, parse_profile(text),
+                                                     max_draws=args.max_draws), out,
+              "profile_" + text.replace("=", "").replace(",", "_"))
+    return 0
+
+
+def cmd_ppc(args) -> int:
+    """Posterior (or prior) predictive checks."""
+    from bayescluster.analysis import checks, plots
+    from bayescluster.inference.run import load
+
+    run, out = load(args.run), args.out
+    group = "prior" if run.prior_only else "posterior"
+    by = "cluster" if args.by_cluster else "domain"
+    _show(f"{group} predictive checks (p = P(T(y_rep) >= T(y)))",
+          checks.ppc_statistics(run, by=by, group=group), out, "ppc_statistics")
+    root = checks.rootogram(run, group=group)
+    _show("rootogram", root, out, "rootogram", 2)
+    _figure(plots.rootogram_plot(root), out, "rootogram")
+    stats = {s: checks.ppc_draws(run, s, group=group) for s in checks.STATISTICS}
+    _figure(plots.statistics_grid(stats), out, "ppc_statistics")
+    _figure(plots.facet_statistics_plot(checks.ppc_facets(run, by=by, group=group)), out,
+            f"ppc_by_{by}")
+    if group == "posterior":
+        _figure(plots.loo_pit_plot(checks.loo_pit(run)), out, "loo_pit")
+    return 0
+
+
+def cmd_loo(args) -> int:
+    """PSIS-LOO, model comparison and leave-one-cluster-out."""
+    import pandas as pd
+
+    from bayescluster.analysis import checks, plots
+    from bayescluster.inference.run import load
+
+    runs = {str(p): load(p) for p in args.runs}
+    out = args.out
+    for name, run in runs.items():
+        elpd = checks.loo(run)
+        print(f"\n== {name}: elpd_loo {float(elpd.elpd):.2f} (SE {float(elpd.se):.2f}), "
+              f"p_loo {float(elpd.p):.1f}")
+        _show("Pareto k by cluster", checks.pareto_k_by_cluster(run, elpd=elpd), out,
+              f"pareto_k_{Path(name).name}")
+    if len(runs) > 1:
+        _show("model comparison (stacking weights)", checks.compare_runs(runs), out,
+              "loo_compare")
+    if args.by_cluster:
+        from bayescluster.analysis import loco
+
+        tables = []
+        for name, run in runs.items():
+            table = loco.run(run.spec, run.data, chains=args.chains, draws=args.draws,
+                             tune=args.tune, seed=args.seed,
+                             target_accept=args.target_accept, scheduler=args.scheduler,
+                             workers=args.workers)
+            tables.append(table.assign(model=Path(name).name))
+        table = pd.concat(tables, ignore_index=True)
+        _show("leave-one-cluster-out elpd by cluster (refits on Dask)",
+              table.set_index(["model", "cluster"]), out, "loco", 2)
+        _show("leave-one-cluster-out total (higher predicts new clusters better)",
+              loco.summarise(table), out, "loco_summary", 2)
+        _figure(plots.loco_scores(table), out, "loco")
+    return 0
+
+
+def cmd_report(args) -> int:
+    """The study's HTML and Markdown report of saved runs."""
+    from bayescluster.inference.run import load
+    from bayescluster.study.report import write_report
+
+    runs = [load(p) for p in args.runs]
+    print(f"building the report of {args.runs[0]} from {len(runs)} saved run(s) ...")
+    paths = write_report(runs, args.out, domains=args.domains, effect=args.effect,
+                         max_draws=args.max_draws)
+    print(f"report written: {paths['html']} (self-contained) and {paths['markdown']}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register compare, effects, ppc, loo and report."""
+    p = sub.add_parser("compare", help="clusters and domains: effects, contrasts, ranks, "
+                                       "shrinkage")
+    p.add_argument("run", type=Path)
+    p.add_argument("--effect", help="varying effect for the matrix, ranks and contrasts "
+                   "(default: the last varying effect)")
+    p.add_argument("--clusters", nargs=2, metavar=("A", "B"))
+    p.add_argument("--domains", nargs=2, metavar=("A", "B"), default=["bio", "it"])
+    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("effects", help="average marginal effects on E[pat]; predictions")
+    p.add_argument("run", type=Path)
+    p.add_argument("--profile", action="append",
+                   help="covariates to set, e.g. participant=1,national=1,sameregion=1")
+    p.add_argument("--by-cluster", action="store_true")
+    p.add_argument("--max-draws", type=int, default=1000)
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_effects)
+
+    p = sub.add_parser("ppc", help="posterior (or prior) predictive checks")
+    p.add_argument("run", type=Path)
+    p.add_argument("--by-cluster", action="store_true", help="facet by cluster, not domain")
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_ppc)
+
+    p = sub.add_parser("loo", help="PSIS-LOO, model comparison, leave-one-cluster-out")
+    p.add_argument("runs", type=Path, nargs="+")
+    p.add_argument("--by-cluster", action="store_true",
+                   help="exact leave-one-cluster-out: a refit per cluster, on Dask")
+    p.add_argument("--chains", type=int, default=2)
+    p.add_argument("--draws", type=int, default=500)
+    p.add_argument("--tune", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--target-accept", type=float,
+                   help="default: the spec's [sampling], else 0.9")
+    dask_options(p)
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_loo)
+
+    p = sub.add_parser("report", help="HTML and Markdown report from saved runs (no refit)")
+    p.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR",
+                   help="the run to report on, then any runs to compare it with")
+    p.add_argument("--domains", nargs=2, metavar=("A", "B"),
+                   help="domains to contrast (default: bio it, when the data have both)")
+    p.add_argument("--effect", help="varying effect for the cluster figures and ranks "
+                   "(default: the last varying effect)")
+    p.add_argument("--max-draws", type=int, default=1000)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_report)

@@ -1,0 +1,157 @@
+"""Command-line verbs for fitting and reading runs: fit, diagnose, summary, sbc."""
+
+import argparse
+from pathlib import Path
+
+from bayescluster.cli.common import GATES_FAILED, dask_options, print_gates
+from bayescluster.cli.common import print_table as _print
+from bayescluster.core.errors import RunError
+from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
+from bayescluster.spec.sampling import BACKENDS, SAMPLERS
+
+
+def cmd_fit(args) -> int:
+    """Fit a spec to a firm table and write the run."""
+    from bayescluster.inference.fit import fit
+    from bayescluster.inference.run import RUN_FILE, save
+    from bayescluster.spec.parse import load_spec
+    from bayescluster.study.firms import load
+
+    spec = load_spec(args.spec)
+    if (Path(args.out) / RUN_FILE).exists() and not args.force:
+        raise RunError(f"{args.out} already holds a run. Fix: choose another --out or pass "
+                       "--force to overwrite it.")
+    data = load(args.data, spec.roles)
+    run = fit(spec, data, sampler=args.sampler, chains=args.chains, draws=args.draws,
+              tune=args.tune, seed=args.seed, target_accept=args.target_accept,
+              prior_only=args.prior_only, quiet=args.quiet, backend=args.backend)
+    path = save(run, args.out, force=args.force)
+    print(f"wrote {path}")
+    if run.design.n_dropped:
+        print(f"dropped {run.design.n_dropped} firms with missing covariates (missing = drop)")
+    return 0 if print_gates(run) else GATES_FAILED
+
+
+def cmd_diagnose(args) -> int:
+    """Print a run's gate table."""
+    from bayescluster.inference.run import load
+
+    run = load(args.run)
+    print(f"{args.run}: {run.spec.name} ({run.spec.family}), status {run.tree.attrs['status']}")
+    return 0 if print_gates(run) else GATES_FAILED
+
+
+def cmd_summary(args) -> int:
+    """Print every parameter block of a run.
+
+    Fixed effects (Table 4's layout for the paper's specs), the zero part, group-level and
+    family parameters, domain totals.
+    """
+    from bayescluster.analysis.intervals import check_ci_prob
+    from bayescluster.analysis.summary import group_parameters, group_totals, zero_part
+    from bayescluster.inference.run import load
+    from bayescluster.study.policy import table4_layout
+
+    check_ci_prob(args.prob)
+    run = load(args.run)
+    if run.prior_only:
+        print("prior-only run: no posterior to summarise")
+        return 0
+    pct = int(round(args.prob * 100))
+    print(f"{run.spec.name} ({run.spec.family}) on {run.design.n_firms} firms"
+          + (f" ({run.design.n_dropped} dropped)" if run.design.n_dropped else "")
+          + f"; posterior mean, SD and {pct}% interval")
+    standardized = [c for c, t in run.spec.transforms.items() if "standardize" in t]
+    if standardized:
+        print(f"standardised covariates (per SD): {', '.join(standardized)}")
+    print("\nfixed effects on the log mean"
+          + (f" (the paper's Table 4 {run.spec.paper_model} beside)"
+             if run.spec.paper_model else ""))
+    _print(table4_layout(run, ci_prob=args.prob))
+    zero = zero_part(run, ci_prob=args.prob)
+    if not zero.empty:
+        print("\nzero part: coefficients on logit P(zero)")
+        _print(zero)
+    groups = group_parameters(run, ci_prob=args.prob)
+    if not groups.empty:
+        print("\ngroup-level and family parameters (p_zero = P(zero))")
+        _print(groups)
+    totals = group_totals(run, "domain", ci_prob=args.prob)
+    if not totals.empty:
+        print("\ndomain effects (population + domain deviation)")
+        _print(totals)
+    return 0
+
+
+def cmd_sbc(args) -> int:
+    """Simulation-based calibration; ranks, uniformity and histograms written to --out."""
+    from bayescluster.analysis import plots, sbc
+    from bayescluster.core.atomic import atomic_path
+    from bayescluster.spec.parse import load_spec
+    from bayescluster.study.firms import load
+
+    spec = load_spec(args.spec)
+    data = load(args.data, spec.roles)
+    ranks = sbc.run(spec, data, sims=args.sims, chains=args.chains, draws=args.draws,
+                    tune=args.tune, thin=args.thin, seed=args.seed,
+                    target_accept=args.target_accept, scheduler=args.scheduler,
+                    workers=args.workers)
+    table = sbc.uniformity(ranks)
+    print("\n== rank uniformity (chi-square; small p = miscalibrated)")
+    print(table.round(3).to_string())
+    print(f"divergent fits: {int((ranks.groupby('sim')['divergences'].first() > 0).sum())} "
+          f"of {args.sims}")
+    out = args.out
+    for name, frame in (("ranks", ranks), ("uniformity", table)):
+        with atomic_path(out / f"{name}.csv") as tmp:
+            frame.to_csv(tmp)
+    plots.save(plots.sbc_histograms(ranks), out / "rank_histograms.png")
+    print(f"written to {out}/ (ranks.csv, uniformity.csv, rank_histograms.png)")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register fit, diagnose, summary and sbc."""
+    p = sub.add_parser("fit", help="fit a model spec to a firm table; write a run directory")
+    p.add_argument("--spec", default="zinb_hier", help="spec path or shipped name")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
+    p.add_argument("--backend", choices=BACKENDS, default="numba",
+                   help="nutpie's compiler: numba (CPU) or jax (the jax extra; GPU if present)")
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--draws", type=int, help="default: the spec's [sampling], else 1000")
+    p.add_argument("--tune", type=int, help="default: the spec's [sampling], else 1000")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--target-accept", type=float,
+                   help="default: the spec's [sampling], else 0.9")
+    p.add_argument("--prior-only", action="store_true", help="prior predictive draws only")
+    p.add_argument("--force", action="store_true", help="overwrite an existing run")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("diagnose", help="print a run's convergence gate table")
+    p.add_argument("run", type=Path)
+    p.set_defaults(func=cmd_diagnose)
+
+    p = sub.add_parser("summary", help="fixed effects in Table 4's layout")
+    p.add_argument("run", type=Path)
+    p.add_argument("--prob", type=float, default=0.9)
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("sbc", help="simulation-based calibration, refits on Dask")
+    p.add_argument("--spec", default=str(DEFAULT_SPEC))
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                   help="covariates to simulate on (its outcome is ignored)")
+    p.add_argument("--sims", type=int, default=100)
+    p.add_argument("--chains", type=int, default=2)
+    p.add_argument("--draws", type=int, default=400)
+    p.add_argument("--tune", type=int, default=400)
+    p.add_argument("--thin", type=int, default=4, help="keep every n-th draw for the ranks")
+    p.add_argument("--target-accept", type=float,
+                   help="default: the spec's [sampling], else 0.9")
+    p.add_argument("--seed", type=int, default=0)
+    dask_options(p)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_sbc)
+

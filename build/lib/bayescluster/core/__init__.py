@@ -1,0 +1,1 @@
+"""The base layer: user-facing errors, atomic writes and where shipped files live."""

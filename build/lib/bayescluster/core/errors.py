@@ -1,0 +1,23 @@
+"""Exception types shown to users without a traceback."""
+
+
+class BayesclusterError(Exception):
+    """Base class for problems a user can fix (bad data, bad spec, bad run directory)."""
+
+    exit_code = 2
+
+
+class DataError(BayesclusterError):
+    """A firm table cannot be used as given: the message names the column, rows and fix."""
+
+
+class SpecError(BayesclusterError):
+    """A model spec is invalid: the message lists the valid names."""
+
+
+class RunError(BayesclusterError):
+    """A run directory is missing, incomplete, or would be overwritten."""
+
+
+class ReportError(BayesclusterError):
+    """A report could not be built (a figure or section failed)."""

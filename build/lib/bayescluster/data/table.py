@@ -1,0 +1,306 @@
+"""Firm tables: load, map columns to roles, validate.
+
+Validation works on roles, not names: a model spec maps a user's columns to the roles of
+:class:`~bayescluster.data.roles.Roles`. A table without a domain column takes each
+cluster's domain from a registry the caller passes (``domains``). Every problem raises
+:class:`~bayescluster.core.errors.DataError` naming the column, up to five offending rows
+(1-based data rows, the header not counted) with their values, and the fix.
+"""
+
+import csv
+import difflib
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bayescluster.core.errors import DataError
+from bayescluster.data.roles import Roles
+
+SHOW = 5
+
+
+@dataclass
+class FirmData:
+    """A validated firm table (a copy: the caller's frame is never changed)."""
+
+    frame: pd.DataFrame
+    roles: Roles
+    domains: dict[str, str] | None
+    missing: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_firms(self) -> int:
+        """Number of firms (rows)."""
+        return len(self.frame)
+
+    @property
+    def clusters(self) -> list[str]:
+        """The clusters' labels, sorted."""
+        return sorted(self.frame[self.roles.cluster].unique())
+
+
+def _rows(frame: pd.DataFrame, mask, column: str | None = None) -> str:
+    """'row 3 (-1), row 9 (2.5)' for the first offending rows, 1-based."""
+    where = np.flatnonzero(np.asarray(mask, dtype=bool))
+    shown = []
+    for i in where[:SHOW]:
+        shown.append(f"row {i + 1}" + ("" if column is None else
+                                       f" ({_show(frame[column].iloc[i])})"))
+    more = f" and {len(where) - SHOW} more" if len(where) > SHOW else ""
+    return ", ".join(shown) + more
+
+
+def _show(value) -> str:
+    """A cell as a user typed it: numbers plain (2, 2.5, -1), text quoted ('many')."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return repr(str(value))
+    if isinstance(value, str) and not value.strip():
+        return repr(value)
+    return f"{number:g}"
+
+
+def _closest(name: str, options) -> str:
+    match = difflib.get_close_matches(name, [str(o) for o in options], n=1, cutoff=0.5)
+    return f" Did you mean '{match[0]}'?" if match else ""
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV firm table, turning every read failure into a DataError."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"file {str(path)!r} does not exist. Fix: give the path of a CSV "
+                        "firm table (for example data/firms.csv).")
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a directory, not a CSV file. Fix: give the path "
+                        "of a CSV firm table.")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                            skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"file {str(path)!r} is empty: no header and no rows. Fix: write one "
+                        "row a firm under a header of column names.") from None
+    except (UnicodeDecodeError, pd.errors.ParserError, OSError) as error:
+        raise DataError(f"file {str(path)!r} cannot be read as CSV ({error}). Fix: save it "
+                        "as comma-separated UTF-8 text, one row a firm.") from None
+    with path.open(newline="", encoding="utf-8") as handle:
+        header = [h.strip() for h in next(csv.reader(handle), [])]
+    _check_unique(header)
+    return frame
+
+
+def _check_unique(columns) -> None:
+    seen = pd.Index(columns)
+    dup = seen.duplicated()
+    if dup.any():
+        raise DataError(f"column name(s) {sorted(set(seen[dup]))} appear more than once. "
+                        "Fix: give every column a unique name.")
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    bad = values.isna() & raw.notna()
+    if bad.any():
+        raise DataError(f"column {column!r} must be numeric; {bad.sum()} value(s) are not "
+                        f"numbers: {_rows(frame, bad, column)}. Fix: replace them with numbers "
+                        "or leave the cell empty for a missing value.")
+    inf = np.isinf(values)
+    if inf.any():
+        raise DataError(f"column {column!r} has infinite values: {_rows(frame, inf, column)}. "
+                        "Fix: replace them with finite numbers or empty cells.")
+    return values
+
+
+def _check_count(frame, values, column):
+    neg = values < 0
+    if neg.any():
+        raise DataError(f"column {column!r} is a count but has negative values: "
+                        f"{_rows(frame, neg, column)}. Fix: counts must be 0, 1, 2, ...")
+    frac = values.notna() & (values != np.round(values))
+    if frac.any():
+        raise DataError(f"column {column!r} is a count but has non-integer values: "
+                        f"{_rows(frame, frac, column)}. Fix: counts must be whole numbers.")
+
+
+def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
+             domains: Mapping[str, str] | None = None) -> FirmData:
+    """Check a firm table against ``roles`` and return a typed copy.
+
+    Parameters
+    ----------
+    table : DataFrame, str or Path
+        The firm table, or the path of a CSV file.
+    roles : Roles
+        Which column plays which role.
+    domains : mapping, optional
+        A registry of cluster -> domain, used when ``roles.domain`` is set and the table
+        has no such column.
+
+    Returns
+    -------
+    FirmData
+        A typed copy; the caller's frame is never changed.
+
+    Raises
+    ------
+    DataError
+        On the first problem found, with the column, rows and fix.
+    """
+    frame = read_table(table) if isinstance(table, str | Path) else table.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty or len(frame.columns) == 0:
+        raise DataError("the firm table is empty (no rows). Fix: give one row a firm.")
+    _check_unique(frame.columns)
+    for column in roles.required:
+        if column not in frame.columns:
+            hint = _closest(column, frame.columns)
+            raise DataError(f"required column {column!r} is missing.{hint}"
+                            f" Fix: add it or map your column to it in the model spec's "
+                            f"[columns]. Columns present: {', '.join(map(str, frame.columns))}.")
+    frame = frame.reset_index(drop=True)
+    out = pd.DataFrame(index=frame.index)
+
+    for column in (roles.cluster, *([roles.id] if roles.id else [])):
+        values = frame[column].astype("string").str.strip()
+        gap = values.isna() | (values == "")
+        if gap.any():
+            raise DataError(f"column {column!r} has empty values: {_rows(frame, gap)}. Fix: "
+                            f"every firm needs a {column}.")
+        out[column] = values.astype(str)
+
+    if roles.per:
+        _rate_outcome(frame, out, roles)
+    else:
+        y = _numeric(frame, roles.outcome)
+        if y.isna().any():
+            raise DataError(f"outcome column {roles.outcome!r} has {int(y.isna().sum())} "
+                            f"missing value(s): {_rows(frame, y.isna())}. Fix: fill them in or "
+                            "remove those firms; the outcome is never imputed.")
+        _check_count(frame, y, roles.outcome)
+        out[roles.outcome] = y.astype(int)
+
+    for column in roles.counts:
+        values = _numeric(frame, column)
+        _check_count(frame, values, column)
+        out[column] = values
+    for column in roles.binary:
+        values = _numeric(frame, column)
+        bad = values.notna() & ~values.isin([0.0, 1.0])
+        if bad.any():
+            raise DataError(f"column {column!r} is binary but has values outside {{0, 1}}: "
+                            f"{_rows(frame, bad, column)}. Fix: code it 1 for yes and 0 for no.")
+        out[column] = values
+    for column in (*roles.positive, *([roles.exposure] if roles.exposure else [])):
+        values = _numeric(frame, column)
+        bad = values <= 0
+        if bad.any():
+            raise DataError(f"column {column!r} must be positive (its log is taken) but has "
+                            f"values <= 0: {_rows(frame, bad, column)}. Fix: correct them, or "
+                            "declare the column 'numeric' in the spec if no log is taken.")
+        out[column] = values
+    if roles.exposure and out[roles.exposure].isna().any():
+        gap = out[roles.exposure].isna()
+        raise DataError(f"exposure column {roles.exposure!r} has missing values: "
+                        f"{_rows(frame, gap)}. Fix: fill them in or remove those firms.")
+    for column in roles.numeric:
+        out[column] = _numeric(frame, column)
+    for column in roles.categorical:
+        out[column] = frame[column].astype("string").str.strip().astype(object)
+        out.loc[out[column].isin(["", None]) | out[column].isna(), column] = np.nan
+
+    domains = _domains(frame, out, roles, domains)
+    if domains is not None and roles.domain:
+        out[roles.domain] = out[roles.cluster].map(domains)
+
+    if roles.id:
+        dup = out[roles.id].duplicated(keep=False)
+        if dup.any():
+            raise DataError(f"column {roles.id!r} has duplicate firm ids: "
+                            f"{_rows(out, dup, roles.id)}. Fix: give every firm a unique id.")
+
+    notes = []
+    sizes = out[roles.cluster].value_counts()
+    small = sizes[sizes < 2]
+    if len(small):
+        note = (f"cluster(s) with fewer than 2 firms: {', '.join(map(str, small.index))}; "
+                "their effects are estimated almost entirely from the pooling prior")
+        notes.append(note)
+        warnings.warn(note, UserWarning, stacklevel=2)
+    extra = [c for c in frame.columns if c not in out.columns]
+    for column in extra:
+        out[column] = frame[column]
+    missing = {c: int(out[c].isna().sum()) for c in roles.covariates if out[c].isna().any()}
+    return FirmData(out, roles, domains, missing, notes)
+
+
+def _rate_outcome(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles) -> None:
+    """Check an outcome that is a non-negative rate per unit of ``roles.per`` (a count).
+
+    The rate may be missing only where ``per`` is 0.
+    """
+    per = _numeric(frame, roles.per)
+    if per.isna().any():
+        raise DataError(f"column {roles.per!r} (the outcome's 'per') has missing values: "
+                        f"{_rows(frame, per.isna())}. Fix: fill them in or remove those firms.")
+    _check_count(frame, per, roles.per)
+    rate = _numeric(frame, roles.outcome)
+    gap = rate.isna() & (per > 0)
+    if gap.any():
+        raise DataError(f"outcome column {roles.outcome!r} is missing where {roles.per!r} > 0: "
+                        f"{_rows(frame, gap)}. Fix: fill them in or remove those firms.")
+    bad = rate < 0
+    if bad.any():
+        raise DataError(f"outcome column {roles.outcome!r} is a rate per {roles.per!r} and "
+                        f"cannot be negative: {_rows(frame, bad, roles.outcome)}. Fix: correct "
+                        "those values.")
+    out[roles.per] = per.astype(int)
+    out[roles.outcome] = rate
+
+
+def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
+             registry: Mapping[str, str] | None) -> dict[str, str] | None:
+    """Cluster -> domain, from the table's own domain column or else the registry."""
+    clusters = out[roles.cluster]
+    if roles.domain and roles.domain in frame.columns:
+        dom = frame[roles.domain].astype("string").str.strip()
+        gap = dom.isna() | (dom == "")
+        if gap.any():
+            bad = sorted(clusters[gap].unique())
+            raise DataError(f"column {roles.domain!r}: cluster(s) {', '.join(bad)} have no "
+                            f"domain ({_rows(frame, gap)}). Fix: give every row of a cluster "
+                            "its domain, or drop the domain column to use the registry's.")
+        pairs = pd.DataFrame({"c": clusters, "d": dom.astype(str)}).drop_duplicates()
+        clash = pairs["c"].duplicated(keep=False)
+        if clash.any():
+            bad = sorted(pairs.loc[clash, "c"].unique())
+            raise DataError(f"column {roles.domain!r}: cluster(s) {', '.join(bad)} carry more "
+                            "than one domain. Fix: a cluster belongs to exactly one domain.")
+        return dict(zip(pairs["c"], pairs["d"], strict=True))
+    if roles.domain is None:
+        return None
+    if registry is None:
+        raise DataError(f"column {roles.domain!r} is missing and no cluster registry was "
+                        f"given. Fix: add a {roles.domain!r} column giving each cluster's "
+                        "domain, or leave the domain out of the spec's [columns].")
+    known = dict(registry)
+    unknown = ~clusters.isin(list(known))
+    if unknown.any():
+        first = clusters[unknown].iloc[0]
+        raise DataError(f"column {roles.cluster!r} has cluster(s) not in the registry: "
+                        f"{_rows(out, unknown, roles.cluster)}.{_closest(first, known)} Known "
+                        f"clusters: {', '.join(known)}. Fix: use these ids, or add a "
+                        f"{roles.domain!r} column giving each cluster's domain.")
+    return {c: known[c] for c in sorted(clusters.unique())}
+
+
+def load(path: str | Path, roles: Roles, *,
+         domains: Mapping[str, str] | None = None) -> FirmData:
+    """Read and validate a CSV firm table (see :func:`validate`)."""
+    return validate(read_table(path), roles, domains=domains)

@@ -1,0 +1,1 @@
+"""Sampling, run files, convergence gates and refits."""

@@ -1,0 +1,80 @@
+"""Refits of one compiled model to new shared data.
+
+SBC (new outcomes) and leave-one-cluster-out (a cluster's likelihood weights at zero) use
+this one refit.
+
+A process keeps the built and nutpie-compiled model of the last (spec, data) it saw, with
+the data as inputs, so refits that change only the outcome or the firms' weights cost one
+compile per process (per Dask worker). The sampler settings are the spec's ``[sampling]``
+unless the caller sets them.
+"""
+
+import numpy as np
+import xarray as xr
+
+from bayescluster.data.table import FirmData
+from bayescluster.inference.fit import compile_nutpie
+from bayescluster.inference.run import data_hash
+from bayescluster.model.build import FIRM_WEIGHT, Y_DATA, Built, build
+from bayescluster.model.design import make_design
+from bayescluster.spec.parse import Spec
+from bayescluster.spec.sampling import sampling_settings
+
+_COMPILED: dict = {}  # this process: (spec hash, data hash) -> (built, compiled model)
+
+
+def compiled(spec: Spec, data: FirmData) -> tuple[Built, object]:
+    """Build and compile ``spec`` on ``data`` once per process; return the cached pair."""
+    key = (spec.hash, data_hash(data.frame))
+    if key not in _COMPILED:
+        built = build(make_design(spec, data))
+        _COMPILED.clear()
+        _COMPILED[key] = (built, compile_nutpie(built.model, refit=True))
+    return _COMPILED[key]
+
+
+def refit(spec: Spec, data: FirmData, *, seed: int, chains: int = 2, draws: int | None = None,
+          tune: int | None = None, target_accept: float | None = None,
+          outcome: np.ndarray | None = None,
+          weights: np.ndarray | None = None) -> tuple[Built, xr.DataTree]:
+    """Sample ``spec`` on ``data`` again with a new outcome or new likelihood weights.
+
+    Parameters
+    ----------
+    spec, data
+        The model and firm table the compiled model was built from.
+    seed : int
+        The sampler's seed.
+    chains : int
+        Chains, run one after another in this process.
+    draws, tune, target_accept : optional
+        Sampler settings; None takes the spec's ``[sampling]``, else the defaults.
+    outcome : ndarray, optional
+        (firm,) counts replacing the observed outcome.
+    weights : ndarray, optional
+        (firm,) likelihood weights (0 holds a firm out).
+
+    Returns
+    -------
+    built : Built
+        The model (its design and evaluator).
+    tree : xarray.DataTree
+        nutpie's draws.
+    """
+    import nutpie
+
+    built, model = compiled(spec, data)
+    design = built.design
+    shared = {}
+    if outcome is not None:
+        shared[Y_DATA] = np.asarray(outcome, dtype="float64")[design.row_firm]
+    if weights is not None:
+        shared[FIRM_WEIGHT] = np.asarray(weights, dtype="float64")
+    if shared:
+        model = model.with_data(**shared)
+    chosen = sampling_settings(spec.sampling, draws=draws, tune=tune,
+                               target_accept=target_accept)
+    tree = nutpie.sample(model, draws=chosen["draws"], tune=chosen["tune"], chains=chains,
+                         seed=seed, progress_bar=False, cores=1,
+                         target_accept=chosen["target_accept"])
+    return built, tree

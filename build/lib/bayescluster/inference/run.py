@@ -1,0 +1,197 @@
+"""Runs: a fit's DataTree with the spec, data and design it came from, and its file.
+
+A run directory holds one netCDF file (``run.nc``) that describes itself.
+
+Its attrs hold the spec's TOML, a hash of the data, package versions, sampler settings and
+seeds, what the fit decided from the data (``decisions``: each transformed covariate's
+centre and scale, each cluster's and domain's centring) and the gate verdict; the group
+``firm_data`` holds the validated firm table, so :func:`load` rebuilds spec, data, design
+and model, as they were sampled, without pickle.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayescluster.core.atomic import atomic_path
+from bayescluster.core.errors import RunError
+from bayescluster.data.table import FirmData, validate
+from bayescluster.inference.diagnostics import gates
+from bayescluster.model.build import Built, build
+from bayescluster.model.design import Design, make_design
+from bayescluster.model.parameterization import Parameterisation
+from bayescluster.spec.parse import Spec, parse_spec
+
+RUN_FILE = "run.nc"
+PACKAGES = ("bayescluster", "pymc", "pytensor", "arviz-base", "arviz-stats", "nutpie", "numpy",
+            "pandas", "xarray")
+
+
+@dataclass
+class Run:
+    """A fit: its DataTree and the spec, data and design it came from.
+
+    Attributes
+    ----------
+    tree : xarray.DataTree
+        The draws (``posterior``, ``sample_stats``, ``log_likelihood``,
+        ``posterior_predictive``, ``observed_data``, or the prior groups) and ``firm_data``.
+    spec, data, design
+        What the run was fitted from.
+    path : Path or None
+        The run directory once saved or loaded.
+    timings : dict
+        Seconds spent building, compiling, sampling and post-processing.
+    """
+
+    tree: xr.DataTree
+    spec: Spec
+    data: FirmData
+    design: Design
+    path: object = None
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def decisions(self) -> dict:
+        """What the fit decided from the data (transforms, parameterisation)."""
+        return json.loads(self.tree.attrs.get("decisions", "{}"))
+
+    @property
+    def parameterisation(self) -> Parameterisation | None:
+        """The parameterisation the run was sampled with (None in runs that predate it)."""
+        record = self.decisions.get("parameterisation")
+        return None if record is None else Parameterisation.from_record(record)
+
+    @property
+    def settings(self) -> dict:
+        """The sampler settings the run used."""
+        return json.loads(self.tree.attrs.get("settings", "{}"))
+
+    @cached_property
+    def built(self) -> Built:
+        """The PyMC model, rebuilt with the run's recorded parameterisation."""
+        return build(self.design, self.parameterisation)
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """The posterior draws as a Dataset."""
+        return self.tree["posterior"].to_dataset()
+
+    @property
+    def outcome(self) -> str:
+        """The outcome column's name."""
+        return self.spec.columns["outcome"]
+
+    @property
+    def prior_only(self) -> bool:
+        """Whether the run holds prior draws only."""
+        return "posterior" not in self.tree.children
+
+    def save(self, out_dir: str | Path, *, force: bool = False) -> Path:
+        """Write the run to ``out_dir/run.nc`` (see :func:`save`)."""
+        return save(self, out_dir, force=force)
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 of a firm table as CSV (the run's data checksum)."""
+    return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+
+
+def _versions() -> dict:
+    return {p: version(p) for p in PACKAGES}
+
+
+def stamp(tree: xr.DataTree, spec: Spec, data: FirmData, design: Design, settings: dict,
+          timings: dict, decisions: dict) -> None:
+    """Write what the run needs to describe and rebuild itself into ``tree``."""
+    frame = data.frame
+    tree["firm_data"] = xr.DataTree(_frame_to_dataset(frame))
+    tree.attrs.update({
+        "bayescluster_spec": spec.text,
+        "spec_name": spec.name,
+        "family": spec.family,
+        "data_sha256": data_hash(frame),
+        "package_versions": json.dumps(_versions()),
+        "settings": json.dumps(settings),
+        "timings": json.dumps({k: round(v, 3) for k, v in timings.items()}),
+        "decisions": json.dumps(decisions),
+        "n_firms_used": int(design.n_firms),
+        "n_dropped": int(design.n_dropped),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    })
+    if "posterior" in tree.children and settings["sampler"] in ("nutpie", "pymc"):
+        table = gates(tree)
+        tree.attrs["gates"] = table.to_json(orient="records")
+        tree.attrs["status"] = "passed" if table["passed"].all() else "failed"
+    elif "posterior" in tree.children:
+        tree.attrs["status"] = "approximate"
+    else:
+        tree.attrs["status"] = "prior"
+
+
+def _frame_to_dataset(frame: pd.DataFrame) -> xr.Dataset:
+    variables = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            variables[column] = ("row", values.to_numpy(dtype=float))
+        else:
+            variables[column] = ("row", values.fillna("").astype(str).to_numpy(dtype=str))
+    ds = xr.Dataset(variables)
+    ds.attrs["columns"] = json.dumps(list(frame.columns))
+    ds.attrs["dtypes"] = json.dumps({c: str(frame[c].dtype) for c in frame.columns})
+    return ds
+
+
+def _dataset_to_frame(ds: xr.Dataset) -> pd.DataFrame:
+    columns = json.loads(ds.attrs["columns"])
+    dtypes = json.loads(ds.attrs.get("dtypes", "{}"))
+    out = {}
+    for column in columns:
+        values = pd.Series(ds[column].values)
+        if values.dtype.kind in "OUS":
+            values = values.astype(str).replace("", np.nan)
+        if column in dtypes:  # integer and boolean columns were stored as float
+            values = values.astype(dtypes[column])
+        out[column] = values
+    return pd.DataFrame(out)[columns]
+
+
+def save(run: Run, out_dir: str | Path, force: bool = False) -> Path:
+    """Write ``run`` to ``out_dir/run.nc`` atomically; refuse to overwrite without ``force``."""
+    out_dir = Path(out_dir)
+    target = out_dir / RUN_FILE
+    if target.exists() and not force:
+        raise RunError(f"{out_dir} already holds a run. Fix: choose another --out or pass "
+                       "--force to overwrite it.")
+    with atomic_path(target) as tmp:
+        run.tree.to_netcdf(tmp, engine="netcdf4")
+    run.path = out_dir
+    return target
+
+
+def load(run_dir: str | Path) -> Run:
+    """Rebuild a :class:`Run` from its directory (spec and data included)."""
+    run_dir = Path(run_dir)
+    path = run_dir / RUN_FILE
+    if not path.exists():
+        raise RunError(f"{run_dir} holds no run ({RUN_FILE} not found). Fix: give a directory "
+                       "written by `bayescluster fit --out`.")
+    with xr.open_datatree(path, engine="netcdf4") as handle:
+        tree = handle.load()
+    spec = parse_spec(tree.attrs["bayescluster_spec"], f"{run_dir}/spec")
+    frame = _dataset_to_frame(tree["firm_data"].to_dataset())
+    data = validate(frame, spec.roles)
+    if data_hash(data.frame) != tree.attrs["data_sha256"]:
+        raise RunError(f"{path}: the stored firm table does not match its hash; the file is "
+                       "damaged. Fix: refit.")
+    return Run(tree, spec, data, make_design(spec, data), path=run_dir,
+               timings=json.loads(tree.attrs.get("timings", "{}")))

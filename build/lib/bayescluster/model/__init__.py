@@ -1,0 +1,5 @@
+"""The model layer.
+
+Design, parameterisation, the PyMC build, the likelihood kernels and the evaluators of the
+linear predictor.
+"""

@@ -1,0 +1,185 @@
+r"""How the hierarchy is parameterised: which clusters are centred, how far the domains.
+
+Under ``parameterization = "auto"`` a cluster's effects are sampled centred where the
+cluster's own data say more about them than the prior (and the typical cluster does too),
+non-centred elsewhere (:func:`centred_clusters`); the domain deviations are partially
+centred by :math:`w_e = r_e/(1 + r_e)` at the current domain SD (:func:`domain_centring`).
+The fit decides once (:func:`choose`) and records the decision in the run
+(:class:`Parameterisation`), so a saved run is rebuilt, and reported, as it was sampled.
+The measurements behind the rules are in ``reports/parameterisation.md``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+
+from bayescluster.model.design import Design, column_matrix, varying_matrix
+from bayescluster.model.priors import prior_dist
+from bayescluster.spec.families import FAMILIES
+
+CENTRE_ABOVE = 1.0  # a cluster's data-to-prior information ratio
+POOLED_ABOVE = 1.5  # the median cluster's
+
+
+def _fisher(design: Design, group: np.ndarray, n_group: int, slopes: bool) -> np.ndarray:
+    r"""(group, effect) Fisher information about each varying effect.
+
+    :math:`I_{ge} = \hat\mu_g / (1 + \hat\mu_g/\hat\alpha) \sum_{i \in g} z_{ie}^2`: the
+    negative-binomial information in :math:`\log\mu` of one firm at the group's mean count
+    :math:`\hat\mu_g` (moment estimate :math:`\hat\alpha`; :math:`\infty` for families
+    without dispersion) times the firms' squared values of the effect (1 for the intercept;
+    the intercept's alone unless ``slopes``).
+    """
+    y = design.y.astype(float)
+    mean, var = y.mean(), y.var()
+    alpha = np.inf if var <= mean else float(np.clip(mean**2 / (var - mean), 0.05, 1e3))
+    if not FAMILIES[design.spec.family].dispersion:
+        alpha = np.inf
+    n = np.bincount(group, minlength=n_group)
+    mu = np.bincount(group, weights=y, minlength=n_group) / np.maximum(n, 1)
+    z = np.ones((design.n_firms, 1))
+    if slopes:
+        X = column_matrix(design.fixed, np.nan_to_num(design.values), design.n_firms)
+        z = varying_matrix(design, X, design.n_firms)
+    z2 = np.stack([np.bincount(group, weights=z[:, e] ** 2, minlength=n_group)
+                   for e in range(z.shape[1])], axis=1)
+    return (mu / (1.0 + mu / alpha))[:, None] * z2
+
+
+def _prior_mean(design: Design, name: str) -> float:
+    return float(np.mean(pm.draw(prior_dist(design.spec.priors[name]), draws=4000,
+                                 random_seed=0)))
+
+
+def information_ratio(design: Design) -> np.ndarray:
+    r"""Each cluster's information about its intercept, relative to the prior's.
+
+    :math:`r_c = n_c \hat\mu_c / (1 + \hat\mu_c/\hat\alpha)\cdot\bar\sigma^2`: the
+    negative-binomial Fisher information of :math:`n_c` firms with cluster mean
+    :math:`\hat\mu_c` (:func:`_fisher`) times the prior mean of the cluster SD squared.
+    :math:`r_c > 1`: the data say more about the cluster's intercept than the prior does.
+    """
+    fisher = _fisher(design, design.cluster_index, len(design.cluster_labels), slopes=False)
+    return fisher[:, 0] * _prior_mean(design, "sd_cluster") ** 2
+
+
+def centred_clusters(design: Design) -> np.ndarray:
+    r"""Which clusters get the centred parameterisation (a bool per cluster).
+
+    ``noncentered`` and ``centered`` choose for every cluster; ``auto`` centres cluster
+    :math:`c` iff :math:`r_c >` ``CENTRE_ABOVE`` (1) and the median :math:`r` >
+    ``POOLED_ABOVE`` (1.5), :math:`r` from :func:`information_ratio`. Data-rich clusters
+    need the centred form (the non-centred one puts a ridge between the cluster SD and the
+    standardised deviation), but only once the typical cluster pins the cluster SD away
+    from zero: otherwise even one centred cluster sits in a funnel as the SD shrinks.
+    """
+    mode = design.spec.parameterization
+    if mode != "auto":
+        return np.full(len(design.cluster_labels), mode == "centered")
+    r = information_ratio(design)
+    return (r > CENTRE_ABOVE) & (np.median(r) > POOLED_ABOVE)
+
+
+def domain_information(design: Design) -> np.ndarray | None:
+    r"""Per effect, :math:`A_e`: the median domain's information per unit of its variance.
+
+    The information is the domain deviation's, through its clusters:
+
+    .. math:: A_{de} = \sum_{c \in d} \left(\bar\sigma_{\mathrm{clu}}^2
+              + 1/I_{ce}\right)^{-1}
+
+    (:math:`I_{ce}` the clusters' Fisher information from :func:`_fisher`,
+    :math:`\bar\sigma_{\mathrm{clu}}` the cluster SD's prior mean). None where the
+    centring does not follow the data: ``parameterization`` ``centered`` or
+    ``noncentered``, and the Poisson family, whose domain deviations stay non-centred.
+    """
+    if design.spec.parameterization != "auto" or not FAMILIES[design.spec.family].dispersion:
+        return None
+    fisher = _fisher(design, design.cluster_index, len(design.cluster_labels), slopes=True)
+    sd_cluster = _prior_mean(design, "sd_cluster")
+    per_cluster = 1.0 / (sd_cluster**2 + 1.0 / np.maximum(fisher, 1e-300))
+    a = np.zeros((len(design.domain_labels), len(design.varying)))
+    np.add.at(a, design.cluster_domain, per_cluster)
+    return np.median(a, axis=0)
+
+
+def _weight(information, mode: str, sd_domain):
+    if information is None:
+        return 0.0 * sd_domain + (1.0 if mode == "centered" else 0.0)
+    r = sd_domain**2 * information
+    return r / (1.0 + r)
+
+
+def domain_centring(design: Design, sd_domain):
+    r"""How centred each varying effect's domain deviations are at domain SD ``sd_domain``.
+
+    Parameters
+    ----------
+    design : Design
+        The model's design.
+    sd_domain : float, ndarray or TensorVariable
+        The domain SD per effect.
+
+    Returns
+    -------
+    same type as ``sd_domain``
+        :math:`w_e \in [0, 1]` (0 non-centred, 1 centred). ``noncentered`` and
+        ``centered`` give 0 and 1; ``auto`` the partial centring of Papaspiliopoulos,
+        Roberts and Sköld (2007), :math:`w_e = r_e/(1 + r_e)`, the share of a domain
+        deviation's posterior precision that comes from the data at the current SD,
+        :math:`r_e = \sigma_e^2 A_e` (:func:`domain_information`). With four domains the
+        domain SD's posterior spans an order of magnitude, and each pure form, or any
+        fixed :math:`w`, has a tail the sampler cannot follow: where the data pin the
+        deviations the non-centred form narrows as the SD grows, the centred one as it
+        shrinks.
+    """
+    return _weight(domain_information(design), design.spec.parameterization, sd_domain)
+
+
+@dataclass(frozen=True)
+class Parameterisation:
+    """What a fit decided about the hierarchy's parameterisation, recorded in its run.
+
+    Attributes
+    ----------
+    mode : str
+        The spec's ``parameterization``.
+    centred : ndarray or None
+        (cluster,) True where the cluster's effects are sampled centred; None without
+        cluster effects.
+    domain_information : ndarray or None
+        (effect,) :math:`A_e` of :func:`domain_information`; None where :math:`w` is
+        fixed at 0 or 1.
+    """
+
+    mode: str
+    centred: np.ndarray | None
+    domain_information: np.ndarray | None
+
+    def domain_weight(self, sd_domain):
+        """:math:`w_e` at domain SD ``sd_domain`` (see :func:`domain_centring`)."""
+        return _weight(self.domain_information, self.mode, sd_domain)
+
+    def to_record(self) -> dict:
+        """A JSON-ready dict (stored in the run)."""
+        return {"mode": self.mode,
+                "centred": None if self.centred is None else self.centred.tolist(),
+                "domain_information": None if self.domain_information is None
+                else self.domain_information.tolist()}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Parameterisation":
+        """The inverse of :meth:`to_record`."""
+        centred, info = record["centred"], record["domain_information"]
+        return cls(record["mode"], None if centred is None else np.array(centred, bool),
+                   None if info is None else np.array(info, float))
+
+
+def choose(design: Design) -> Parameterisation:
+    """Decide the parameterisation of ``design``'s hierarchy (the rules above)."""
+    if not design.varying:
+        return Parameterisation(design.spec.parameterization, None, None)
+    information = domain_information(design) if design.spec.pool_by_domain else None
+    return Parameterisation(design.spec.parameterization, centred_clusters(design),
+                            information)

@@ -1,0 +1,35 @@
+"""Spec priors ``{dist = ..., params}`` as PyMC variables."""
+
+import numpy as np
+import pymc as pm
+
+from bayescluster.model.design import Design
+
+DISTS = {
+    "normal": pm.Normal,
+    "halfnormal": pm.HalfNormal,
+    "exponential": pm.Exponential,
+    "student_t": pm.StudentT,
+    "halfstudent_t": pm.HalfStudentT,
+    "gamma": pm.Gamma,
+    "beta": pm.Beta,
+}
+
+
+def prior(name: str, spec: dict, design: Design | None = None, **kwargs):
+    """A PyMC variable from a spec prior ``{dist = ..., params}``."""
+    params = {k: v for k, v in spec.items() if k != "dist"}
+    if params.get("mu") == "auto":
+        params["mu"] = _auto_intercept(design)
+    return DISTS[spec["dist"]](name, **params, **kwargs)
+
+
+def prior_dist(spec: dict, **kwargs):
+    """The unnamed PyMC distribution of a spec prior (for ``pm.draw`` and ``sd_dist``)."""
+    params = {k: v for k, v in spec.items() if k != "dist"}
+    return DISTS[spec["dist"]].dist(**params, **kwargs)
+
+
+def _auto_intercept(design: Design) -> float:
+    offset = 0.0 if design.offset is None else float(np.mean(design.offset))
+    return float(np.log(design.y.mean() + 0.1) - offset)

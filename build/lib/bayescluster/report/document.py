@@ -1,0 +1,279 @@
+"""A report as data: sections of text, tables, figures and code.
+
+It renders to self-contained HTML (figures embedded as base64 PNG) and to Markdown
+(figures as PNG files beside it).
+
+Everything is rendered in memory first, so a figure that fails stops the report before any
+file is written; each file is then written atomically. User strings are escaped in both
+formats.
+"""
+
+import base64
+import html
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from bayescluster.core.atomic import atomic_path, write_text
+from bayescluster.core.errors import ReportError
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph (``strong``: shown in bold)."""
+
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table; ``name`` is its CSV file's name under ``tables/``."""
+
+    frame: pd.DataFrame
+    name: str
+    digits: int = 3
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A rendered figure (PNG bytes)."""
+
+    name: str
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True)
+class Code:
+    """A preformatted block (a spec, formulas)."""
+
+    text: str
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class Banner:
+    """A pass (``ok``) or fail line at the top of the report."""
+
+    text: str
+    ok: bool
+
+
+@dataclass
+class Section:
+    """A titled section of blocks."""
+
+    title: str
+    blocks: list = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        """The section's HTML id and Markdown link target."""
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
+
+
+@dataclass
+class Document:
+    """A whole report: title, banners, sections and footer."""
+
+    title: str
+    banners: list[Banner]
+    sections: list[Section]
+    footer: str = ""
+
+
+def figure(name: str, caption: str, make: Callable[[], object]) -> Figure:
+    """Render ``make()``'s matplotlib figure to PNG bytes.
+
+    Any failure is a ReportError naming the figure.
+    """
+    try:
+        fig = make()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110)
+    except Exception as err:  # noqa: BLE001 - any plotting failure fails the report
+        raise ReportError(f"figure {name!r} ({caption}) failed: {type(err).__name__}: "
+                          f"{err}. The report was not written.") from err
+    png = buffer.getvalue()
+    if not png.startswith(PNG_MAGIC) or len(png) < 100:
+        raise ReportError(f"figure {name!r} rendered to an empty image. The report was not "
+                          "written.")
+    return Figure(name, caption, png)
+
+
+def _cell(value, digits: int) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if pd.isna(value):
+            return ""
+        return f"{value:.{digits}f}" if abs(value) < 1e6 else f"{value:.4g}"
+    return str(value)
+
+
+def _rows(frame: pd.DataFrame, digits: int) -> tuple[list[str], list[list[str]]]:
+    if not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None):
+        frame = frame.reset_index()
+    head = [str(c) for c in frame.columns]
+    return head, [[_cell(v, digits) for v in row] for row in frame.itertuples(index=False)]
+
+
+# --- Markdown -------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown's special characters in user text."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def _md_table(table: Table) -> str:
+    head, rows = _rows(table.frame, table.digits)
+    lines = ["| " + " | ".join(map(md_escape, head)) + " |",
+             "| " + " | ".join("---" for _ in head) + " |"]
+    lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
+    if table.caption:
+        lines = [f"*{md_escape(table.caption)}*", "", *lines]
+    return "\n".join(lines)
+
+
+def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A DataFrame as an escaped Markdown table."""
+    return _md_table(Table(frame, "table", digits))
+
+
+def _md_code(code: Code) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", code.text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{code.language}\n{code.text.rstrip()}\n{fence}"
+
+
+def _md_block(block) -> str:
+    if isinstance(block, Text):
+        text = md_escape(block.text)
+        return f"**{text}**" if block.strong else text
+    if isinstance(block, Table):
+        return _md_table(block)
+    if isinstance(block, Figure):
+        return f"![{md_escape(block.caption)}]({block.name}.png)\n\n*{md_escape(block.caption)}*"
+    if isinstance(block, Code):
+        return _md_code(block)
+    raise ReportError(f"unknown block {type(block).__name__}")
+
+
+def render_markdown(doc: Document) -> str:
+    """The report as Markdown (figures referenced as PNG files)."""
+    parts = [f"# {md_escape(doc.title)}", ""]
+    for banner in doc.banners:
+        mark = "PASSED" if banner.ok else "ATTENTION"
+        parts += [f"> **{mark}:** {md_escape(banner.text)}", ""]
+    parts += ["Contents: " + " · ".join(f"[{md_escape(s.title)}](#{s.anchor})"
+                                         for s in doc.sections), ""]
+    for section in doc.sections:
+        parts += [f"## {md_escape(section.title)}", ""]
+        for block in section.blocks:
+            parts += [_md_block(block), ""]
+    if doc.footer:
+        parts += ["---", "", md_escape(doc.footer), ""]
+    return "\n".join(parts)
+
+
+# --- HTML -----------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:1em 0;font-size:.85em}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
+th{background:#f3f3f3}td.text,th:first-child{text-align:left}
+caption{caption-side:top;text-align:left;font-style:italic;padding:.3em 0}
+figure{margin:1em 0}figure img{max-width:100%;height:auto}
+figcaption{font-style:italic;font-size:.9em;color:#555}
+pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:.85em}
+.banner{padding:.7em 1em;margin:.5em 0;border-radius:4px;font-weight:600}
+.ok{background:#e4f4e4;border:1px solid #7c7}.attention{background:#fde8e8;border:1px solid #d66}
+nav a{margin-right:.8em}footer{margin-top:3em;font-size:.8em;color:#666}
+"""
+
+
+_NUMBER = re.compile(r"[-+]?[0-9.,]+(e[-+]?[0-9]+)?")
+
+
+def _html_table(table: Table) -> str:
+    head, rows = _rows(table.frame, table.digits)
+    esc = html.escape
+    out = ["<table>"]
+    if table.caption:
+        out.append(f"<caption>{esc(table.caption)}</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead>")
+    out.append("<tbody>")
+    out += ["<tr>" + "".join(f"<td>{esc(c)}</td>" if _NUMBER.fullmatch(c) or not c
+                             else f'<td class="text">{esc(c)}</td>' for c in row) + "</tr>"
+            for row in rows]
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _html_block(block) -> str:
+    esc = html.escape
+    if isinstance(block, Text):
+        inner = f"<strong>{esc(block.text)}</strong>" if block.strong else esc(block.text)
+        return f"<p>{inner}</p>"
+    if isinstance(block, Table):
+        return _html_table(block)
+    if isinstance(block, Figure):
+        data = base64.b64encode(block.png).decode("ascii")
+        return (f'<figure id="fig-{esc(block.name)}"><img alt="{esc(block.caption)}" '
+                f'src="data:image/png;base64,{data}"><figcaption>{esc(block.caption)}'
+                "</figcaption></figure>")
+    if isinstance(block, Code):
+        return f"<pre><code>{esc(block.text.rstrip())}</code></pre>"
+    raise ReportError(f"unknown block {type(block).__name__}")
+
+
+def render_html(doc: Document) -> str:
+    """The report as one self-contained HTML page."""
+    esc = html.escape
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>{esc(doc.title)}</title>", f"<style>{_CSS}</style></head><body>",
+             f"<h1>{esc(doc.title)}</h1>"]
+    for banner in doc.banners:
+        cls = "ok" if banner.ok else "attention"
+        parts.append(f'<div class="banner {cls}">{esc(banner.text)}</div>')
+    parts.append("<nav>" + "".join(f'<a href="#{s.anchor}">{esc(s.title)}</a>'
+                                   for s in doc.sections) + "</nav>")
+    for section in doc.sections:
+        parts.append(f'<section id="{section.anchor}"><h2>{esc(section.title)}</h2>')
+        parts += [_html_block(b) for b in section.blocks]
+        parts.append("</section>")
+    if doc.footer:
+        parts.append(f"<footer>{esc(doc.footer)}</footer>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write(doc: Document, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``index.html``, ``report.md``, one PNG per figure and one CSV per table."""
+    out_dir = Path(out_dir)
+    markdown, page = render_markdown(doc), render_html(doc)
+    blocks = [b for s in doc.sections for b in s.blocks]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for block in blocks:
+        if isinstance(block, Figure):
+            with atomic_path(out_dir / f"{block.name}.png") as tmp:
+                tmp.write_bytes(block.png)
+        elif isinstance(block, Table):
+            with atomic_path(out_dir / "tables" / f"{block.name}.csv") as tmp:
+                block.frame.to_csv(tmp)
+    return {"markdown": write_text(out_dir / "report.md", markdown),
+            "html": write_text(out_dir / "index.html", page)}

@@ -1,0 +1,433 @@
+"""The generic sections of a report of saved runs.
+
+Data, Model, Diagnostics, Effects, Clusters, Domains, Self-selection, Posterior predictive
+checks and Model comparison.
+
+Each section is built from the runs alone (no refit); the model section shows what the fit
+recorded (its parameterisation, transforms and settings), never a recomputation.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bayescluster.analysis import checks, plots
+from bayescluster.analysis import clusters as cmp
+from bayescluster.analysis.effects import average_marginal_effects
+from bayescluster.analysis.summary import (
+    describe_draws,
+    fixed_effects,
+    group_parameters,
+    group_totals,
+)
+from bayescluster.data.describe import describe, overview
+from bayescluster.inference.diagnostics import stored_gates
+from bayescluster.report.document import Banner, Code, Section, Table, Text, figure
+from bayescluster.spec.families import FAMILIES
+
+
+def label(run) -> str:
+    """How a report names a run: its spec, and its folder when that differs."""
+    folder = None if run.path is None else Path(run.path).name
+    return run.spec.name if folder in (None, run.spec.name) else f"{run.spec.name} ({folder})"
+
+
+def kind(run) -> tuple:
+    """Runs of the same kind score the same outcome on the same firms."""
+    return (run.outcome, run.data.roles.per, bool(run.spec.selection))
+
+
+def _status(run) -> str:
+    return run.tree.attrs.get("status", "unknown")
+
+
+def banner(run) -> Banner:
+    """The pass/fail banner of one run."""
+    status, name = _status(run), label(run)
+    if status == "passed":
+        return Banner(f"{name}: the fit passed every convergence gate.", True)
+    if status == "failed":
+        failed = stored_gates(run.tree).query("not passed")["gate"].tolist()
+        return Banner(f"{name}: the fit FAILED the convergence gates ({', '.join(failed)}). "
+                      "Do not use these estimates; refit with more tuning, draws or a "
+                      "different parameterisation.", False)
+    if status == "approximate":
+        return Banner(f"{name}: an approximate fit (variational/Pathfinder); no MCMC "
+                      "gates apply. Confirm with NUTS before relying on intervals.", False)
+    if status == "prior":
+        return Banner(f"{name}: prior-only run; every result below is from the prior.",
+                      False)
+    return Banner(f"{name}: fit status unknown.", False)
+
+
+def interval_text(row, digits: int = 2, prefix: str = "") -> str:
+    """'+0.12 (90% interval -0.03 to +0.27)' from a row with median, lower, upper."""
+    f = f"{{:+.{digits}f}}"
+    return (f"{prefix}{f.format(row['median'])} (90% interval {f.format(row['lower'])} to "
+            f"{f.format(row['upper'])})")
+
+
+def data_section(run, *, stats: pd.DataFrame | None = None, facts: str = "",
+                 group_counts: tuple[str, ...] = ()) -> Section:
+    """Firms, clusters, domains, missing values and descriptive statistics.
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on.
+    stats : DataFrame, optional
+        The descriptive table to show (default :func:`~bayescluster.data.describe.describe`);
+        a study passes its own with published values beside.
+    facts : str
+        A sentence a study adds to the opening one.
+    group_counts : tuple of str
+        Binary columns to count per domain beside the firms.
+    """
+    info = overview(run.data)
+    roles, frame = run.data.roles, run.data.frame
+    blocks = [Text(f"{info['firms']} firms in {info['clusters']} clusters and "
+                   f"{info['domains']} domains; {facts}{info['complete_cases']} firms with "
+                   f"every covariate. Missing values: {run.spec.missing} "
+                   f"({run.design.n_dropped} firms dropped).")]
+    columns = [roles.outcome, *roles.covariates]
+    missing = pd.DataFrame({"missing": [int(frame[c].isna().sum()) for c in columns],
+                            "share": [float(frame[c].isna().mean()) for c in columns]},
+                           index=pd.Index(columns, name="column"))
+    blocks.append(Table(missing, "missing", caption="Missing values per column"))
+    if roles.domain:
+        by = frame.groupby(roles.domain)
+        groups = pd.DataFrame({"clusters": by[roles.cluster].nunique(), "firms": by.size()})
+        for column in group_counts:
+            if column in frame:
+                groups[f"{column}s"] = by[column].sum().astype(int)
+        blocks.append(Table(groups, "domains", caption="Firms per domain"))
+    if stats is None:
+        stats = describe(run.data)
+        blocks.append(Text("Descriptive statistics:"))
+    blocks.append(Table(stats, "describe", 2))
+    return Section("Data", blocks)
+
+
+def _domain_centring_text(spec, parameterisation) -> str:
+    information = parameterisation.domain_information
+    if information is None:
+        return f"centred by w = {1 if parameterisation.mode == 'centered' else 0}"
+    pairs = ", ".join(f"{a:.3g} ({e})" for e, a in zip(spec.varying, information,
+                                                        strict=True))
+    return f"centred by w = r/(1 + r), r = σ_domain[e]² × {pairs}"
+
+
+def model_math(spec, design, parameterisation=None) -> str:
+    """The model as plain-text formulas (read by people, not parsed).
+
+    ``parameterisation`` is what the run recorded
+    (:attr:`~bayescluster.inference.run.Run.parameterisation`); without it the
+    parameterisation line says it was not recorded.
+    """
+    units = spec.columns.get("exposure") or spec.columns.get("per")
+    head = "log μ_i = β₀ + Σ_k β_k x_ik"
+    if spec.hierarchical:
+        head += "  +  Σ_e (δ[d(c_i), e] + u[c_i, e]) · z_ie"
+    if units:
+        head += f"  +  log({units}_i)"
+    if spec.selection:
+        head += "  +  σ_f ε_i"
+    lines = []
+    if spec.columns.get("per"):
+        lines.append(f"y_i = {spec.columns['outcome']}_i × {units}_i   (firms with "
+                     f"{units}_i > 0)")
+    lines += [head, "    fixed terms (k): "
+              + (", ".join(spec.term_label(t) for t in spec.fixed) or "none")]
+    if spec.hierarchical:
+        lines.append(f"    varying by cluster (e): {', '.join(spec.varying)}")
+        if len(design.domain_labels) > 1:
+            lines.append("δ[·, e] ~ ZeroSumNormal(σ_domain[e])   over domains "
+                         f"({', '.join(design.domain_labels)})")
+        lines.append("u[c] ~ MvNormal(0, diag(σ_cluster) Ω diag(σ_cluster)),   "
+                     "Ω ~ LKJ(η)")
+        if parameterisation is None or parameterisation.centred is None:
+            where = "the fit's choice was not recorded in this run"
+        else:
+            centred = int(parameterisation.centred.sum())
+            where = f"{centred} of {len(parameterisation.centred)} clusters centred"
+            if spec.pool_by_domain:
+                where += "; domain deviations " + _domain_centring_text(spec,
+                                                                        parameterisation)
+        lines.append(f"    parameterisation: {spec.parameterization} ({where})")
+    if spec.selection:
+        sel = spec.selection
+        lines.append(f"{sel['treatment']}_i = 1[κ₀ + Σ_m κ_m s_im"
+                     + (" + v[c_i]" if sel["cluster_effect"] else "") + " + ν_i > 0],   "
+                     "ν_i ~ N(0, 1)")
+        lines.append("    participation terms (m): "
+                     + ", ".join(spec.term_label(t) for t in sel["terms"]))
+        lines.append("ε_i = ρ ν_i + √(1 − ρ²) ξ_i,   ξ_i ~ N(0, 1),   (ρ + 1)/2 ~ Beta")
+    if FAMILIES[spec.family].zero_part:
+        zero = [spec.term_label(t) for t in spec.zero]
+        lines.append("logit π_i = γ₀" + (" + Σ_j γ_j w_ij" if zero else ""))
+        if zero:
+            lines.append(f"    zero-part terms (j): {', '.join(zero)}")
+    lines.append(FAMILIES[spec.family].math)
+    return "\n".join(lines)
+
+
+def _prior_text(value) -> str:
+    if not isinstance(value, dict):
+        return str(value)
+    params = ", ".join(f"{k}={v}" for k, v in value.items() if k != "dist")
+    return f"{value['dist']}({params})"
+
+
+def _prior_used(key: str, spec, design) -> bool:
+    family = FAMILIES[spec.family]
+    if key.startswith("selection") or key == "firm_sd":
+        return bool(spec.selection)
+    if key.startswith("zero"):
+        return family.zero_part
+    if key.startswith("impute"):
+        return bool(design.impute_continuous)
+    if key in ("sd_domain", "sd_cluster", "lkj_eta"):
+        return spec.hierarchical and (key != "sd_domain" or spec.pool_by_domain)
+    if key == "dispersion":
+        return family.dispersion
+    return True
+
+
+def model_section(runs) -> Section:
+    """The spec, its math, priors, recorded transforms and sampler settings."""
+    run = runs[0]
+    spec = run.spec
+    blocks = [Text(f"Spec {spec.name!r}: family {spec.family}. {spec.description}"),
+              Code(model_math(spec, run.design, run.parameterisation))]
+    transforms = {k: " then ".join(v) for k, v in spec.transforms.items()}
+    if transforms:
+        blocks.append(Text("Covariate transforms: " + "; ".join(f"{k}: {v}" for k, v in
+                                                                 transforms.items()) + "."))
+    recorded = run.decisions.get("transforms", {})
+    if recorded:
+        table = pd.DataFrame(recorded).T.rename_axis("covariate")
+        blocks.append(Table(table, "transforms", caption="Centres and scales the fit "
+                            "recorded: on the model's scale x = (t(x) − center) / scale"))
+    priors = pd.DataFrame({"prior": {k: _prior_text(v) for k, v in spec.priors.items()
+                                     if _prior_used(k, spec, run.design)}})
+    blocks.append(Table(priors.rename_axis("parameter"), "priors", caption="Priors"))
+    settings = run.settings
+    if settings:
+        blocks.append(Text("Sampler settings: " + ", ".join(f"{k}={v}" for k, v in
+                                                            settings.items()) + "."))
+    blocks += [Text("The spec as stored in the run:"), Code(spec.text, "toml")]
+    for other in runs[1:]:
+        blocks += [Text(f"Compared model {label(other)}: family {other.spec.family}. "
+                        f"{other.spec.description}"),
+                   Code(model_math(other.spec, other.design, other.parameterisation))]
+    return Section("Model", blocks)
+
+
+def diagnostics_section(runs) -> Section:
+    """Every run's gate table and timings."""
+    blocks = [Text("Gates: max R-hat <= 1.01, min bulk and tail ESS >= 400, no divergent "
+                   "transitions, E-BFMI >= 0.3 in every chain.")]
+    for run in runs:
+        gates = stored_gates(run.tree)
+        blocks.append(Text(f"{label(run)}: {_status(run).upper()}", strong=True))
+        if gates is None:
+            blocks.append(Text("No MCMC gates for this run (approximate or prior-only)."))
+        else:
+            blocks.append(Table(gates, f"gates_{run.spec.name}"))
+        timings = json.loads(run.tree.attrs.get("timings", "{}"))
+        if timings:
+            blocks.append(Text("Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in
+                                                           timings.items()) + "."))
+    return Section("Diagnostics", blocks)
+
+
+def effects_blocks(run, ames: pd.DataFrame, fixed: pd.DataFrame, *, fixed_caption: str = "",
+                   reference: str | None = None, reference_label: str = "reference",
+                   ames_caption: str = "") -> list:
+    """The tables and figure of an effects section, from the fixed-effect and AME tables."""
+    outcome = run.outcome
+    caption = fixed_caption or ("Fixed effects on the log mean (posterior mean, SD, 90% "
+                                "interval, P(> 0))")
+    blocks = [Table(fixed, "fixed_effects", caption=caption),
+              Table(group_parameters(run), "group_parameters",
+                    caption="Group-level SDs, correlations, dispersion, P(zero) (and, "
+                            "for a selection model, rho and the participation equation)")]
+    margin = ames.index.get_level_values("margin")
+    level = ames.index.get_level_values("level")
+    blocks.append(Table(ames[(margin == "total") & (level != "cluster")].droplevel("margin"),
+                        "marginal_effects", caption=ames_caption or
+                        f"Average marginal effects on E[{outcome}], overall and by domain"))
+    if (margin != "total").any():
+        extra = ames[(margin != "total") & (level == "overall")].droplevel(["level", "group"])
+        if reference in extra:
+            extra = extra.drop(columns=reference)
+        blocks.append(Table(extra, "marginal_effects_margins",
+                            caption=f"The two margins: extensive = change in P({outcome} "
+                                    f">= 1), intensive = change in E[{outcome} | {outcome} "
+                                    ">= 1]"))
+    blocks.append(figure("marginal_effects", f"Average marginal effects on E[{outcome}], "
+                         "overall and by domain"
+                         + (f" (x: {reference_label})" if reference else ""),
+                         lambda: plots.effects_plot(ames, outcome=outcome, reference=reference,
+                                                    reference_label=reference_label)))
+    return blocks
+
+
+def effects_section(run, max_draws: int) -> Section:
+    """Fixed effects, group parameters and average marginal effects."""
+    ames = average_marginal_effects(run, max_draws=max_draws)
+    return Section("Effects", effects_blocks(run, ames, fixed_effects(run)))
+
+
+def clusters_section(run, effect: str | None, top: int = 3) -> Section:
+    """Each cluster's effect: forest, shrinkage, ranks and the full tables."""
+    if not run.design.varying:
+        return Section("Clusters", [Text("This model has no cluster-varying effects, so "
+                                         "there are no cluster estimates to compare.")])
+    if effect is None:
+        effect = cmp.default_effect(run.design)
+    effects = cmp.group_effects(run, "cluster")
+    shrink = cmp.shrinkage(run)
+    ranks = cmp.ranks(run, "cluster", effect=effect, top=top)
+    best = ranks.index[0]
+    blocks = [Text(f"Each cluster's {effect} effect is population + domain + cluster "
+                   f"deviation (log scale). Most likely largest: {best} "
+                   f"(P(top {top}) = {ranks.iloc[0][f'p_top{top}']:.2f})."),
+              figure(f"forest_{effect}", f"{effect} effect by cluster, ordered (median and "
+                     "90% interval; firms in brackets)", lambda: plots.forest(effects, effect)),
+              figure(f"shrinkage_{effect}", "Shrinkage: no-pooling estimate -> partial-"
+                     "pooling posterior median, with the domain mean",
+                     lambda: plots.shrinkage_plot(shrink, effect)),
+              Table(ranks, f"ranks_{effect}", 2, caption=f"Ranks of the {effect} effect "
+                    "(1 = largest)"),
+              Table(effects, "cluster_effects", caption="Cluster effects (log scale)"),
+              Table(shrink, "shrinkage", caption="No pooling vs partial pooling")]
+    return Section("Clusters", blocks)
+
+
+def domains_section(run, domains: tuple[str, str] | None) -> Section:
+    """Domain effects, a chosen pair's contrast and every pair."""
+    if "domain_total" not in run.posterior:
+        return Section("Domains", [Text("This model does not pool clusters by domain, so "
+                                        "there are no domain effects to compare.")])
+    blocks = []
+    if domains:
+        a, b = domains
+        rows = pd.DataFrame([cmp.contrast(run, a, b, level="domain", effect=e)
+                             for e in run.design.varying],
+                            index=pd.Index(run.design.varying, name="effect"))
+        for effect, row in rows.iterrows():
+            blocks.append(Text(f"{a} − {b}, {effect} effect: {interval_text(row)} on the log "
+                               f"scale; P({a} > {b}) = {row['p_a_gt_b']:.2f}.", strong=True))
+        blocks.append(Table(rows, f"domains_{a}_vs_{b}", caption=f"{a} − {b} by effect"))
+    blocks.append(Table(group_totals(run, "domain"), "domain_effects",
+                        caption="Domain effects: population + domain deviation"))
+    for effect in run.design.varying:
+        blocks.append(Table(cmp.domain_contrasts(run, effect=effect), f"domain_pairs_{effect}",
+                            caption=f"Every pair of domains, {effect} effect (A − B)"))
+    return Section("Domains", blocks)
+
+
+def ppc_section(run) -> Section:
+    """Share of zeros, rootogram, replicated statistics and LOO-PIT."""
+    group = "prior" if run.prior_only else "posterior"
+    stats = checks.ppc_statistics(run, by="domain", group=group)
+    zeros = stats.loc[("all", "zeros")]
+    root = checks.rootogram(run, group=group)
+    blocks = [Text(f"Share of firms with a zero outcome: observed {zeros['observed']:.3f}, "
+                   f"replicated {zeros['replicated_mean']:.3f} (90% interval "
+                   f"{zeros['lower']:.3f} to {zeros['upper']:.3f}), p = "
+                   f"{zeros['p_value']:.2f}. p-values near 0 or 1 flag misfit."),
+              figure("rootogram", f"Hanging rootogram ({group} predictive)",
+                     lambda: plots.rootogram_plot(root)),
+              figure("ppc_statistics", "Replicated statistics against the observed (line)",
+                     lambda: plots.statistics_grid(
+                         {s: checks.ppc_draws(run, s, group=group)
+                          for s in checks.STATISTICS})),
+              Table(stats, "ppc_statistics", caption="Predictive checks by domain: p = "
+                    "P(T(y_rep) >= T(y))")]
+    if group == "posterior":
+        blocks.append(figure("loo_pit", "LOO-PIT ECDF (uniform when calibrated)",
+                             lambda: plots.loo_pit_plot(checks.loo_pit(run))))
+    return Section("Posterior predictive checks", blocks)
+
+
+def comparison_section(runs) -> Section:
+    """PSIS-LOO per run and, given several runs of one kind, their comparison."""
+    fitted = [r for r in runs if not r.prior_only and kind(r) == kind(runs[0])]
+    if not fitted:
+        return Section("Model comparison", [Text("Prior-only runs have no LOO.")])
+    skipped = [label(r) for r in runs if r not in fitted and not r.prior_only]
+    rows = {}
+    for run in fitted:
+        elpd = checks.loo(run)
+        k = np.asarray(elpd.pareto_k.values).ravel()
+        rows[label(run)] = {"elpd_loo": float(elpd.elpd), "se": float(elpd.se),
+                             "p_loo": float(elpd.p), "pareto_k_gt_0.7": int((k > 0.7).sum())}
+    blocks = [Table(pd.DataFrame.from_dict(rows, orient="index").rename_axis("run"), "loo", 2,
+                    caption="PSIS-LOO per run")]
+    if skipped:
+        blocks.append(Text(f"Not compared with {label(runs[0])} (a different outcome, or a "
+                           f"likelihood that also scores participation): {', '.join(skipped)}."))
+    bad = {name: row["pareto_k_gt_0.7"] for name, row in rows.items() if row["pareto_k_gt_0.7"]}
+    if bad:
+        blocks.append(Text("Pareto k > 0.7 for some firms (" + ", ".join(
+            f"{name}: {k}" for name, k in bad.items()) + "): PSIS-LOO is unreliable for them; "
+            "`bayescluster loo RUN --by-cluster` refits exactly, leaving out one cluster at "
+            "a time."))
+    if len(fitted) > 1:
+        table = checks.compare_runs({label(r): r for r in fitted})
+        best = table.index[0]
+        blocks += [Text(f"Best expected predictive accuracy: {best}."),
+                   Table(table.rename_axis("run"), "loo_compare", 2,
+                         caption="LOO comparison with stacking weights")]
+    else:
+        blocks.append(Text("One run given: pass several run directories to compare models."))
+    return Section("Model comparison", blocks)
+
+
+def coefficient(run, term: str) -> dict | None:
+    """A fixed effect's summary (:func:`describe_draws`), None where the run lacks it."""
+    post = run.posterior
+    if "beta" not in post or term not in post["coef"].values:
+        return None
+    return describe_draws(post["beta"].sel(coef=term))
+
+
+def selection_section(runs) -> Section | None:
+    """The participation effect with and without the selection correction, and rho."""
+    chosen = [r for r in runs if r.spec.selection and not r.prior_only]
+    if not chosen:
+        return None
+    blocks = []
+    for run in chosen:
+        treatment = run.spec.selection["treatment"]
+        plain = [r for r in runs if not r.spec.selection and not r.prior_only
+                 and r.outcome == run.outcome and not r.data.roles.per
+                 and coefficient(r, treatment) is not None]
+        rows = {f"with correction ({label(run)})": coefficient(run, treatment)}
+        for other in plain:
+            rows[f"without correction ({label(other)})"] = coefficient(other, treatment)
+        params = group_parameters(run)
+        params = params[params.index.isin(["rho", "firm_sd"])
+                        | params.index.str.startswith("participation[")]
+        rho = params.loc["rho"]
+        corrected = rows[f"with correction ({label(run)})"]
+        text = (f"Selection on unobservables ({label(run)}): rho = {rho['mean']:+.2f} "
+                f"(90% interval {rho['lower']:+.2f} to {rho['upper']:+.2f}), "
+                f"P(rho > 0) = {rho['p_gt_0']:.2f}; "
+                f"the corrected {treatment} effect is {corrected['mean']:+.2f} "
+                f"(90% interval {corrected['lower']:+.2f} to {corrected['upper']:+.2f})")
+        if plain:
+            uncorrected = rows[f"without correction ({label(plain[0])})"]
+            text += f", against {uncorrected['mean']:+.2f} without it ({label(plain[0])})"
+        blocks.append(Text(text + ".", strong=True))
+        blocks.append(Table(pd.DataFrame(rows).T.rename_axis("model"),
+                            f"selection_{run.spec.name}", caption=f"{treatment} effect on "
+                            "the log mean, with and without the selection correction"))
+        blocks.append(Table(params, f"selection_parameters_{run.spec.name}",
+                            caption="Correlation rho, firm-effect SD and the participation "
+                                    "(probit) equation"))
+    return Section("Self-selection", blocks)

@@ -1,0 +1,307 @@
+"""Model specs: TOML files in ``models/``, validated on load.
+
+A spec names the columns for each role, covariate transforms, fixed-effect terms (with
+``a:b`` interactions), the family and its zero-part terms, which effects vary by cluster,
+whether cluster effects pool toward domain means, priors, and the missing-data rule.
+See ``models/README.md`` for every key and its default.
+"""
+
+import difflib
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bayescluster.core.errors import SpecError
+from bayescluster.core.resources import MODELS, shipped, shipped_names
+from bayescluster.data.roles import Roles
+from bayescluster.spec.families import FAMILIES
+
+SCHEMA_VERSION = 1
+ROLES = ("count", "binary", "positive", "numeric", "categorical")
+TRANSFORMS = ("log", "standardize")
+MISSING = ("impute", "drop")
+PARAMETERIZATIONS = ("auto", "noncentered", "centered")
+SECTIONS = {
+    "schema_version": None, "name": None, "description": None, "family": None,
+    "missing": None, "columns": ("outcome", "cluster", "domain", "id", "exposure", "per"),
+    "covariates": None, "transforms": None, "baselines": None,
+    "fixed": ("terms",), "zero": ("terms",),
+    "hierarchy": ("varying", "pool_by_domain", "parameterization"),
+    "selection": ("treatment", "terms", "cluster_effect"),
+    "sampling": ("draws", "tune", "target_accept"),
+    "priors": ("intercept", "coef", "sd_domain", "sd_cluster", "lkj_eta", "dispersion",
+               "zero_intercept", "zero_coef", "impute_mean", "impute_sd",
+               "selection_intercept", "selection_coef", "selection_sd_cluster", "firm_sd",
+               "selection_rho"),
+    "paper": ("model",),
+}
+PRIOR_DISTS = {
+    "normal": ("mu", "sigma"),
+    "halfnormal": ("sigma",),
+    "exponential": ("lam",),
+    "student_t": ("nu", "mu", "sigma"),
+    "halfstudent_t": ("nu", "sigma"),
+    "gamma": ("alpha", "beta"),
+    "beta": ("alpha", "beta"),
+}
+DEFAULT_PRIORS = {
+    "intercept": {"dist": "normal", "mu": "auto", "sigma": 2.5},
+    "coef": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    "sd_domain": {"dist": "gamma", "alpha": 2.0, "beta": 5.0},
+    "sd_cluster": {"dist": "gamma", "alpha": 2.0, "beta": 5.0},
+    "lkj_eta": 2.0,
+    "dispersion": {"dist": "halfnormal", "sigma": 1.0},
+    "zero_intercept": {"dist": "normal", "mu": -1.5, "sigma": 1.5},
+    "zero_coef": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    "impute_mean": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    "impute_sd": {"dist": "halfnormal", "sigma": 1.0},
+    "selection_intercept": {"dist": "normal", "mu": 0.0, "sigma": 1.5},
+    "selection_coef": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    "selection_sd_cluster": {"dist": "gamma", "alpha": 2.0, "beta": 8.0},
+    "firm_sd": {"dist": "gamma", "alpha": 4.0, "beta": 8.0},
+    "selection_rho": {"dist": "beta", "alpha": 2.0, "beta": 2.0},  # on (rho + 1) / 2
+}
+
+
+def _unknown(kind: str, names, valid) -> None:
+    bad = [n for n in names if n not in valid]
+    if bad:
+        hint = difflib.get_close_matches(bad[0], list(valid), n=1)
+        near = f" Did you mean '{hint[0]}'?" if hint else ""
+        raise SpecError(f"unknown {kind} {', '.join(map(repr, bad))}.{near} "
+                        f"Valid names are: {', '.join(valid)}.")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A fixed-effect term: a product of covariates, e.g. ``a:b:c``."""
+
+    factors: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The term as written, factors joined by ``:``."""
+        return ":".join(self.factors)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated model spec. ``text`` is the TOML it was read from (stored in runs)."""
+
+    name: str
+    family: str
+    columns: dict
+    covariates: dict[str, str]
+    transforms: dict[str, tuple[str, ...]]
+    baselines: dict[str, str]
+    fixed: tuple[Term, ...]
+    zero: tuple[Term, ...]
+    varying: tuple[str, ...]
+    pool_by_domain: bool
+    parameterization: str
+    priors: dict
+    missing: str
+    description: str = ""
+    paper_model: str | None = None
+    selection: dict | None = None  # {"treatment", "terms", "cluster_effect"}
+    sampling: dict = field(default_factory=dict)  # draws, tune, target_accept defaults
+    text: str = field(default="", repr=False)
+
+    @property
+    def roles(self) -> Roles:
+        """The column roles the spec's [columns] and [covariates] declare."""
+        by = {r: tuple(c for c, role in self.covariates.items() if role == r) for r in ROLES}
+        return Roles(outcome=self.columns["outcome"], cluster=self.columns["cluster"],
+                     domain=self.columns.get("domain"), id=self.columns.get("id"),
+                     exposure=self.columns.get("exposure"), per=self.columns.get("per"),
+                     counts=by["count"],
+                     binary=by["binary"], positive=by["positive"], numeric=by["numeric"],
+                     categorical=by["categorical"])
+
+    @property
+    def hierarchical(self) -> bool:
+        """Whether any effect varies by cluster."""
+        return bool(self.varying)
+
+    @property
+    def hash(self) -> str:
+        """A short hash of the spec's text (compiled-model cache key)."""
+        return hashlib.sha256(self.text.encode()).hexdigest()[:16]
+
+    def label(self, factor: str) -> str:
+        """Display name of a covariate after its transforms, standardisation not shown."""
+        return f"log({factor})" if "log" in self.transforms.get(factor, ()) else factor
+
+    def term_label(self, term: Term) -> str:
+        """Display name of a term, its factors' labels joined by ``:``."""
+        return ":".join(self.label(f) for f in term.factors)
+
+
+def _terms(raw, covariates, where) -> tuple[Term, ...]:
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise SpecError(f"[{where}] terms must be a list of strings like "
+                        "\"x\" or \"x:z\".")
+    terms = []
+    for text in raw:
+        factors = tuple(f.strip() for f in text.split(":"))
+        for factor in factors:
+            if factor.startswith("log(") and factor.endswith(")"):
+                raise SpecError(f"[{where}] term {text!r}: write the covariate name "
+                                f"({factor[4:-1]!r}) and put the log in [transforms].")
+        _unknown(f"covariate in [{where}] term {text!r}:", factors, list(covariates))
+        cats = [f for f in factors if covariates[f] == "categorical"]
+        if cats and len(factors) > 1:
+            raise SpecError(f"[{where}] term {text!r}: categorical covariate {cats[0]!r} "
+                            "cannot be part of an interaction.")
+        terms.append(Term(factors))
+    names = [t.name for t in terms]
+    if len(set(names)) != len(names):
+        raise SpecError(f"[{where}] terms repeat: {names}.")
+    return tuple(terms)
+
+
+def _prior(key: str, value):
+    if key == "lkj_eta":
+        if not isinstance(value, int | float) or value <= 0:
+            raise SpecError("[priors] lkj_eta must be a positive number.")
+        return float(value)
+    if not isinstance(value, dict) or "dist" not in value:
+        raise SpecError(f"[priors] {key} must be a table like {{ dist = \"normal\", mu = 0, "
+                        "sigma = 1 }}.")
+    _unknown(f"prior distribution for {key}:", [value["dist"]], list(PRIOR_DISTS))
+    params = PRIOR_DISTS[value["dist"]]
+    _unknown(f"parameter of {value['dist']} prior {key}:", [k for k in value if k != "dist"],
+             list(params))
+    missing = [p for p in params if p not in value]
+    if missing:
+        raise SpecError(f"[priors] {key}: {value['dist']} needs {', '.join(missing)}.")
+    return dict(value)
+
+
+def _sampling(raw: dict) -> dict:
+    """[sampling]: the NUTS settings this model needs (command-line options override)."""
+    for key in ("draws", "tune"):
+        if key in raw and (not isinstance(raw[key], int) or raw[key] < 1):
+            raise SpecError(f"[sampling] {key} must be a positive whole number.")
+    if "target_accept" in raw and not 0.5 <= raw["target_accept"] < 1:
+        raise SpecError("[sampling] target_accept must lie in [0.5, 1).")
+    return dict(raw)
+
+
+def _selection(raw, covariates, fixed) -> dict | None:
+    """[selection]: the treatment's probit equation, correlated with a firm effect."""
+    if raw is None:
+        return None
+    treatment = raw.get("treatment")
+    if treatment is None:
+        raise SpecError("[selection] must name the treatment, e.g. treatment = \"treated\".")
+    _unknown("[selection] treatment:", [treatment], list(covariates))
+    if covariates[treatment] != "binary":
+        raise SpecError(f"[selection] treatment {treatment!r} must be a binary covariate (it "
+                        f"is {covariates[treatment]!r}).")
+    if treatment not in [t.name for t in fixed]:
+        raise SpecError(f"[selection] treatment {treatment!r} must also be a [fixed] term: "
+                        "its effect on the outcome is what the correction is for.")
+    terms = _terms(raw.get("terms", []), covariates, "selection")
+    if any(treatment in t.factors for t in terms):
+        raise SpecError(f"[selection] terms cannot contain the treatment {treatment!r} "
+                        "itself.")
+    if not terms:
+        raise SpecError("[selection] terms must list the participation equation's "
+                        "covariates, including at least one instrument (a covariate not in "
+                        "[fixed], e.g. \"age\").")
+    return {"treatment": treatment, "terms": terms,
+            "cluster_effect": bool(raw.get("cluster_effect", True))}
+
+
+def parse_spec(text: str, source: str = "<string>") -> Spec:
+    """Validate TOML text as a model spec."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{source} is not valid TOML: {error}.") from None
+    _unknown("top-level key(s) in " + source + ":", list(raw), list(SECTIONS))
+    for section, keys in SECTIONS.items():
+        if keys and section in raw:
+            if not isinstance(raw[section], dict):
+                raise SpecError(f"[{section}] must be a table.")
+            _unknown(f"key(s) in [{section}]:", list(raw[section]), list(keys))
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SpecError(f"{source}: schema_version must be {SCHEMA_VERSION} (found {version!r}).")
+    family = raw.get("family", "zinb")
+    _unknown("family", [family], list(FAMILIES))
+    columns = dict(raw.get("columns", {}))
+    for needed in ("outcome", "cluster"):
+        if needed not in columns:
+            raise SpecError(f"[columns] must name the {needed!r} column.")
+    covariates = dict(raw.get("covariates", {}))
+    for name, role in covariates.items():
+        _unknown(f"role for covariate {name!r}:", [role], list(ROLES))
+    transforms = {}
+    for name, chain in raw.get("transforms", {}).items():
+        _unknown("covariate in [transforms]:", [name], list(covariates))
+        chain = (chain,) if isinstance(chain, str) else tuple(chain)
+        _unknown(f"transform of {name!r}:", chain, list(TRANSFORMS))
+        if covariates[name] in ("binary", "categorical"):
+            raise SpecError(f"[transforms] {name}: {covariates[name]} covariates are used as "
+                            "they are; remove the transform.")
+        if "log" in chain and covariates[name] not in ("positive", "count"):
+            raise SpecError(f"[transforms] {name}: a log needs a 'positive' or 'count' "
+                            f"covariate, not {covariates[name]!r}.")
+        transforms[name] = chain
+    baselines = dict(raw.get("baselines", {}))
+    for name in baselines:
+        _unknown("categorical covariate in [baselines]:", [name],
+                 [c for c, r in covariates.items() if r == "categorical"])
+    fixed = _terms(raw.get("fixed", {}).get("terms", []), covariates, "fixed")
+    zero = _terms(raw.get("zero", {}).get("terms", []), covariates, "zero")
+    if zero and not FAMILIES[family].zero_part:
+        raise SpecError(f"[zero] terms need a family with a zero part (zinb, hurdle_nb); "
+                        f"{family!r} has none.")
+    hierarchy = raw.get("hierarchy", {})
+    varying = tuple(hierarchy.get("varying", []))
+    _unknown("varying effect(s) in [hierarchy]:", varying,
+             ["intercept", *(t.name for t in fixed)])
+    if varying and "intercept" not in varying:
+        raise SpecError("[hierarchy] varying must include 'intercept' when slopes vary.")
+    parameterization = hierarchy.get("parameterization", "auto")
+    _unknown("parameterization", [parameterization], list(PARAMETERIZATIONS))
+    if columns.get("per") and columns.get("exposure"):
+        raise SpecError("[columns] give either exposure (a count outcome with an offset) or "
+                        "per (an outcome that is a rate per that column), not both.")
+    selection = _selection(raw.get("selection"), covariates, fixed)
+    priors = {k: _prior(k, v) for k, v in {**DEFAULT_PRIORS, **raw.get("priors", {})}.items()}
+    if priors["selection_rho"]["dist"] != "beta":
+        raise SpecError("[priors] selection_rho must be a beta prior on (rho + 1) / 2, e.g. "
+                        "{ dist = \"beta\", alpha = 2, beta = 2 }.")
+    missing = raw.get("missing", "impute")
+    _unknown("missing-data rule", [missing], list(MISSING))
+    return Spec(
+        name=raw.get("name", Path(source).stem), family=family, columns=columns,
+        covariates=covariates, transforms=transforms, baselines=baselines, fixed=fixed,
+        zero=zero, varying=varying, pool_by_domain=bool(hierarchy.get("pool_by_domain", True))
+        and bool(columns.get("domain")), parameterization=parameterization, priors=priors,
+        missing=missing, description=raw.get("description", ""),
+        paper_model=raw.get("paper", {}).get("model"), selection=selection,
+        sampling=_sampling(raw.get("sampling", {})), text=text,
+    )
+
+
+def resolve(path_or_name: str | Path) -> Path:
+    """A spec path, or the name of a shipped spec (``zinb_hier`` -> its TOML file)."""
+    path = Path(path_or_name)
+    if path.exists():
+        return path
+    names = shipped_names(MODELS, ".toml")
+    if path.stem in names and path.parent == Path("."):
+        return shipped(MODELS, f"{path.stem}.toml")
+    raise SpecError(f"spec {str(path_or_name)!r} not found. Give a path to a TOML file or one "
+                    f"of the shipped specs: {', '.join(names)}.")
+
+
+def load_spec(path_or_name: str | Path) -> Spec:
+    """Read and validate a spec file (or a shipped spec by name)."""
+    path = resolve(path_or_name)
+    return parse_spec(path.read_text(), str(path))

@@ -1,0 +1,25 @@
+"""Sampler names and the sampling settings a spec or a command line may set."""
+
+SAMPLERS = ("nutpie", "pymc", "advi", "pathfinder")
+MCMC = ("nutpie", "pymc")
+BACKENDS = ("numba", "jax")  # what nutpie compiles the log-density with
+DEFAULT_SAMPLING = {"draws": 1000, "tune": 1000, "target_accept": 0.9}
+
+
+def sampling_settings(spec_sampling: dict, **given) -> dict:
+    """The draws, tune and target_accept to use.
+
+    Parameters
+    ----------
+    spec_sampling : dict
+        The spec's ``[sampling]`` table.
+    **given
+        ``draws``, ``tune``, ``target_accept`` set by the caller; None means unset.
+
+    Returns
+    -------
+    dict
+        The caller's value where set, else the spec's, else :data:`DEFAULT_SAMPLING`.
+    """
+    chosen = {**DEFAULT_SAMPLING, **spec_sampling}
+    return {k: chosen[k] if given.get(k) is None else given[k] for k in DEFAULT_SAMPLING}

@@ -1,0 +1,142 @@
+"""The study's report: the generic report with the paper's sections.
+
+The Data section gains Table 3 beside the data's statistics and the participants per
+domain; ``Effects`` becomes ``Policy effects`` (H1 and H2 answered from the posterior,
+Table 4 and Section 6.1 beside the estimates); given quality runs (``claims_hier``,
+``citations_hier``) a ``Patent quality`` section follows the others' effects.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from bayescluster.report import build as generic
+from bayescluster.report.document import Section, Table, Text, write
+from bayescluster.report.sections import (
+    coefficient,
+    data_section,
+    effects_blocks,
+    label,
+)
+from bayescluster.study.firms import describe_beside_table3
+from bayescluster.study.policy import (
+    INTERACTION,
+    hypotheses,
+    policy_effects,
+    table4_layout,
+)
+
+SECTIONS = ("Data", "Model", "Diagnostics", "Policy effects", "Clusters", "Domains",
+            "Posterior predictive checks", "Model comparison")
+DEFAULT_DOMAINS = ("bio", "it")
+
+
+def study_data_section(run) -> Section:
+    """The Data section with participants and Table 3 beside the statistics."""
+    stats = describe_beside_table3(run.data)
+    paper = [c for c in stats if c.startswith("paper_")]
+    facts = ""
+    if "participant" in run.data.frame:
+        facts = f"{int(run.data.frame['participant'].sum())} cluster participants; "
+    section = data_section(run, stats=stats, facts=facts, group_counts=("participant",))
+    if stats[paper].notna().any().any():
+        note = Text("Descriptive statistics, with the paper's Table 3 beside them (paper_*):")
+    else:
+        note = Text("Descriptive statistics (no column matches the paper's Table 3):")
+        section.blocks[-1] = Table(stats.drop(columns=paper), "describe", 2)
+    section.blocks.insert(len(section.blocks) - 1, note)
+    return section
+
+
+def policy_section(run, max_draws: int) -> Section:
+    """Fixed effects beside Table 4, marginal effects beside Section 6.1, H1 and H2."""
+    fixed = table4_layout(run)
+    ames = policy_effects(run, max_draws=max_draws)
+    if run.data.roles.per:
+        blocks = [Text(f"The outcome is {run.outcome} per {run.data.roles.per}: effects are "
+                       "on quality, so the paper's H1 and H2 (about patent counts) are not "
+                       "answered here.")]
+    else:
+        blocks = [Text(s, strong=True) for s in hypotheses(fixed, ames)]
+    caption = "Fixed effects on the log mean (posterior mean, SD, 90% interval, P(> 0))"
+    if run.spec.paper_model:
+        caption += f"; the paper's Table 4 {run.spec.paper_model} beside them"
+    blocks += effects_blocks(run, ames, fixed, fixed_caption=caption, reference="paper",
+                             reference_label="paper (Sec. 6.1)",
+                             ames_caption=f"Average marginal effects on E[{run.outcome}], "
+                                          "overall and by domain; the paper's Section 6.1 "
+                                          "values where they apply")
+    return Section("Policy effects", blocks)
+
+
+POLICY_TERMS = ("participant", "national", "sameregion", INTERACTION)
+
+
+def quality_section(runs) -> Section | None:
+    """Quantity and quality effects side by side, with P(quality effect < 0)."""
+    quality = [r for r in runs if bool(r.data.roles.per) and not r.prior_only]
+    if not quality:
+        return None
+    quantity = next((r for r in runs if not bool(r.data.roles.per) and not r.prior_only), None)
+    rows = []
+    for term in POLICY_TERMS:
+        row = {"term": term}
+        if quantity is not None and (c := coefficient(quantity, term)):
+            row[f"{label(quantity)} (patents)"] = _span(c)
+        for run in quality:
+            if c := coefficient(run, term):
+                row[f"{label(run)} (per patent)"] = _span(c)
+                row[f"P({run.outcome} effect < 0)"] = 1 - c["p_gt_0"]
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("term")
+    blocks = [Text("Quality is modelled per patent: total claims (citations) with exposure = "
+                   "patents, firms with at least one patent. Effects are log ratios; "
+                   "mean and 90% interval.")]
+    if "participant" in table.index:
+        parts = [f"P(participation lowers {r.outcome} per patent) = "
+                 f"{table.loc['participant', f'P({r.outcome} effect < 0)']:.2f}"
+                 for r in quality if f"P({r.outcome} effect < 0)" in table]
+        blocks.append(Text("The pressure story (more patents at the expense of quality): "
+                           + "; ".join(parts) + ".", strong=True))
+    blocks.append(Table(table, "quality", 2, caption="Quantity and quality effects"))
+    return Section("Patent quality", blocks)
+
+
+def _span(c: dict) -> str:
+    return f"{c['mean']:+.2f} [{c['lower']:+.2f}, {c['upper']:+.2f}]"
+
+
+def extend(runs: list, sections: list[Section], options: dict) -> list[Section]:
+    """The report hook (:func:`bayescluster.report.build.build`'s ``extend``)."""
+    run = runs[0]
+    out = []
+    for section in sections:
+        if section.title == "Data":
+            section = study_data_section(run)
+        elif section.title == "Effects":
+            section = Section("Policy effects", section.blocks) if run.prior_only else \
+                policy_section(run, options["max_draws"])
+        out.append(section)
+        if section.title == "Domains" and not any(s.title == "Self-selection"
+                                                  for s in sections):
+            out += [s for s in (quality_section(runs),) if s]
+        if section.title == "Self-selection":
+            out += [s for s in (quality_section(runs),) if s]
+    return out
+
+
+def build(runs: list, *, domains: tuple[str, str] | None = None, **kwargs):
+    """The study's report as a Document.
+
+    ``domains`` defaults to bio and IT when the data have both; other options as
+    :func:`bayescluster.report.build.build`.
+    """
+    if domains is None and set(DEFAULT_DOMAINS) <= set(runs[0].design.domain_labels):
+        domains = DEFAULT_DOMAINS
+    return generic.build(runs, domains=domains, extend=extend, **kwargs)
+
+
+def write_report(runs, out_dir: str | Path, **kwargs) -> dict[str, Path]:
+    """Build the study's report (:func:`build`) and write it."""
+    runs = runs if isinstance(runs, list | tuple) else [runs]
+    return write(build(list(runs), **kwargs), out_dir)

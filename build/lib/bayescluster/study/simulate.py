@@ -1,0 +1,393 @@
+r"""Calibrated synthetic firm tables with known true parameters.
+
+The generative model (documented in full in ``data/README.md``):
+
+.. math::
+
+    \eta_i &= \beta_0 + x_i^\top \beta + (\delta_{d[i]} + u_{c[i]})^\top z_i
+               + \tau w_i \\
+    \mathrm{pat}_i &\sim \pi\,\delta_0 + (1 - \pi)\,
+               \mathrm{NB2}(\mu_i = e^{\eta_i}, \alpha),
+    \quad \mathrm{Var} = \mu + \alpha\mu^2
+
+with :math:`z_i = (1, \mathrm{participant}_i)`, domain deviations :math:`\delta_d` fixed by
+design (bio above IT), cluster deviations :math:`u_c \sim N(0, \mathrm{diag}(\sigma_c^2))`
+drawn once with ``TRUTH_SEED``, and :math:`\beta_0`, :math:`\alpha` calibrated so that the
+mean and SD of pat match Table 3. Covariates come from a Gaussian copula whose correlations
+follow Appendix 2 and whose marginals follow Table 3.
+"""
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bayescluster.core.atomic import write_text
+from bayescluster.study import registry
+from bayescluster.study.paper import appendix2
+
+GENERATOR_VERSION = "1.0.0"
+TRUTH_SEED = 20010401
+CALIBRATION_SEED = 7
+CALIBRATION_N = 200_000
+
+TARGET = {"pat_mean": 8.56, "pat_sd": 13.41, "claim_mean": 58.35, "claim_sd": 93.84,
+          "citation_mean": 0.90, "citation_sd": 2.89}
+
+# Copula order; the correlations are Appendix 2's (national = "university",
+# sameregion = "cluster" there).
+COPULA = ("participant", "scale", "rd", "projects", "national", "jointrd", "sameregion", "age")
+BINARY_SHARE = {"participant": 0.25, "national": 0.52, "jointrd": 0.63, "sameregion": 0.72}
+
+# Fixed effects on the raw scale: Table 4 model (3), except log(scale) (see data/README.md).
+FIXED = {
+    "participant": -0.182,
+    "log(scale)": 1.0,
+    "rd": 0.078,
+    "projects": 0.194,
+    "national": -0.033,
+    "jointrd": 0.139,
+    "sameregion": -0.622,
+    "participant:national:sameregion": 0.796,
+}
+VARYING = ("intercept", "participant")
+DOMAIN_DEVIATION = {  # (intercept, participant) by design: bio above IT (footnote 21)
+    "manufacturing": (0.10, 0.00),
+    "it": (-0.30, -0.35),
+    "bio": (0.25, 0.45),
+    "energy": (-0.05, -0.10),
+}
+DOMAIN_SD = (0.25, 0.35)
+CLUSTER_SD = (0.30, 0.20)
+P_ZERO = 0.15
+MISSING_OF_229 = {"rd": 7, "projects": 19, "national": 9, "jointrd": 3, "sameregion": 4}
+INCOMPLETE_OF_229 = 32  # 229 - 197 complete cases in the paper
+INDUSTRIES = ("machinery", "electronics", "chemicals", "software", "biotech", "other")
+INDUSTRY_P = {
+    "manufacturing": (0.40, 0.25, 0.15, 0.05, 0.05, 0.10),
+    "it": (0.10, 0.30, 0.05, 0.45, 0.02, 0.08),
+    "bio": (0.05, 0.05, 0.30, 0.05, 0.45, 0.10),
+    "energy": (0.30, 0.15, 0.30, 0.05, 0.05, 0.15),
+}
+PURPOSES = ("problem", "science", "commercialize", "seeds", "cost")
+PURPOSE_P = (0.30, 0.15, 0.25, 0.15, 0.15)
+
+@dataclass(frozen=True)
+class Simulated:
+    """A simulated firm table and the parameters that generated it."""
+
+    data: pd.DataFrame
+    truth: dict
+
+
+def _latent_correlation(rho: float) -> np.ndarray:
+    """Appendix 2 correlations, inflated for the binary margins, plus the firm trait."""
+    target = appendix2().loc[list(COPULA), list(COPULA)].to_numpy(dtype=float)
+    # A binary cut at share p attenuates a latent correlation by phi(z_p)/sqrt(p(1-p)).
+    attenuation = np.ones(len(COPULA))
+    for j, name in enumerate(COPULA):
+        if name in BINARY_SHARE:
+            p = BINARY_SHARE[name]
+            attenuation[j] = stats.norm.pdf(stats.norm.ppf(p)) / np.sqrt(p * (1 - p))
+    latent = target / np.outer(attenuation, attenuation)
+    np.fill_diagonal(latent, 1.0)
+    full = np.eye(len(COPULA) + 1)
+    full[: len(COPULA), : len(COPULA)] = latent
+    full[0, -1] = full[-1, 0] = rho  # participation latent <-> firm trait
+    values, vectors = np.linalg.eigh(full)
+    if values.min() < 1e-6:  # nearest positive-definite correlation matrix
+        values = np.clip(values, 1e-6, None)
+        full = vectors @ np.diag(values) @ vectors.T
+        d = np.sqrt(np.diag(full))
+        full = full / np.outer(d, d)
+    return full
+
+
+def allocate(n: int) -> pd.Series:
+    """Firms per cluster, proportional to Appendix 1's firm counts (largest remainder).
+
+    At least two firms a cluster when ``n >= 38``.
+    """
+    weights = registry.cluster_firms()
+    floor = 2 if n >= 2 * len(weights) else 0
+    rest = n - floor * len(weights)
+    share = weights / weights.sum() * rest
+    counts = np.floor(share).astype(int)
+    remainder = (share - counts).to_numpy()
+    order = np.argsort(-remainder, kind="stable")[: rest - counts.sum()]
+    counts.iloc[order] += 1
+    return counts + floor
+
+
+def _covariates(n: int, rng: np.random.Generator, rho: float) -> dict[str, np.ndarray]:
+    corr = _latent_correlation(rho)
+    z = rng.standard_normal((n, corr.shape[0])) @ np.linalg.cholesky(corr).T
+    u = stats.norm.cdf(z[:, : len(COPULA)])
+    col = {name: u[:, j] for j, name in enumerate(COPULA)}
+    out = {name: (col[name] > 1 - share).astype(float) for name, share in BINARY_SHARE.items()}
+    out["scale"] = np.round(20 + 280 * stats.beta.ppf(col["scale"], 0.774, 1.002))
+    log_sd = 0.8
+    rd = np.exp(np.log(3.98) - log_sd**2 / 2 + log_sd * stats.norm.ppf(col["rd"]))
+    out["rd"] = np.round(np.clip(rd, 0.05, 30.0), 2)
+    out["projects"] = np.minimum(1 + stats.nbinom.ppf(col["projects"], 1.29, 1.29 / 2.35), 10)
+    out["age"] = np.round(6 + 80 * stats.beta.ppf(col["age"], 2.61, 2.99))
+    out["trait"] = z[:, -1]
+    return out
+
+
+def _group_truth() -> dict:
+    rng = np.random.default_rng(TRUTH_SEED)
+    clusters = registry.cluster_domains()
+    cluster_dev = rng.standard_normal((len(clusters), len(VARYING))) * np.array(CLUSTER_SD)
+    return {
+        "domain_deviation": {d: dict(zip(VARYING, v, strict=True))
+                             for d, v in DOMAIN_DEVIATION.items()},
+        "cluster_deviation": {c: dict(zip(VARYING, np.round(dev, 4).tolist(), strict=True))
+                              for c, dev in zip(clusters, cluster_dev, strict=True)},
+    }
+
+
+def _linear_predictor(cov: dict, cluster: np.ndarray, groups: dict, trait_sd: float) -> np.ndarray:
+    eta = np.zeros(len(cluster))
+    for term, beta in FIXED.items():
+        value = np.ones(len(cluster))
+        for factor in term.split(":"):
+            value = value * (np.log(cov["scale"]) if factor == "log(scale)" else cov[factor])
+        eta += beta * value
+    domains = registry.cluster_domains()
+    for effect in VARYING:
+        dev = {c: groups["domain_deviation"][domains[c]][effect]
+               + groups["cluster_deviation"][c][effect] for c in domains}
+        slope = 1.0 if effect == "intercept" else cov[effect]
+        eta += pd.Series(cluster).map(dev).to_numpy() * slope
+    return eta + trait_sd * cov["trait"]
+
+
+def _nb_draw(rng, mu, alpha):
+    return rng.poisson(rng.gamma(1.0 / alpha, mu * alpha))
+
+
+@cache
+def calibration(rho: float = 0.0, trait_sd: float = 0.0) -> dict:
+    """Intercept, NB dispersion and claim/citation rates matching Table 3.
+
+    Computed once on a fixed reference sample of ``CALIBRATION_N`` firms.
+    """
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    cov = _covariates(CALIBRATION_N, rng, rho)
+    cluster = np.repeat(allocate(CALIBRATION_N).index.to_numpy(), allocate(CALIBRATION_N))
+    eta = _linear_predictor(cov, cluster, _group_truth(), trait_sd)
+    m = np.exp(eta - eta.max())
+    intercept = np.log(TARGET["pat_mean"] / ((1 - P_ZERO) * m.mean())) - eta.max()
+    mu = np.exp(intercept + eta)
+    if trait_sd > 0:  # the trait adds spread of its own: keep the base dispersion
+        alpha = calibration(0.0, 0.0)["dispersion"]
+    else:
+        second = TARGET["pat_sd"] ** 2 + TARGET["pat_mean"] ** 2
+        alpha = (second / (1 - P_ZERO) - mu.mean() - (mu**2).mean()) / (mu**2).mean()
+        if alpha <= 0.02:
+            raise ValueError(f"cannot reach Table 3's SD of pat (alpha={alpha:.3f})")
+    pat = np.where(rng.random(CALIBRATION_N) < P_ZERO, 0, _nb_draw(rng, mu, alpha))
+    positive = pat > 0
+    q, inv_pat = positive.mean(), (1.0 / pat[positive]).mean()
+    rates = {}
+    for name in ("claim", "citation"):
+        mean = TARGET[f"{name}_mean"] / q
+        var_pos = (TARGET[f"{name}_sd"] ** 2 + TARGET[f"{name}_mean"] ** 2) / q - mean**2
+        rates[name] = {"mean": float(mean), "shape": float(mean**2 / (var_pos - mean * inv_pat))}
+    return {"intercept": float(intercept), "dispersion": float(alpha), "rates": rates}
+
+
+def _missing_mask(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Missing cells in Table 3's counts scaled with n.
+
+    They are confined to the paper's share of incomplete firms (32 of 229), so that
+    listwise deletion keeps 197 of 229.
+    """
+    k = {c: int(round(v * n / 229)) for c, v in MISSING_OF_229.items()}
+    pool_size = min(int(round(INCOMPLETE_OF_229 * n / 229)), sum(k.values()))
+    pool = rng.permutation(n)[:pool_size]
+    labels = rng.permutation(np.repeat(list(k), list(k.values())))
+    first = labels[:pool_size]
+    mask = {c: np.zeros(n, bool) for c in k}
+    for c in k:
+        mask[c][pool[first == c]] = True
+        extra = int((labels[pool_size:] == c).sum())
+        eligible = pool[~mask[c][pool]]
+        mask[c][rng.choice(eligible, size=min(extra, len(eligible)), replace=False)] = True
+    return mask
+
+
+def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
+             trait_sd: float | None = None, missing: bool = True) -> Simulated:
+    """Simulate ``n`` firms with known truth.
+
+    Parameters
+    ----------
+    n : number of firms, spread over the 19 clusters by :func:`allocate`.
+    seed : seed of everything firm-level; group effects are fixed by ``TRUTH_SEED``.
+    rho : correlation between the latent participation propensity and a firm trait that
+        raises patenting (selection on unobservables).
+    trait_sd : SD of that firm trait on the log-mean scale; default 0.5 when ``rho != 0``
+        and 0 otherwise.
+    missing : blank covariates at the seed data's missing rates (``False``: a complete
+        table, e.g. for peers that cannot impute); the values drawn are the same either way.
+    """
+    if n < 2:
+        raise ValueError("n must be at least 2")
+    if not -1 < rho < 1:
+        raise ValueError("rho must lie in (-1, 1)")
+    trait_sd = (0.5 if rho != 0 else 0.0) if trait_sd is None else float(trait_sd)
+    cal = calibration(float(rho), trait_sd)
+    groups = _group_truth()
+    rng = np.random.default_rng(seed)
+    counts = allocate(n)
+    cluster = np.repeat(counts.index.to_numpy(), counts.to_numpy())
+    cov = _covariates(n, rng, rho)
+    mu = np.exp(cal["intercept"] + _linear_predictor(cov, cluster, groups, trait_sd))
+    structural_zero = rng.random(n) < P_ZERO
+    pat = np.where(structural_zero, 0, _nb_draw(rng, mu, cal["dispersion"]))
+    quality = {}
+    for name in ("claim", "citation"):
+        r = cal["rates"][name]
+        rate = rng.gamma(r["shape"], r["mean"] / r["shape"], size=n)
+        total = rng.poisson(pat * rate)
+        quality[name] = np.round(np.where(pat > 0, total / np.maximum(pat, 1), 0.0), 2)
+    domains = registry.cluster_domains()
+    domain = np.array([domains[c] for c in cluster])
+    industry = np.empty(n, dtype=object)
+    for d, p in INDUSTRY_P.items():
+        at = domain == d
+        industry[at] = rng.choice(INDUSTRIES, size=at.sum(), p=p)
+    purpose = rng.choice(PURPOSES, size=n, p=PURPOSE_P)
+    mask = _missing_mask(n, rng)
+    if not missing:
+        mask = {column: np.zeros(n, dtype=bool) for column in mask}
+    frame = pd.DataFrame({
+        "firm_id": [f"F{i:07d}" for i in range(1, n + 1)],
+        "cluster": cluster,
+        "pat": pat.astype(int),
+        "claim": quality["claim"],
+        "citation": quality["citation"],
+        "participant": cov["participant"].astype(int),
+        "scale": cov["scale"].astype(int),
+        "rd": cov["rd"],
+        "projects": pd.array(cov["projects"].astype(int), dtype="Int64"),
+        "national": pd.array(cov["national"].astype(int), dtype="Int64"),
+        "jointrd": pd.array(cov["jointrd"].astype(int), dtype="Int64"),
+        "sameregion": pd.array(cov["sameregion"].astype(int), dtype="Int64"),
+        "age": cov["age"].astype(int),
+        "industry": industry.astype(str),
+        "purpose": purpose,
+    })
+    for column, where in mask.items():
+        frame.loc[where, column] = pd.NA if column != "rd" else np.nan
+    truth = {
+        "generator_version": GENERATOR_VERSION,
+        "seed": int(seed),
+        "n": int(n),
+        "family": "zinb",
+        "scale": "raw covariates: participant, log(scale), rd, projects, binaries as 0/1",
+        "intercept": cal["intercept"],
+        "fixed": dict(FIXED),
+        "varying": list(VARYING),
+        "domain_sd": dict(zip(VARYING, DOMAIN_SD, strict=True)),
+        "cluster_sd": dict(zip(VARYING, CLUSTER_SD, strict=True)),
+        "cluster_corr": 0.0,
+        **groups,
+        "domain_effect": {d: {e: (cal["intercept"] if e == "intercept" else FIXED[e]) + v[e]
+                              for e in VARYING}
+                          for d, v in groups["domain_deviation"].items()},
+        "dispersion": cal["dispersion"],
+        "p_zero": P_ZERO,
+        "selection": {"rho": float(rho), "trait_sd": trait_sd},
+        "quality_rates": cal["rates"],
+        "missing": {c: int(m.sum()) for c, m in mask.items()},
+        "clusters": {c: int(k) for c, k in counts.items()},
+    }
+    return Simulated(frame, truth)
+
+
+def truth_path(csv_path: str | Path) -> Path:
+    """``PATH.csv`` -> ``PATH.truth.json``."""
+    path = Path(csv_path)
+    return path.with_name(path.name.removesuffix(".csv") + ".truth.json")
+
+
+def write(sim: Simulated, path: str | Path) -> tuple[Path, Path]:
+    """Write the table and its truth file atomically; same simulation, same bytes."""
+    path = Path(path)
+    write_text(path, sim.data.to_csv(index=False, lineterminator="\n"))
+    truth = truth_path(path)
+    write_text(truth, json.dumps(_jsonable(sim.truth), indent=2, sort_keys=True) + "\n")
+    return path, truth
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float):
+        return round(value, 10)
+    return value
+
+
+def load_truth(csv_path: str | Path) -> dict:
+    """Read the truth file written beside a simulated table."""
+    return json.loads(truth_path(csv_path).read_text())
+
+
+
+
+def model_scale_truth(truth: dict, design) -> dict:
+    """The generator's truth as the estimands of a fitted design.
+
+    Fixed effects move to the design's scale (a standardised covariate's effect is per SD,
+    the intercept moves to the covariates' centres; terms the generator lacks are 0). A
+    varying effect's population value is the model's: the mean over domains of each domain's
+    effect, and a domain's effect is the mean over its clusters, so the realised cluster
+    deviations (drawn once, not zero-mean) enter both.
+
+    Returns ``{"fixed": {label: value}, "domain_total": {(domain, effect): value}}``.
+    """
+    fixed, intercept = {}, truth["intercept"]
+    for column in design.fixed:
+        if column.dummy is not None:
+            fixed[column.label] = 0.0
+            continue
+        beta = truth["fixed"].get(column.label, 0.0)
+        names = [design.covariates[j] for j in column.factors]
+        stats = [design.transform_stats.get(n, (0.0, 1.0)) for n in names]
+        scaled = [n for n, (c, s) in zip(names, stats, strict=True) if (c, s) != (0.0, 1.0)]
+        if scaled and len(names) > 1:
+            raise ValueError(f"no closed form for interaction {column.label!r} of "
+                             "standardised covariates")
+        if scaled:
+            center, sd = stats[0]
+            fixed[column.label] = beta * sd
+            intercept += beta * center
+        else:
+            fixed[column.label] = beta
+    fixed["intercept"] = intercept
+    domains = registry.cluster_domains()
+    totals = {}
+    for effect in design.varying:
+        base = fixed["intercept" if effect == "intercept" else effect]
+        per_domain = {}
+        for domain in design.domain_labels:
+            members = [c for c in design.cluster_labels
+                       if domain == "all" or domains.get(c) == domain]
+            dev = truth["domain_deviation"].get(domain, {}).get(effect, 0.0)
+            per_domain[domain] = base + dev + float(np.mean(
+                [truth["cluster_deviation"][c][effect] for c in members]))
+            totals[(domain, effect)] = per_domain[domain]
+        fixed["intercept" if effect == "intercept" else effect] = float(
+            np.mean(list(per_domain.values())))
+    return {"fixed": fixed, "domain_total": totals}
