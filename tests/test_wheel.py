@@ -2,6 +2,7 @@
 step works outside the repository: the shipped specs and data travel as package data."""
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -21,9 +22,16 @@ def _run(args, cwd, env=None, ok=(0,)):
 
 @pytest.mark.slow  # builds a wheel and installs it with its dependencies (minutes)
 def test_the_wheel_works_from_any_directory(tmp_path):
+    source = tmp_path / "source"  # a copy: the build writes build/ and egg-info beside it
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in ("bayescluster", "models", "data"):
+        shutil.copytree(ROOT / folder, source / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     dist = tmp_path / "dist"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
-         cwd=tmp_path)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
+          str(source)], cwd=tmp_path)
     wheel = next(dist.glob("bayescluster-*.whl"))
     env_dir = tmp_path / "env"
     venv.create(env_dir, with_pip=True)

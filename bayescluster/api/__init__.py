@@ -15,6 +15,8 @@ from bayescluster.analysis.checks import compare_runs as compare_models
 from bayescluster.analysis.checks import loo, ppc_statistics, rootogram
 from bayescluster.analysis.clusters import contrast, group_effects, ranks, shrinkage
 from bayescluster.analysis.effects import average_marginal_effects, profile_predictions
+from bayescluster.analysis.predict import new_rows, predict_draws
+from bayescluster.analysis.predict import predict as _predict
 from bayescluster.analysis.summary import fixed_effects, group_totals, parameters
 from bayescluster.core.errors import SpecError
 from bayescluster.core.resources import DEFAULT_DATA
@@ -24,12 +26,14 @@ from bayescluster.inference.run import Run
 from bayescluster.inference.run import load as load_run
 from bayescluster.spec.parse import Spec, load_spec
 from bayescluster.study import firms
+from bayescluster.study.registry import cluster_domains
 from bayescluster.study.report import write_report
 
 __all__ = [
     "Run", "average_marginal_effects", "compare_models", "contrast", "fit", "fixed_effects",
     "group_effects", "group_totals", "load_run", "loo", "parameters", "ppc_statistics",
-    "load_spec", "profile_predictions", "ranks", "report", "rootogram", "shrinkage", "table",
+    "load_spec", "predict", "predict_draws", "profile_predictions", "ranks", "report",
+    "rootogram", "shrinkage", "table",
 ]
 
 
@@ -86,3 +90,14 @@ def report(runs: Run | list[Run], out_dir: str | Path, **options) -> dict[str, P
     The first run is reported on, the others compared with it; returns the files' paths.
     """
     return write_report(runs, out_dir, **options)
+
+
+def predict(run: Run, new_data: pd.DataFrame | str | Path, **options) -> pd.DataFrame:
+    """Predicted counts for new firms (:func:`bayescluster.analysis.predict.predict`).
+
+    ``new_data`` is a path or DataFrame with the run's covariate and cluster columns (the
+    outcome is not needed); a table without a domain column takes its clusters' domains
+    from the Industrial Cluster Project registry. Options: ``counterfactual``, ``ci_prob``,
+    ``max_draws``, ``seed``.
+    """
+    return _predict(run, new_rows(run, new_data, domains=cluster_domains()), **options)

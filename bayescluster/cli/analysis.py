@@ -1,4 +1,4 @@
-"""Command-line verbs for analysing saved runs: compare, effects, ppc, loo.
+"""Command-line verbs for analysing saved runs: compare, effects, ppc, loo, predict, report.
 
 Each prints its tables and, with ``--out DIR``, writes them as CSV and the figures as PNG.
 """
@@ -146,6 +146,31 @@ def cmd_loo(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    """Predicted counts for new firms, written to --out as CSV."""
+    from bayescluster.analysis.effects import parse_profile
+    from bayescluster.analysis.intervals import check_ci_prob
+    from bayescluster.analysis.predict import new_rows, predict
+    from bayescluster.inference.run import load
+    from bayescluster.study.registry import cluster_domains
+
+    check_ci_prob(args.prob)
+    run = load(args.run)
+    new = new_rows(run, args.data, domains=cluster_domains())
+    table = predict(run, new, counterfactual=parse_profile(args.counterfactual)
+                    if args.counterfactual else None, ci_prob=args.prob,
+                    max_draws=args.max_draws, seed=args.seed)
+    shown = table if len(table) <= 40 else table.head(40)
+    _show(f"predictions for {len(table)} new rows ({int(table['new_cluster'].sum())} in "
+          "clusters the run has not seen: their effects drawn from the domain's distribution)",
+          shown, None, "predictions")
+    if args.out is not None:
+        with atomic_path(args.out) as tmp:
+            table.to_csv(tmp, index=False)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_report(args) -> int:
     """The study's HTML and Markdown report of saved runs."""
     from bayescluster.inference.run import load
@@ -200,6 +225,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     dask_options(p)
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_loo)
+
+    p = sub.add_parser("predict", help="predicted counts for new firms (known or new clusters)")
+    p.add_argument("run", type=Path)
+    p.add_argument("--data", type=Path, required=True,
+                   help="CSV of new firms: the run's covariate and cluster columns")
+    p.add_argument("--counterfactual", metavar="NAME=VALUE,...",
+                   help="set covariates for every row, e.g. participant=1: each row's "
+                        "difference against its own values")
+    p.add_argument("--prob", type=float, default=0.9, help="interval probability")
+    p.add_argument("--max-draws", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="CSV of the predictions")
+    p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("report", help="HTML and Markdown report from saved runs (no refit)")
     p.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR",

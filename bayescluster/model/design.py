@@ -28,6 +28,8 @@ class Column:
     label: str
     factors: tuple[int, ...] = ()
     dummy: np.ndarray | None = field(default=None, repr=False)
+    source: str | None = None  # a dummy's categorical covariate
+    level: str | None = None  # and the level it marks
 
 
 @dataclass
@@ -144,16 +146,54 @@ def varying_matrix(design: Design, X, n_rows: int):
         else pt.stack(parts, axis=1)
 
 
-def _transform(spec: Spec, name: str, values: np.ndarray) -> tuple[np.ndarray, tuple]:
+def _transform(spec: Spec, name: str, values: np.ndarray,
+               stats: tuple[float, float] | None = None) -> tuple[np.ndarray, tuple]:
+    """A covariate on the model's scale.
+
+    Its log if asked, then standardised by the data's own centre and scale, or by
+    ``stats`` (a fitted run's) when given.
+    """
     chain = spec.transforms.get(name, ())
     if "log" in chain:
         values = np.log(values + (1.0 if spec.covariates[name] == "count" else 0.0))
     center, scale = 0.0, 1.0
     if "standardize" in chain:
-        center = float(np.nanmean(values))
-        scale = float(np.nanstd(values)) or 1.0
+        if stats is None:
+            center = float(np.nanmean(values))
+            scale = float(np.nanstd(values)) or 1.0
+        else:
+            center, scale = stats
         values = (values - center) / scale
     return values, (center, scale)
+
+
+def model_scale(design: Design, frame: pd.DataFrame) -> np.ndarray:
+    """(row, covariate) values of new rows on ``design``'s scale (NaN where missing).
+
+    The transforms use the design's own centres and scales, not the new rows'.
+    """
+    columns = [_transform(design.spec, name, frame[name].to_numpy(dtype=float),
+                          design.transform_stats.get(name, (0.0, 1.0)))[0]
+               for name in design.covariates]
+    return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+
+
+def new_columns(columns: list[Column], frame: pd.DataFrame, x: np.ndarray) -> np.ndarray:
+    """(row, column) matrix of a design's ``columns`` for new rows.
+
+    ``x`` comes from :func:`model_scale`; a dummy marks its own level, as in the fitted
+    design.
+    """
+    out = np.empty((len(frame), len(columns)))
+    for k, column in enumerate(columns):
+        if column.source is not None:
+            labels = frame[column.source].astype(object).where(frame[column.source].notna(),
+                                                               MISSING_LEVEL).astype(str)
+            out[:, k] = (labels == column.level).to_numpy(dtype=float)
+        else:
+            out[:, k] = np.prod(x[:, list(column.factors)], axis=1) if column.factors \
+                else 1.0
+    return out
 
 
 def _columns(terms: tuple[Term, ...], spec: Spec, covariates: list[str],
@@ -172,7 +212,8 @@ def _columns(terms: tuple[Term, ...], spec: Spec, covariates: list[str],
             for level in levels:
                 if level != base:
                     dummy = (labels == level).to_numpy(dtype=float)
-                    out.append(Column(f"{name}[{level}]", dummy=dummy))
+                    out.append(Column(f"{name}[{level}]", dummy=dummy, source=name,
+                                      level=level))
         else:
             idx = tuple(covariates.index(f) for f in term.factors)
             out.append(Column(spec.term_label(term), factors=idx))

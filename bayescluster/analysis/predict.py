@@ -1,0 +1,242 @@
+r"""Predictions for new firms from a fitted run's posterior draws, without refitting.
+
+For new row :math:`i` and posterior draw :math:`s` the linear predictor is
+:func:`~bayescluster.model.predictor.linear_predictor`'s,
+
+.. math:: \eta_{is} = \beta_{0s} + X_i\beta_s + \sum_e g_{ies}\, z_{ie} + o_i,
+
+with the covariates on the run's own scale (its recorded centres and scales) and
+:math:`g_{is}` the row's cluster effects: a cluster the run has seen keeps its own
+(``cluster_total`` minus the population effect); a cluster it has not seen gets its domain's
+deviation plus a new deviation :math:`u_s \sim \mathrm{MvN}(0, \mathrm{diag}(\sigma_s)\,
+\Omega_s\,\mathrm{diag}(\sigma_s))`, drawn once per draw and new cluster (brms'
+``allow_new_levels`` with ``sample_new_levels = "gaussian"``; bambi's
+``sample_new_groups``). Each draw gives the row's expected count :math:`E[y]`, its
+P(zero) and one predictive count; a counterfactual sets covariates (on the user's scale)
+and gives each row's difference in :math:`E[y]` against its own values, with the same
+draws of the cluster effects.
+"""
+
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayescluster.analysis.intervals import CI_PROB, intervals
+from bayescluster.core.errors import BayesclusterError, DataError
+from bayescluster.data.table import FirmData, read_table, validate
+from bayescluster.model.design import model_scale, new_columns, varying_matrix
+from bayescluster.model.families import LIKELIHOODS, MAX_RATE, expit
+from bayescluster.model.predictor import linear_predictor, stacked
+
+
+def new_rows(run, table: pd.DataFrame | str | Path, *,
+             domains: Mapping[str, str] | None = None) -> FirmData:
+    """Validate new rows for prediction against the run's roles.
+
+    The outcome may be absent (it is not used); every covariate the model uses must be
+    present and not missing; a table without a domain column takes its clusters' domains
+    from ``domains``.
+    """
+    frame = read_table(table) if isinstance(table, str | Path) else table.copy()
+    roles = run.spec.roles
+    if roles.outcome not in frame.columns:
+        frame[roles.outcome] = 0
+    if roles.id and roles.id not in frame.columns:
+        frame[roles.id] = [f"new{i + 1}" for i in range(len(frame))]
+    with warnings.catch_warnings():  # a new cluster of one firm is the usual case here
+        warnings.simplefilter("ignore", UserWarning)
+        data = validate(frame, roles, domains=domains)
+    used = [c for c in run.design.covariates if data.frame[c].isna().any()]
+    if used:
+        rows = np.flatnonzero(data.frame[used].isna().any(axis=1).to_numpy())
+        shown = ", ".join(f"row {i + 1}" for i in rows[:5])
+        raise DataError(f"covariate(s) {', '.join(map(repr, used))} are missing in {shown}"
+                        f"{' and more' if len(rows) > 5 else ''}; a prediction needs every "
+                        "covariate. Fix: fill them in or leave those rows out.")
+    return data
+
+
+def _keep(n: int, max_draws: int | None) -> np.ndarray:
+    if max_draws is None or n <= max_draws:
+        return np.arange(n)
+    return np.linspace(0, n - 1, max_draws).round().astype(int)
+
+
+def _groups(run, new: FirmData, keep: np.ndarray, rng: np.random.Generator):
+    """(draw, row, effect) cluster effects of the new rows; which rows' clusters are new."""
+    design, post = run.design, run.posterior
+    clusters = new.frame[new.roles.cluster].astype(str).to_numpy()
+    known = np.isin(clusters, design.cluster_labels)
+    n_draw, n_row, n_effect = len(keep), len(clusters), len(design.varying)
+    out = np.zeros((n_draw, n_row, n_effect))
+    intercept = stacked(post, "intercept")[keep]
+    beta = stacked(post, "beta")[keep] if "beta" in post else None
+    population = np.stack([intercept if k < 0 else beta[:, k] for k in design.varying_index],
+                          axis=-1)
+    if known.any():
+        total = stacked(post, "cluster_total")[keep]
+        index = np.array([design.cluster_labels.index(c) for c in clusters[known]])
+        out[:, known] = total[:, index] - population[:, None, :]
+    if (~known).any():
+        out[:, ~known] = _new_cluster_effects(run, new, clusters, ~known, keep, population,
+                                              rng)
+    return out, ~known
+
+
+def _new_cluster_effects(run, new, clusters, unseen, keep, population, rng):
+    design, post = run.design, run.posterior
+    labels = list(dict.fromkeys(clusters[unseen]))
+    n_effect = len(design.varying)
+    sd = stacked(post, "sd_cluster")[keep]
+    corr = stacked(post, "cluster_corr")[keep] if "cluster_corr" in post else \
+        np.broadcast_to(np.eye(n_effect), (len(keep), n_effect, n_effect))
+    chol = sd[:, :, None] * np.linalg.cholesky(corr)
+    deviation = np.einsum("sij,scj->sci", chol,
+                          rng.standard_normal((len(keep), len(labels), n_effect)))
+    if "domain_total" in post:
+        domain_of = new.domains or {}
+        domains = [domain_of.get(c) for c in labels]
+        unknown = [c for c, d in zip(labels, domains, strict=True)
+                   if d not in design.domain_labels]
+        if unknown:
+            raise DataError(f"new cluster(s) {', '.join(map(repr, unknown))} belong to no "
+                            f"domain the run knows ({', '.join(design.domain_labels)}). Fix: "
+                            f"give them one of those in the {new.roles.domain!r} column.")
+        index = [design.domain_labels.index(d) for d in domains]
+        dom = stacked(post, "domain_total")[keep][:, index] - population[:, None, :]
+        deviation = deviation + dom
+    position = {c: k for k, c in enumerate(labels)}
+    return deviation[:, [position[c] for c in clusters[unseen]]]
+
+
+def _expected(run, new: FirmData, frame: pd.DataFrame, groups: np.ndarray, keep: np.ndarray):
+    """(draw, row) mu, P(zero) and E[y] of the new rows with ``frame``'s covariates."""
+    design, post = run.design, run.posterior
+    family = LIKELIHOODS[run.spec.family]
+    x = model_scale(design, frame)
+    X = new_columns(design.fixed, frame, x)
+    Z = varying_matrix(design, X, len(frame)) if design.varying else None
+    offset = None
+    if run.spec.roles.exposure:
+        offset = np.log(frame[run.spec.roles.exposure].to_numpy(dtype=float))
+    intercept = stacked(post, "intercept")[keep]
+    beta = stacked(post, "beta")[keep] if "beta" in post else None
+    shift = 0.5 * stacked(post, "firm_sd")[keep] ** 2 if "firm_sd" in post else None
+    alpha = stacked(post, "dispersion")[keep] if family.dispersion else None
+    W = new_columns(design.zero, frame, x)
+    zero_intercept = stacked(post, "zero_intercept")[keep] if family.zero_part else None
+    zero_beta = stacked(post, "zero_beta")[keep] if "zero_beta" in post else None
+    mu = np.empty((len(keep), len(frame)))
+    p_zero = np.zeros_like(mu) if family.zero_part else None
+    for s in range(len(keep)):
+        eta = linear_predictor(X, Z, intercept=intercept[s],
+                               beta=None if beta is None else beta[s],
+                               group_rows=groups[s] if Z is not None else None, offset=offset)
+        if shift is not None:  # a selection model's firm effect, averaged out of the mean
+            eta = eta + shift[s]
+        mu[s] = np.exp(np.minimum(eta, np.log(MAX_RATE)))
+        if family.zero_part:
+            zeta = zero_intercept[s] + (W @ zero_beta[s] if zero_beta is not None else 0.0)
+            p_zero[s] = expit(zeta)
+    mean = np.stack([family.mean(mu[s], None if alpha is None else alpha[s],
+                                 None if p_zero is None else p_zero[s])
+                     for s in range(len(keep))])
+    return mu, alpha, p_zero, mean
+
+
+def predict_draws(run, new: FirmData, *, counterfactual: dict[str, float] | None = None,
+                  max_draws: int | None = 1000, seed: int = 0) -> xr.Dataset:
+    """Posterior draws of each new row's expected count, P(zero) and a predictive count.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    new : FirmData
+        The new rows, validated against the run's roles (their outcome is not used).
+    counterfactual : dict, optional
+        Covariates to set for every row (user's scale), e.g. ``{"treated": 1}``: adds the
+        expected count under them (``counterfactual_mean``).
+    max_draws : int or None
+        Posterior draws used, thinned evenly (None: all).
+    seed : int
+        Seed of the new clusters' effects and the predictive counts.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mean``, ``p_zero``, ``count`` (and ``counterfactual_mean``) over (sample, row);
+        ``new_cluster`` over row.
+    """
+    if run.prior_only:
+        raise BayesclusterError("a prior-only run has no posterior to predict from.")
+    if run.spec.roles.per:
+        raise BayesclusterError(f"spec {run.spec.name!r} models a rate per "
+                                f"{run.spec.roles.per!r}; predicting rates is not supported. "
+                                "Fix: predict with a count model.")
+    unknown = sorted(set(counterfactual or {}) - set(run.design.covariates))
+    if unknown:
+        raise BayesclusterError(f"unknown covariate(s) {unknown} in the counterfactual. Valid "
+                                f"names are: {', '.join(run.design.covariates)}.")
+    rng = np.random.default_rng(seed)
+    keep = _keep(run.posterior.sizes["chain"] * run.posterior.sizes["draw"], max_draws)
+    family = LIKELIHOODS[run.spec.family]
+    if run.design.varying:
+        groups, unseen = _groups(run, new, keep, rng)
+    else:
+        groups, unseen = None, np.zeros(new.n_firms, dtype=bool)
+    mu, alpha, p_zero, mean = _expected(run, new, new.frame, groups, keep)
+    count = np.stack([family.sample(rng, mu[s], None if alpha is None else alpha[s],
+                                    None if p_zero is None else p_zero[s])
+                      for s in range(len(keep))])
+    p0 = np.stack([1 - family.p_positive(mu[s], None if alpha is None else alpha[s],
+                                         None if p_zero is None else p_zero[s])
+                   for s in range(len(keep))])
+    dims = ("sample", "row")
+    out = xr.Dataset({"mean": (dims, mean), "p_zero": (dims, p0), "count": (dims, count),
+                      "new_cluster": ("row", unseen)})
+    if counterfactual:
+        frame = new.frame.copy()
+        for name, value in counterfactual.items():
+            frame[name] = float(value)
+        out["counterfactual_mean"] = (dims, _expected(run, new, frame, groups, keep)[3])
+    return out
+
+
+def predict(run, new: FirmData, *, counterfactual: dict[str, float] | None = None,
+            ci_prob: float = CI_PROB, max_draws: int | None = 1000,
+            seed: int = 0) -> pd.DataFrame:
+    """Each new row's predicted count: posterior mean, intervals and P(zero).
+
+    See :func:`predict_draws` for the arguments. Columns: the id (when the roles name
+    one), cluster, domain, ``new_cluster`` (its effects drawn from its domain's fitted
+    distribution), ``mean`` (E[y]) with its interval ``mean_lower``/``mean_upper``, the
+    predictive interval of the count ``lower``/``upper``, ``p_zero``; with a
+    counterfactual, ``counterfactual_mean`` and the row's ``difference`` with its interval.
+    """
+    draws = predict_draws(run, new, counterfactual=counterfactual, max_draws=max_draws,
+                          seed=seed)
+    roles = new.roles
+    table = pd.DataFrame(index=pd.RangeIndex(new.n_firms, name="row"))
+    if roles.id:
+        table[roles.id] = new.frame[roles.id].to_numpy()
+    table["cluster"] = new.frame[roles.cluster].to_numpy()
+    if roles.domain and roles.domain in new.frame:
+        table["domain"] = new.frame[roles.domain].to_numpy()
+    table["new_cluster"] = draws["new_cluster"].values
+    mean = draws["mean"].values
+    table["mean"] = mean.mean(axis=0)
+    table[["mean_lower", "mean_upper"]] = intervals(mean, ci_prob=ci_prob)
+    table[["lower", "upper"]] = intervals(draws["count"].values, ci_prob=ci_prob)
+    table["p_zero"] = draws["p_zero"].values.mean(axis=0)
+    if counterfactual:
+        other = draws["counterfactual_mean"].values
+        table["counterfactual_mean"] = other.mean(axis=0)
+        table["difference"] = (other - mean).mean(axis=0)
+        table[["difference_lower", "difference_upper"]] = intervals(other - mean,
+                                                                    ci_prob=ci_prob)
+    return table

@@ -1,1 +1,0 @@
-"""The base layer: user-facing errors, atomic writes and where shipped files live."""

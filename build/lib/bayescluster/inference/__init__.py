@@ -1,1 +1,0 @@
-"""Sampling, run files, convergence gates and refits."""

@@ -1,0 +1,120 @@
+"""Predictions for new firms against a brute-force computation from the posterior draws."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayescluster.analysis.predict import new_rows, predict
+from bayescluster.cli import main
+from bayescluster.core.errors import BayesclusterError, DataError
+from bayescluster.core.resources import DEFAULT_DATA
+from bayescluster.inference.fit import fit
+from bayescluster.spec import load_spec
+from bayescluster.study.firms import load
+from bayescluster.study.registry import cluster_domains
+
+pytestmark = pytest.mark.sampling
+COVARIATES = ["participant", "scale", "rd", "projects", "national", "jointrd", "sameregion"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    spec = load_spec("zinb_hier")
+    run = fit(spec, load(DEFAULT_DATA, spec.roles), chains=2, draws=150, tune=150, seed=6,
+              quiet=True)
+    run.save(tmp_path_factory.mktemp("runs") / "zinb")
+    return run
+
+
+@pytest.fixture(scope="module")
+def table():
+    """Six complete shipped firms, then the first of them again in a new bio cluster."""
+    frame = pd.read_csv(DEFAULT_DATA).dropna(subset=COVARIATES).head(6)
+    frame = frame[["firm_id", "cluster", *COVARIATES]].reset_index(drop=True)
+    domains = cluster_domains()
+    first = frame.iloc[[0]].assign(firm_id="N1", cluster="newtown")
+    out = pd.concat([frame, first], ignore_index=True)
+    out["domain"] = [domains.get(c, domains[frame.loc[0, "cluster"]]) for c in out["cluster"]]
+    return out
+
+
+def _brute_force(run, row) -> tuple[float, float]:
+    """E[y] and P(y = 0) of one row in a fitted cluster, averaged over every draw, written
+    out from the spec's formulas and the run's recorded centres and scales."""
+    post = run.posterior
+    stats = run.decisions["transforms"]
+
+    def scaled(name, value):
+        value = np.log(value) if name == "scale" else value
+        return (value - stats[name]["center"]) / stats[name]["scale"] if name in stats \
+            else value
+
+    x = {name: scaled(name, float(row[name])) for name in COVARIATES}
+    x["participant:national:sameregion"] = x["participant"] * x["national"] * x["sameregion"]
+    x["log(scale)"] = x.pop("scale")
+    means, zeros = [], []
+    for c in range(post.sizes["chain"]):
+        for d in range(post.sizes["draw"]):
+            draw = post.isel(chain=c, draw=d)
+            beta = draw["beta"]
+            eta = float(draw["intercept"]) + sum(float(beta.sel(coef=k)) * v
+                                                 for k, v in x.items())
+            total = draw["cluster_total"].sel(cluster=row["cluster"])
+            eta += float(total.sel(effect="intercept")) - float(draw["intercept"])
+            eta += (float(total.sel(effect="participant"))
+                    - float(beta.sel(coef="participant"))) * x["participant"]
+            mu, pi, alpha = np.exp(eta), float(draw["p_zero"]), float(draw["dispersion"])
+            means.append((1 - pi) * mu)
+            zeros.append(pi + (1 - pi) * (1 + alpha * mu) ** (-1 / alpha))
+    return float(np.mean(means)), float(np.mean(zeros))
+
+
+def test_known_clusters_match_the_brute_force_computation(run, table):
+    new = new_rows(run, table)
+    result = predict(run, new, max_draws=None)
+    assert list(result["new_cluster"]) == [False] * 6 + [True]
+    for i in range(6):
+        mean, p_zero = _brute_force(run, table.loc[i])
+        assert result.loc[i, "mean"] == pytest.approx(mean, rel=1e-9)
+        assert result.loc[i, "p_zero"] == pytest.approx(p_zero, rel=1e-9)
+    assert (result["lower"] <= result["mean"]).all() and (result["mean"] <= result["upper"]).all()
+
+
+def test_a_new_cluster_is_less_certain_than_a_known_one(run, table):
+    result = predict(run, new_rows(run, table), max_draws=None)
+    width = result["mean_upper"] - result["mean_lower"]
+    assert width.iloc[6] > 1.2 * width.iloc[0]  # same firm; its cluster effect now unknown
+
+
+def test_counterfactual_differences_against_the_row_itself(run, table):
+    result = predict(run, new_rows(run, table), counterfactual={"participant": 1},
+                     max_draws=200)
+    already = table["participant"] == 1
+    assert np.allclose(result.loc[already, "difference"], 0.0)
+    assert np.allclose(result["counterfactual_mean"] - result["mean"], result["difference"])
+    with pytest.raises(BayesclusterError, match=r"unknown covariate\(s\) \['size'\]"):
+        predict(run, new_rows(run, table), counterfactual={"size": 1})
+
+
+def test_new_rows_are_checked(run, table):
+    gap = table.copy()
+    gap.loc[2, "rd"] = np.nan
+    with pytest.raises(DataError, match=r"'rd' are missing in row 3; a prediction needs"):
+        new_rows(run, gap)
+    lost = table.assign(cluster=["atlantis"] * len(table), domain="space")
+    with pytest.raises(DataError, match=r"'atlantis' belong to no domain the run knows"):
+        predict(run, new_rows(run, lost))
+
+
+def test_predict_verb_writes_the_table_and_refuses_bad_rows(run, table, tmp_path, capsys):
+    table.to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "pred.csv"
+    code = main(["predict", str(run.path), "--data", str(tmp_path / "new.csv"), "--out",
+                 str(out), "--counterfactual", "participant=1", "--max-draws", "100"])
+    assert code == 0
+    written = pd.read_csv(out)
+    assert {"mean", "lower", "upper", "p_zero", "new_cluster", "difference"} <= set(written)
+    assert len(written) == len(table)
+    table.drop(columns="rd").to_csv(tmp_path / "bad.csv", index=False)
+    assert main(["predict", str(run.path), "--data", str(tmp_path / "bad.csv")]) == 2
+    assert "required column 'rd' is missing" in capsys.readouterr().err
