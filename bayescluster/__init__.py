@@ -17,9 +17,9 @@ FRONT_DOOR = "bayescluster.api"
 # names that are also sub-packages (spec, data, report...) are not front-door names: the
 # sub-package would shadow them
 _FRONT = ("Run", "average_marginal_effects", "compare_models", "contrast", "fit",
-          "fixed_effects", "group_effects", "group_totals", "load_run", "load_spec", "loo",
-          "parameters", "ppc_statistics", "predict", "predict_draws", "profile_predictions",
-          "ranks", "report", "rootogram", "shrinkage", "table")
+          "fixed_effects", "formula_spec", "group_effects", "group_totals", "load_run",
+          "load_spec", "loo", "parameters", "ppc_statistics", "predict", "predict_draws",
+          "profile_predictions", "ranks", "report", "rootogram", "shrinkage", "table")
 __all__ = ["BayesclusterError", "DataError", "RunError", "SpecError", "__version__", *_FRONT]
 
 

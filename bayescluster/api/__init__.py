@@ -20,17 +20,19 @@ from bayescluster.analysis.predict import predict as _predict
 from bayescluster.analysis.summary import fixed_effects, group_totals, parameters
 from bayescluster.core.errors import SpecError
 from bayescluster.core.resources import DEFAULT_DATA
-from bayescluster.data.table import FirmData
+from bayescluster.data.table import FirmData, read_table
 from bayescluster.inference.fit import fit as _fit
 from bayescluster.inference.run import Run
 from bayescluster.inference.run import load as load_run
-from bayescluster.spec.parse import Spec, load_spec
+from bayescluster.spec.formula import formula_toml, infer_roles, read_formula
+from bayescluster.spec.parse import Spec, load_spec, parse_spec
 from bayescluster.study import firms
 from bayescluster.study.registry import cluster_domains
 from bayescluster.study.report import write_report
 
 __all__ = [
     "Run", "average_marginal_effects", "compare_models", "contrast", "fit", "fixed_effects",
+    "formula_spec",
     "group_effects", "group_totals", "load_run", "loo", "parameters", "ppc_statistics",
     "load_spec", "predict", "predict_draws", "profile_predictions", "ranks", "report",
     "rootogram", "shrinkage", "table",
@@ -42,9 +44,27 @@ def _spec(model: Spec | str | Path) -> Spec:
     if isinstance(model, Spec):
         return model
     if not isinstance(model, str | Path):
-        raise SpecError(f"model must be a spec name, a TOML path or a Spec, not "
+        raise SpecError(f"model must be a spec name, a TOML path, a formula or a Spec, not "
                         f"{type(model).__name__}. Fix: e.g. bc.fit('zinb_hier', data).")
     return load_spec(model)
+
+
+def formula_spec(formula: str, data: pd.DataFrame | str | Path | None = None, *,
+                 family: str = "zinb", zero_formula: str | None = None,
+                 roles: dict[str, str] | None = None, name: str = "formula",
+                 id: str | None = None) -> Spec:
+    """The spec of a formula, its covariates' roles read from ``data`` unless given.
+
+    See :mod:`bayescluster.spec.formula` for the grammar; ``roles`` (covariate -> role)
+    overrides what the data suggest, ``id`` names the firm id column.
+    """
+    frame = read_table(DEFAULT_DATA if data is None else data) \
+        if not isinstance(data, pd.DataFrame) else data
+    read = read_formula(formula, zero_formula)
+    chosen = {**infer_roles(frame, read["covariates"], read["transforms"]), **(roles or {})}
+    text = formula_toml(formula, family=family, zero_formula=zero_formula, roles=chosen,
+                        name=name, id_column=id)
+    return parse_spec(text, f"formula {formula!r}")
 
 
 def table(data: FirmData | pd.DataFrame | str | Path | None, model: Spec) -> FirmData:
@@ -61,15 +81,20 @@ def table(data: FirmData | pd.DataFrame | str | Path | None, model: Spec) -> Fir
 
 
 def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | None = None,
-        **settings) -> Run:
+        *, family: str = "zinb", zero_formula: str | None = None,
+        roles: dict[str, str] | None = None, id: str | None = None, **settings) -> Run:
     """Fit a model to a firm table.
 
     Parameters
     ----------
     model : Spec, str or Path
-        A shipped spec's name (``"zinb_hier"``), a TOML file or a :class:`Spec`.
+        A shipped spec's name (``"zinb_hier"``), a TOML file, a :class:`Spec`, or a formula
+        (``"pat ~ x + log(z) + (1 + x | domain/cluster)"``, see :func:`formula_spec`).
     data : DataFrame, str, Path or FirmData, optional
         The firm table (default: the shipped synthetic table).
+    family, zero_formula, roles, id
+        For a formula only: the family, the zero part's formula, roles that override what
+        the data suggest, and the firm id column.
     **settings
         Sampler options of :func:`bayescluster.inference.fit.fit` (``sampler``,
         ``chains``, ``draws``, ``tune``, ``seed``, ``target_accept``, ``prior_only``,
@@ -80,7 +105,12 @@ def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     Run
         The fit; ``run.tree`` is its ArviZ DataTree, ``run.save(path)`` writes it.
     """
-    chosen = _spec(model)
+    if isinstance(model, str) and "~" in model:
+        frame = data.frame if isinstance(data, FirmData) else data
+        chosen = formula_spec(model, frame, family=family, zero_formula=zero_formula,
+                              roles=roles, id=id)
+    else:
+        chosen = _spec(model)
     return _fit(chosen, table(data, chosen), **settings)
 
 

@@ -17,7 +17,15 @@ def cmd_fit(args) -> int:
     from bayescluster.spec.parse import load_spec
     from bayescluster.study.firms import load
 
-    spec = load_spec(args.spec)
+    if args.formula:
+        from bayescluster.api import formula_spec
+
+        if args.spec:
+            raise RunError("give either --spec or --formula, not both.")
+        spec = formula_spec(args.formula, args.data, family=args.family,
+                            zero_formula=args.zero_formula, id=args.id)
+    else:
+        spec = load_spec(args.spec or "zinb_hier")
     if (Path(args.out) / RUN_FILE).exists() and not args.force:
         raise RunError(f"{args.out} already holds a run. Fix: choose another --out or pass "
                        "--force to overwrite it.")
@@ -113,7 +121,14 @@ def cmd_sbc(args) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register fit, diagnose, summary and sbc."""
     p = sub.add_parser("fit", help="fit a model spec to a firm table; write a run directory")
-    p.add_argument("--spec", default="zinb_hier", help="spec path or shipped name")
+    p.add_argument("--spec", help="spec path or shipped name (default: zinb_hier)")
+    p.add_argument("--formula", help="the model as a formula instead of a spec, e.g. "
+                   "\"pat ~ participant + log(scale) + (1 + participant | domain/cluster)\"; "
+                   "roles are read from the data")
+    p.add_argument("--family", default="zinb", help="with --formula: poisson, negbin, zinb or "
+                   "hurdle_nb")
+    p.add_argument("--zero-formula", help="with --formula: the zero part, e.g. \"~ 1 + rd\"")
+    p.add_argument("--id", help="with --formula: the firm id column")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")

@@ -24,6 +24,7 @@ MISSING = ("impute", "drop")
 PARAMETERIZATIONS = ("auto", "noncentered", "centered")
 SECTIONS = {
     "schema_version": None, "name": None, "description": None, "family": None,
+    "formula": None, "zero_formula": None,
     "missing": None, "columns": ("outcome", "cluster", "domain", "id", "exposure", "per"),
     "covariates": None, "transforms": None, "baselines": None,
     "fixed": ("terms",), "zero": ("terms",),
@@ -215,6 +216,39 @@ def _selection(raw, covariates, fixed) -> dict | None:
             "cluster_effect": bool(raw.get("cluster_effect", True))}
 
 
+FROM_FORMULA = {"columns": ("outcome", "cluster", "domain", "exposure"),
+                "hierarchy": ("varying", "pool_by_domain")}
+
+
+def _from_formula(raw: dict, source: str) -> dict:
+    """``raw`` with the sections its ``formula`` and ``zero_formula`` stand for."""
+    from bayescluster.spec.formula import read_formula
+
+    if "formula" not in raw:
+        raise SpecError(f"{source}: zero_formula needs a formula for the count part.")
+    given = [k for k in ("fixed", "zero", "transforms") if k in raw] + [
+        f"{section}.{key}" for section, keys in FROM_FORMULA.items()
+        for key in keys if key in raw.get(section, {})]
+    if given:
+        raise SpecError(f"{source}: {', '.join(given)} are given by the formula; remove them "
+                        "or the formula.")
+    read = read_formula(raw["formula"], raw.get("zero_formula"))
+    covariates = raw.get("covariates", {})
+    undeclared = [c for c in read["covariates"] if c not in covariates]
+    if undeclared:
+        raise SpecError(f"{source}: the formula's covariate(s) {', '.join(undeclared)} have no "
+                        "role. Fix: declare each in [covariates], e.g. x = \"numeric\" (roles: "
+                        f"{', '.join(ROLES)}).")
+    out = {k: v for k, v in raw.items() if k not in ("formula", "zero_formula")}
+    out["columns"] = {**raw.get("columns", {}), **read["columns"]}
+    out["fixed"] = {"terms": read["fixed"]}
+    out["zero"] = {"terms": read["zero"]}
+    out["transforms"] = read["transforms"]
+    out["hierarchy"] = {**raw.get("hierarchy", {}), "varying": read["varying"],
+                        "pool_by_domain": read["pool_by_domain"]}
+    return out
+
+
 def parse_spec(text: str, source: str = "<string>") -> Spec:
     """Validate TOML text as a model spec."""
     try:
@@ -230,6 +264,8 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         raise SpecError(f"{source}: schema_version must be {SCHEMA_VERSION} (found {version!r}).")
+    if "formula" in raw or "zero_formula" in raw:
+        raw = _from_formula(raw, source)
     family = raw.get("family", "zinb")
     _unknown("family", [family], list(FAMILIES))
     columns = dict(raw.get("columns", {}))

@@ -1,0 +1,239 @@
+"""Model formulas in brms' and bambi's grammar, read by formulae (as bambi does), never eval.
+
+``formula = "pat ~ participant + log(scale) + rd + participant:national:sameregion +
+(1 + participant | domain/cluster)"`` and ``zero_formula = "~ 1 + log(scale)"`` stand for
+a spec's ``[columns]`` outcome, cluster and domain, ``[fixed]``, ``[zero]``,
+``[transforms]`` and ``[hierarchy]`` varying and pool_by_domain. What the package reads:
+
+- terms ``x``, interactions ``x:z`` and ``x*z`` (``x + z + x:z``);
+- ``log(x)``, ``scale(x)`` (centre and scale by the data's mean and SD) and
+  ``scale(log(x))``, one transform per covariate wherever it appears;
+- ``offset(log(x))``: ``x`` is the exposure;
+- ``(effects | domain/cluster)``: effects varying by cluster, pooled toward domain means
+  (also written ``(effects | domain) + (effects | domain:cluster)``), or
+  ``(effects | cluster)``: one grouping level. The effects are ``1`` and fixed terms.
+
+Anything else is a :class:`~bayescluster.core.errors.SpecError` naming the part.
+"""
+
+from collections.abc import Mapping
+
+from bayescluster.core.errors import SpecError
+
+TRANSFORMS = {"log": "log", "scale": "standardize"}
+
+
+def _fail(part: str, formula: str, fix: str) -> SpecError:
+    return SpecError(f"formula {formula!r}: cannot read {part}. {fix}")
+
+
+def _unwrap(node, formula: str) -> tuple[str, tuple[str, ...]]:
+    """(covariate, transforms applied innermost first) of a formula variable or call."""
+    callee = getattr(node, "callee", None)
+    if callee is None:
+        name = getattr(node, "name", None)
+        if not isinstance(name, str):
+            raise _fail(f"{node!r}", formula, "Arguments must be column names.")
+        return name, ()
+    if callee not in TRANSFORMS or len(node.args) != 1 or node.kwargs:
+        raise _fail(f"the call {callee}(...)", formula,
+                    "The calls read are log(x), scale(x), scale(log(x)) and offset(log(x)).")
+    name, chain = _unwrap(node.args[0], formula)
+    return name, (*chain, TRANSFORMS[callee])
+
+
+def _component(component, formula: str) -> tuple[str, tuple[str, ...]]:
+    if hasattr(component, "call"):
+        return _unwrap(component.call, formula)
+    return component.name, ()
+
+
+def _terms(terms, formula: str, transforms: dict[str, tuple[str, ...]]) -> list[str]:
+    """Term names (covariates joined by ':'), recording each covariate's transforms."""
+    names = []
+    for term in terms:
+        factors = []
+        for component in term.components:
+            name, chain = _component(component, formula)
+            if chain not in ((), ("log",), ("standardize",), ("log", "standardize")):
+                raise _fail(f"{component.name}", formula,
+                            "Write log(x), scale(x) or scale(log(x)).")
+            if transforms.setdefault(name, chain) != chain:
+                raise _fail(f"{name!r} with two transforms", formula,
+                            "Use one transform of a covariate wherever it appears.")
+            factors.append(name)
+        names.append(":".join(factors))
+    return names
+
+
+def _split(description, formula: str) -> tuple[list, str | None]:
+    """The non-offset common terms, and the exposure column of an offset(log(x))."""
+    kept, exposure = [], None
+    for term in description.common_terms:
+        if type(term).__name__ == "Intercept":
+            continue
+        calls = [c for c in getattr(term, "components", []) if hasattr(c, "call")]
+        if calls and calls[0].call.callee == "offset":
+            call = calls[0].call
+            inner = call.args[0] if len(call.args) == 1 else None
+            name, chain = _unwrap(inner, formula) if inner is not None else (None, None)
+            if len(term.components) != 1 or chain != ("log",):
+                raise _fail(str(term), formula, "An offset is written offset(log(x)).")
+            exposure = name
+            continue
+        kept.append(term)
+    return kept, exposure
+
+
+def _groups(description, formula: str, transforms) -> tuple[list[str], str, str | None]:
+    """Varying effects, the cluster column and the domain column (None: one level)."""
+    by_factor: dict[tuple[str, ...], list[str]] = {}
+    for group in description.group_terms:
+        factor = tuple(c.name for c in group.factor.components)
+        if type(group.expr).__name__ == "Intercept":
+            effect = ["intercept"]
+        else:
+            effect = _terms([group.expr], formula, transforms)
+        by_factor.setdefault(factor, []).extend(effect)
+    if not by_factor:
+        return [], "", None
+    factors = sorted(by_factor, key=len)
+    if len(factors) == 1 and len(factors[0]) == 1:
+        cluster, domain = factors[0][0], None
+    elif len(factors) == 2 and len(factors[0]) == 1 and factors[1][:1] == factors[0] \
+            and len(factors[1]) == 2 and by_factor[factors[0]] == by_factor[factors[1]]:
+        domain, cluster = factors[1]
+    else:
+        shown = ", ".join("(… | " + ":".join(f) + ")" for f in factors)
+        raise _fail(f"the grouping {shown}", formula, "Write (effects | domain/cluster) or "
+                    "(effects | cluster), with the same effects at both levels.")
+    varying = by_factor[factors[0]]
+    if "intercept" not in varying:
+        raise _fail("group effects without their intercept", formula,
+                    "Include 1 in the varying effects, e.g. (1 + x | cluster).")
+    return varying, cluster, domain
+
+
+def _describe(formula: str):
+    from formulae import model_description
+
+    if not isinstance(formula, str):
+        raise SpecError(f"a formula must be text like \"y ~ x + (1 | cluster)\", not "
+                        f"{type(formula).__name__}.")
+    text = formula.strip()
+    try:  # formulae reads a one-sided formula without its ~
+        return model_description(text[1:] if text.startswith("~") else text)
+    except Exception as error:  # formulae's parse and scan errors have no common base
+        raise SpecError(f"formula {formula!r} cannot be parsed: {error}. Fix: write it as "
+                        "y ~ x + log(z) + (1 + x | domain/cluster).") from None
+
+
+def _has_intercept(description) -> bool:
+    return any(type(t).__name__ == "Intercept" for t in description.common_terms)
+
+
+def read_formula(formula: str, zero_formula: str | None = None) -> dict:
+    """The spec sections a formula and a zero-part formula stand for.
+
+    Returns
+    -------
+    dict
+        ``columns`` (outcome, cluster, domain, exposure), ``fixed``, ``zero``,
+        ``transforms`` (covariate -> chain), ``varying``, ``pool_by_domain`` and
+        ``covariates`` (every covariate named, in order).
+    """
+    description = _describe(formula)
+    if description.response is None:
+        raise _fail("a formula without an outcome", formula, "Write outcome ~ terms.")
+    if not _has_intercept(description):
+        raise _fail("a model without an intercept", formula, "Drop the 0 or -1.")
+    response = description.response.term.components[0]
+    outcome, chain = _component(response, formula)
+    if chain:
+        raise _fail(f"the transformed outcome {response.name}", formula,
+                    "The outcome is a count, modelled as it is.")
+    transforms: dict[str, tuple[str, ...]] = {}
+    kept, exposure = _split(description, formula)
+    fixed = _terms(kept, formula, transforms)
+    varying, cluster, domain = _groups(description, formula, transforms)
+    if not cluster:
+        raise _fail("a formula without clusters", formula,
+                    "Add the grouping, e.g. (1 | cluster) or (1 | domain/cluster).")
+    missing = [v for v in varying if v != "intercept" and v not in fixed]
+    if missing:
+        raise _fail(f"varying effect(s) {', '.join(missing)} missing from the fixed terms",
+                    formula, "Write them in the fixed part too, as brms does.")
+    zero = []
+    if zero_formula is not None:
+        zero_description = _describe(zero_formula)
+        if zero_description.response is not None or zero_description.group_terms:
+            raise _fail("an outcome or groups in the zero part", zero_formula,
+                        "Write the zero part as ~ 1 + terms.")
+        zero = _terms([t for t in zero_description.common_terms
+                       if type(t).__name__ != "Intercept"], zero_formula, transforms)
+    covariates = list(dict.fromkeys(f for t in (*fixed, *zero) for f in t.split(":")))
+    columns = {"outcome": outcome, "cluster": cluster}
+    if domain:
+        columns["domain"] = domain
+    if exposure:
+        columns["exposure"] = exposure
+    return {"columns": columns, "fixed": fixed, "zero": zero,
+            "transforms": {k: list(v) for k, v in transforms.items() if v},
+            "varying": ["intercept", *[v for v in varying if v != "intercept"]],
+            "pool_by_domain": domain is not None, "covariates": covariates}
+
+
+def infer_roles(frame, covariates: list[str], transforms: Mapping[str, list[str]]
+                ) -> dict[str, str]:
+    """Each covariate's role, read from its values.
+
+    A logged one is ``positive``, one with only 0 and 1 ``binary``, text ``categorical``,
+    any other number ``numeric``.
+    """
+    import pandas as pd
+
+    roles = {}
+    for name in covariates:
+        if name not in frame:
+            raise SpecError(f"the formula names {name!r}, which is not a column of the data. "
+                            f"Columns present: {', '.join(map(str, frame.columns))}.")
+        values = pd.to_numeric(frame[name], errors="coerce")
+        text = values.isna() & frame[name].notna() & (frame[name].astype(str).str.strip()
+                                                       != "")
+        if "log" in transforms.get(name, ()):
+            roles[name] = "positive"
+        elif text.any():
+            roles[name] = "categorical"
+        elif values.dropna().isin([0, 1]).all():
+            roles[name] = "binary"
+        else:
+            roles[name] = "numeric"
+    return roles
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def formula_toml(formula: str, *, family: str = "zinb", zero_formula: str | None = None,
+                 roles: Mapping[str, str], name: str = "formula",
+                 id_column: str | None = None) -> str:
+    """The TOML text of a spec given by a formula, its roles written out.
+
+    The text keeps the formula (so a run shows what was asked) beside the roles, which
+    :func:`infer_roles` reads from the data when the caller does not give them.
+    """
+    lines = ["schema_version = 1", f"name = {_value(name)}", f"family = {_value(family)}",
+             f"formula = {_value(formula)}"]
+    if zero_formula is not None:
+        lines.append(f"zero_formula = {_value(zero_formula)}")
+    if id_column:
+        lines += ["", "[columns]", f"id = {_value(id_column)}"]
+    lines += ["", "[covariates]"] + [f"{k} = {_value(v)}" for k, v in roles.items()]
+    return "\n".join(lines) + "\n"
