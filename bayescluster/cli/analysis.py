@@ -150,7 +150,7 @@ def cmd_predict(args) -> int:
     """Predicted counts for new firms, written to --out as CSV."""
     from bayescluster.analysis.effects import parse_profile
     from bayescluster.analysis.intervals import check_ci_prob
-    from bayescluster.analysis.predict import new_rows, predict
+    from bayescluster.analysis.predict import new_rows, predict, predict_draws
     from bayescluster.inference.run import load
     from bayescluster.study.registry import cluster_domains
 
@@ -168,6 +168,11 @@ def cmd_predict(args) -> int:
         with atomic_path(args.out) as tmp:
             table.to_csv(tmp, index=False)
         print(f"wrote {args.out}")
+    if args.draws_out is not None:
+        counts = predict_draws(run, new, max_draws=args.max_draws, seed=args.seed)["count"]
+        with atomic_path(args.draws_out) as tmp:
+            counts.to_dataframe().reset_index().to_csv(tmp, index=False)
+        print(f"wrote {args.draws_out} (predictive draws of each row's count)")
     return 0
 
 
@@ -237,6 +242,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-draws", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="CSV of the predictions")
+    p.add_argument("--draws-out", type=Path,
+                   help="CSV of the predictive draws of each row's count (sample, row, count)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("report", help="HTML and Markdown report from saved runs (no refit)")

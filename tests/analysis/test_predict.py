@@ -110,8 +110,11 @@ def test_predict_verb_writes_the_table_and_refuses_bad_rows(run, table, tmp_path
     table.to_csv(tmp_path / "new.csv", index=False)
     out = tmp_path / "pred.csv"
     code = main(["predict", str(run.path), "--data", str(tmp_path / "new.csv"), "--out",
-                 str(out), "--counterfactual", "participant=1", "--max-draws", "100"])
+                 str(out), "--counterfactual", "participant=1", "--max-draws", "100",
+                 "--draws-out", str(tmp_path / "draws.csv")])
     assert code == 0
+    draws = pd.read_csv(tmp_path / "draws.csv")
+    assert list(draws.columns) == ["sample", "row", "count"] and len(draws) == 100 * len(table)
     written = pd.read_csv(out)
     assert {"mean", "lower", "upper", "p_zero", "new_cluster", "difference"} <= set(written)
     assert len(written) == len(table)
