@@ -52,6 +52,12 @@ def test_the_wheel_works_from_any_directory(tmp_path):
          ok=(0, 3))
     summary = _run([cli, "summary", "run"], cwd=work, env=env)
     assert "fixed effects" in summary.stdout and "sd_cluster[intercept]" in summary.stdout
+    for verb in (["describe", "firms.csv"], ["diagnose", "run"], ["compare", "run"],
+                 ["effects", "run", "--max-draws", "50"], ["ppc", "run"], ["loo", "run"],
+                 ["predict", "run", "--data", "firms.csv", "--max-draws", "50", "--out",
+                  "pred.csv"]):
+        _run([cli, *verb], cwd=work, env=env, ok=(0, 3))
+    assert (work / "pred.csv").stat().st_size > 1_000
     _run([cli, "report", "run", "--out", "report"], cwd=work, env=env)
     assert (work / "report" / "index.html").stat().st_size > 10_000
     missing = _run([cli, "fit", "--spec", "no_such_spec", "--out", "x"], cwd=work, env=env,
