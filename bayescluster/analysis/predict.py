@@ -49,7 +49,7 @@ def new_rows(run, table: pd.DataFrame | str | Path, *,
         frame[roles.id] = [f"new{i + 1}" for i in range(len(frame))]
     with warnings.catch_warnings():  # a new cluster of one firm is the usual case here
         warnings.simplefilter("ignore", UserWarning)
-        data = validate(frame, roles, domains=domains)
+        data = validate(frame, roles, domains=domains, check_outcome=False)
     used = [c for c in run.design.covariates if data.frame[c].isna().any()]
     if used:
         rows = np.flatnonzero(data.frame[used].isna().any(axis=1).to_numpy())

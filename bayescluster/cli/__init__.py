@@ -9,6 +9,7 @@ import sys
 import warnings
 
 from bayescluster.cli import analysis, data, fit
+from bayescluster.cli.common import INTERRUPTED
 from bayescluster.core.errors import BayesclusterError
 
 
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     except BayesclusterError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written by the step that was running", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -6,7 +6,18 @@ Each prints its tables and, with ``--out DIR``, writes them as CSV and the figur
 import argparse
 from pathlib import Path
 
-from bayescluster.cli.common import dask_options, print_table
+from bayescluster.cli.common import (
+    CHAINS,
+    DRAWS,
+    MAX_DRAWS,
+    PROB,
+    SEED,
+    TARGET_ACCEPT,
+    dask_options,
+    print_table,
+    verify_option,
+    whole,
+)
 from bayescluster.core.atomic import atomic_path
 
 
@@ -33,7 +44,7 @@ def cmd_compare(args) -> int:
     from bayescluster.analysis import plots
     from bayescluster.inference.run import load
 
-    run, out = load(args.run), args.out
+    run, out = load(args.run, verify=not args.no_verify), args.out
     effects = cmp.group_effects(run, "cluster")
     _show("cluster effects (total = population + domain + cluster)", effects, out,
           "cluster_effects")
@@ -72,7 +83,7 @@ def cmd_effects(args) -> int:
     from bayescluster.inference.run import load
     from bayescluster.study.policy import policy_effects
 
-    run, out = load(args.run), args.out
+    run, out = load(args.run, verify=not args.no_verify), args.out
     table = policy_effects(run, max_draws=args.max_draws)
     shown = table if args.by_cluster else table[
         table.index.get_level_values("level") != "cluster"]
@@ -92,7 +103,7 @@ def cmd_ppc(args) -> int:
     from bayescluster.analysis import checks, plots
     from bayescluster.inference.run import load
 
-    run, out = load(args.run), args.out
+    run, out = load(args.run, verify=not args.no_verify), args.out
     group = "prior" if run.prior_only else "posterior"
     by = "cluster" if args.by_cluster else "domain"
     _show(f"{group} predictive checks (p = P(T(y_rep) >= T(y)))",
@@ -116,7 +127,7 @@ def cmd_loo(args) -> int:
     from bayescluster.analysis import checks, plots
     from bayescluster.inference.run import load
 
-    runs = {str(p): load(p) for p in args.runs}
+    runs = {str(p): load(p, verify=not args.no_verify) for p in args.runs}
     out = args.out
     for name, run in runs.items():
         elpd = checks.loo(run)
@@ -155,7 +166,7 @@ def cmd_predict(args) -> int:
     from bayescluster.study.registry import cluster_domains
 
     check_ci_prob(args.prob)
-    run = load(args.run)
+    run = load(args.run, verify=not args.no_verify)
     new = new_rows(run, args.data, domains=cluster_domains())
     table = predict(run, new, counterfactual=parse_profile(args.counterfactual)
                     if args.counterfactual else None, ci_prob=args.prob,
@@ -181,7 +192,7 @@ def cmd_report(args) -> int:
     from bayescluster.inference.run import load
     from bayescluster.study.report import write_report
 
-    runs = [load(p) for p in args.runs]
+    runs = [load(p, verify=not args.no_verify) for p in args.runs]
     print(f"building the report of {args.runs[0]} from {len(runs)} saved run(s) ...")
     paths = write_report(runs, args.out, domains=args.domains, effect=args.effect,
                          max_draws=args.max_draws)
@@ -194,38 +205,42 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="clusters and domains: effects, contrasts, ranks, "
                                        "shrinkage")
     p.add_argument("run", type=Path)
+    verify_option(p)
     p.add_argument("--effect", help="varying effect for the matrix, ranks and contrasts "
                    "(default: the last varying effect)")
     p.add_argument("--clusters", nargs=2, metavar=("A", "B"))
     p.add_argument("--domains", nargs=2, metavar=("A", "B"), default=["bio", "it"])
-    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--top", type=whole(1, 1000, 3), default=3)
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("effects", help="average marginal effects on E[pat]; predictions")
     p.add_argument("run", type=Path)
+    verify_option(p)
     p.add_argument("--profile", action="append",
                    help="covariates to set, e.g. participant=1,national=1,sameregion=1")
     p.add_argument("--by-cluster", action="store_true")
-    p.add_argument("--max-draws", type=int, default=1000)
+    p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_effects)
 
     p = sub.add_parser("ppc", help="posterior (or prior) predictive checks")
     p.add_argument("run", type=Path)
+    verify_option(p)
     p.add_argument("--by-cluster", action="store_true", help="facet by cluster, not domain")
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_ppc)
 
     p = sub.add_parser("loo", help="PSIS-LOO, model comparison, leave-one-cluster-out")
     p.add_argument("runs", type=Path, nargs="+")
+    verify_option(p)
     p.add_argument("--by-cluster", action="store_true",
                    help="exact leave-one-cluster-out: a refit per cluster, on Dask")
-    p.add_argument("--chains", type=int, default=2)
-    p.add_argument("--draws", type=int, default=500)
-    p.add_argument("--tune", type=int, default=500)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--target-accept", type=float,
+    p.add_argument("--chains", type=CHAINS, default=2)
+    p.add_argument("--draws", type=DRAWS, default=500)
+    p.add_argument("--tune", type=DRAWS, default=500)
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--target-accept", type=TARGET_ACCEPT,
                    help="default: the spec's [sampling], else 0.9")
     dask_options(p)
     p.add_argument("--out", type=Path)
@@ -233,14 +248,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("predict", help="predicted counts for new firms (known or new clusters)")
     p.add_argument("run", type=Path)
+    verify_option(p)
     p.add_argument("--data", type=Path, required=True,
                    help="CSV of new firms: the run's covariate and cluster columns")
     p.add_argument("--counterfactual", metavar="NAME=VALUE,...",
                    help="set covariates for every row, e.g. participant=1: each row's "
                         "difference against its own values")
-    p.add_argument("--prob", type=float, default=0.9, help="interval probability")
-    p.add_argument("--max-draws", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--prob", type=PROB, default=0.9, help="interval probability")
+    p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--out", type=Path, help="CSV of the predictions")
     p.add_argument("--draws-out", type=Path,
                    help="CSV of the predictive draws of each row's count (sample, row, count)")
@@ -249,10 +265,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="HTML and Markdown report from saved runs (no refit)")
     p.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR",
                    help="the run to report on, then any runs to compare it with")
+    verify_option(p)
     p.add_argument("--domains", nargs=2, metavar=("A", "B"),
                    help="domains to contrast (default: bio it, when the data have both)")
     p.add_argument("--effect", help="varying effect for the cluster figures and ranks "
                    "(default: the last varying effect)")
-    p.add_argument("--max-draws", type=int, default=1000)
+    p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_report)

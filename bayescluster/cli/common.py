@@ -3,6 +3,50 @@
 import argparse
 
 GATES_FAILED = 3  # a fit that failed its convergence gates (the run is written, marked failed)
+INTERRUPTED = 130  # Ctrl-C, as shells report it
+
+
+def whole(low: int, high: int, example: int):
+    """An argparse type: a whole number in [low, high], else a message with the fix."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number. Fix: e.g. "
+                                             f"{example}.") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low} to {high}. Fix: "
+                                             f"e.g. {example}.")
+        return value
+    return parse
+
+
+def number(low: float, high: float, example: float, *, open_low: bool = False,
+           open_high: bool = False):
+    """An argparse type: a number between low and high (ends open or closed)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number. Fix: e.g. "
+                                             f"{example}.") from None
+        above = value > low if open_low else value >= low
+        below = value < high if open_high else value <= high
+        if not (above and below):
+            ends = f"{'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+            raise argparse.ArgumentTypeError(f"{value} is outside {ends}. Fix: e.g. "
+                                             f"{example}.")
+        return value
+    return parse
+
+
+SEED = whole(0, 2**32 - 1, 1)
+CHAINS = whole(1, 64, 4)
+DRAWS = whole(1, 1_000_000, 1000)
+PROB = number(0, 1, 0.9, open_low=True, open_high=True)
+TARGET_ACCEPT = number(0.5, 1, 0.9, open_high=True)
+MAX_DRAWS = whole(1, 10_000_000, 1000)
+WORKERS = whole(1, 256, 2)
 
 
 def print_table(frame, digits: int = 3) -> None:
@@ -27,4 +71,10 @@ def dask_options(p: argparse.ArgumentParser) -> None:
     """Add --scheduler and --workers."""
     p.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a "
                                        "LocalCluster on this machine)")
-    p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
+    p.add_argument("--workers", type=WORKERS, default=2, help="LocalCluster worker processes")
+
+
+def verify_option(p: argparse.ArgumentParser) -> None:
+    """Add --no-verify (read a run whose checksum no longer matches)."""
+    p.add_argument("--no-verify", action="store_true",
+                   help="read a run even if it was modified after it was written")

@@ -4,7 +4,7 @@ import argparse
 import warnings
 from pathlib import Path
 
-from bayescluster.cli.common import GATES_FAILED, print_table
+from bayescluster.cli.common import GATES_FAILED, SEED, number, print_table, whole
 from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
 
 
@@ -53,8 +53,16 @@ def cmd_describe(args) -> int:
 
 def cmd_simulate(args) -> int:
     """Write a calibrated synthetic firm table and its truth."""
-    from bayescluster.study.simulate import simulate, write
+    from bayescluster.core.errors import RunError
+    from bayescluster.study.simulate import simulate, truth_path, write
 
+    out = Path(args.out)
+    if out.is_dir():
+        raise RunError(f"--out {str(out)!r} is a directory. Fix: name the CSV file to write.")
+    taken = [str(p) for p in (out, truth_path(out)) if p.exists()]
+    if taken and not args.force:
+        raise RunError(f"{' and '.join(taken)} already exist(s). Fix: choose another --out or "
+                       "pass --force to replace them.")
     sim = simulate(n=args.n, seed=args.seed, rho=args.rho, trait_sd=args.trait_sd,
                    missing=not args.complete)
     table, truth = write(sim, args.out)
@@ -87,10 +95,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("simulate", help="write a calibrated synthetic firm table and its truth")
-    p.add_argument("--n", type=int, default=229)
-    p.add_argument("--seed", type=int, default=2001)
-    p.add_argument("--rho", type=float, default=0.0, help="selection on unobservables")
-    p.add_argument("--trait-sd", type=float, default=None)
+    p.add_argument("--n", type=whole(38, 1_000_000, 229), default=229,
+                   help="firms (38, two a cluster, to 1,000,000)")
+    p.add_argument("--seed", type=SEED, default=2001)
+    p.add_argument("--rho", type=number(-1, 1, 0.3, open_low=True, open_high=True),
+                   default=0.0, help="selection on unobservables, in (-1, 1)")
+    p.add_argument("--trait-sd", type=number(0, 10, 0.5), default=None)
+    p.add_argument("--force", action="store_true", help="replace an existing table")
     p.add_argument("--complete", action="store_true", help="no missing covariate values")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_simulate)

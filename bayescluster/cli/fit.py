@@ -3,7 +3,18 @@
 import argparse
 from pathlib import Path
 
-from bayescluster.cli.common import GATES_FAILED, dask_options, print_gates
+from bayescluster.cli.common import (
+    CHAINS,
+    DRAWS,
+    GATES_FAILED,
+    PROB,
+    SEED,
+    TARGET_ACCEPT,
+    dask_options,
+    print_gates,
+    verify_option,
+    whole,
+)
 from bayescluster.cli.common import print_table as _print
 from bayescluster.core.errors import RunError
 from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
@@ -26,6 +37,9 @@ def cmd_fit(args) -> int:
                             zero_formula=args.zero_formula, id=args.id)
     else:
         spec = load_spec(args.spec or "zinb_hier")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise RunError(f"--out {str(args.out)!r} is a file; a run is written into a directory. "
+                       "Fix: name a new directory.")
     if (Path(args.out) / RUN_FILE).exists() and not args.force:
         raise RunError(f"{args.out} already holds a run. Fix: choose another --out or pass "
                        "--force to overwrite it.")
@@ -44,7 +58,7 @@ def cmd_diagnose(args) -> int:
     """Print a run's gate table."""
     from bayescluster.inference.run import load
 
-    run = load(args.run)
+    run = load(args.run, verify=not args.no_verify)
     print(f"{args.run}: {run.spec.name} ({run.spec.family}), status {run.tree.attrs['status']}")
     return 0 if print_gates(run) else GATES_FAILED
 
@@ -56,12 +70,12 @@ def cmd_summary(args) -> int:
     family parameters, domain totals.
     """
     from bayescluster.analysis.intervals import check_ci_prob
-    from bayescluster.analysis.summary import group_parameters, group_totals, zero_part
+    from bayescluster.analysis.summary import BLOCKS, group_totals, parameters
     from bayescluster.inference.run import load
     from bayescluster.study.policy import table4_layout
 
     check_ci_prob(args.prob)
-    run = load(args.run)
+    run = load(args.run, verify=not args.no_verify)
     if run.prior_only:
         print("prior-only run: no posterior to summarise")
         return 0
@@ -72,18 +86,19 @@ def cmd_summary(args) -> int:
     standardized = [c for c, t in run.spec.transforms.items() if "standardize" in t]
     if standardized:
         print(f"standardised covariates (per SD): {', '.join(standardized)}")
-    print("\nfixed effects on the log mean"
-          + (f" (the paper's Table 4 {run.spec.paper_model} beside)"
-             if run.spec.paper_model else ""))
-    _print(table4_layout(run, ci_prob=args.prob))
-    zero = zero_part(run, ci_prob=args.prob)
-    if not zero.empty:
-        print("\nzero part: coefficients on logit P(zero)")
-        _print(zero)
-    groups = group_parameters(run, ci_prob=args.prob)
-    if not groups.empty:
-        print("\ngroup-level and family parameters (p_zero = P(zero))")
-        _print(groups)
+    table = parameters(run, ci_prob=args.prob)
+    titles = {"fixed": "fixed effects on the log mean",
+              "zero": "zero part: coefficients on logit P(zero)",
+              "group": "group-level and family parameters (p_zero = P(zero))"}
+    for block in BLOCKS:
+        if block not in table.index.get_level_values("block"):
+            continue
+        part = table.xs(block, level="block")
+        if block == "fixed" and run.spec.paper_model:
+            part = table4_layout(run, ci_prob=args.prob)
+            titles[block] += f" (the paper's Table 4 {run.spec.paper_model} beside)"
+        print(f"\n{titles[block]}")
+        _print(part)
     totals = group_totals(run, "domain", ci_prob=args.prob)
     if not totals.empty:
         print("\ndomain effects (population + domain deviation)")
@@ -134,11 +149,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
     p.add_argument("--backend", choices=BACKENDS, default="numba",
                    help="nutpie's compiler: numba (CPU) or jax (the jax extra; GPU if present)")
-    p.add_argument("--chains", type=int, default=4)
-    p.add_argument("--draws", type=int, help="default: the spec's [sampling], else 1000")
-    p.add_argument("--tune", type=int, help="default: the spec's [sampling], else 1000")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--target-accept", type=float,
+    p.add_argument("--chains", type=CHAINS, default=4)
+    p.add_argument("--draws", type=DRAWS, help="default: the spec's [sampling], else 1000")
+    p.add_argument("--tune", type=DRAWS, help="default: the spec's [sampling], else 1000")
+    p.add_argument("--seed", type=SEED, default=1)
+    p.add_argument("--target-accept", type=TARGET_ACCEPT,
                    help="default: the spec's [sampling], else 0.9")
     p.add_argument("--prior-only", action="store_true", help="prior predictive draws only")
     p.add_argument("--force", action="store_true", help="overwrite an existing run")
@@ -147,25 +162,29 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("diagnose", help="print a run's convergence gate table")
     p.add_argument("run", type=Path)
+    verify_option(p)
     p.set_defaults(func=cmd_diagnose)
 
-    p = sub.add_parser("summary", help="fixed effects in Table 4's layout")
+    p = sub.add_parser("summary", help="every parameter block (Table 4's layout for the "
+                                        "paper's specs)")
     p.add_argument("run", type=Path)
-    p.add_argument("--prob", type=float, default=0.9)
+    verify_option(p)
+    p.add_argument("--prob", type=PROB, default=0.9)
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("sbc", help="simulation-based calibration, refits on Dask")
     p.add_argument("--spec", default=str(DEFAULT_SPEC))
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
                    help="covariates to simulate on (its outcome is ignored)")
-    p.add_argument("--sims", type=int, default=100)
-    p.add_argument("--chains", type=int, default=2)
-    p.add_argument("--draws", type=int, default=400)
-    p.add_argument("--tune", type=int, default=400)
-    p.add_argument("--thin", type=int, default=4, help="keep every n-th draw for the ranks")
-    p.add_argument("--target-accept", type=float,
+    p.add_argument("--sims", type=whole(2, 100_000, 100), default=100)
+    p.add_argument("--chains", type=CHAINS, default=2)
+    p.add_argument("--draws", type=DRAWS, default=400)
+    p.add_argument("--tune", type=DRAWS, default=400)
+    p.add_argument("--thin", type=whole(1, 1000, 4), default=4,
+                   help="keep every n-th draw for the ranks")
+    p.add_argument("--target-accept", type=TARGET_ACCEPT,
                    help="default: the spec's [sampling], else 0.9")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     dask_options(p)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_sbc)

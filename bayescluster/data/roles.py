@@ -26,6 +26,7 @@ class Roles:
     categorical: tuple[str, ...] = ()
     exposure: str | None = None
     per: str | None = None
+    domains: tuple[str, ...] = ()  # the domain labels a table may use (empty: any)
 
     @property
     def covariates(self) -> tuple[str, ...]:

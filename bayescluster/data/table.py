@@ -10,7 +10,7 @@ cluster's domain from a registry the caller passes (``domains``). Every problem 
 import csv
 import difflib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from bayescluster.core.errors import DataError
 from bayescluster.data.roles import Roles
 
 SHOW = 5
+MAX_COUNT = 1e9  # beyond this a count is a data error, not a count the likelihood can use
 
 
 @dataclass
@@ -92,7 +93,23 @@ def read_table(path: str | Path) -> pd.DataFrame:
     with path.open(newline="", encoding="utf-8") as handle:
         header = [h.strip() for h in next(csv.reader(handle), [])]
     _check_unique(header)
+    _check_delimiter(path, frame)
     return frame
+
+
+def _check_delimiter(path: Path, frame: pd.DataFrame) -> None:
+    """Name a semicolon- or tab-separated file, and rows with more cells than the header."""
+    if len(frame.columns) == 1:
+        name = str(frame.columns[0])
+        for sign, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sign in name:
+                raise DataError(f"file {str(path)!r} is separated by {word}, not commas "
+                                f"(its header reads {name[:60]!r}). Fix: save it as "
+                                "comma-separated CSV.")
+    if isinstance(frame.index, pd.MultiIndex) or not isinstance(frame.index, pd.RangeIndex):
+        raise DataError(f"file {str(path)!r} has rows with more cells than its header "
+                        "(a trailing comma?). Fix: remove the trailing commas or name every "
+                        "column.")
 
 
 def _check_unique(columns) -> None:
@@ -127,10 +144,17 @@ def _check_count(frame, values, column):
     if frac.any():
         raise DataError(f"column {column!r} is a count but has non-integer values: "
                         f"{_rows(frame, frac, column)}. Fix: counts must be whole numbers.")
+    huge = values > MAX_COUNT
+    if huge.any():
+        raise DataError(f"column {column!r} has counts above {MAX_COUNT:.0e}: "
+                        f"{_rows(frame, huge, column)}. Fix: correct them (a typo or a unit "
+                        "error); counts this large are not patents.")
 
 
 def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
-             domains: Mapping[str, str] | None = None) -> FirmData:
+             domains: Mapping[str, str] | None = None,
+             known_domains: Collection[str] | None = None,
+             check_outcome: bool = True) -> FirmData:
     """Check a firm table against ``roles`` and return a typed copy.
 
     Parameters
@@ -142,6 +166,12 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
     domains : mapping, optional
         A registry of cluster -> domain, used when ``roles.domain`` is set and the table
         has no such column.
+    known_domains : collection of str, optional
+        The domain labels a domain column may use (a typo is an error, not a new domain);
+        ``roles.domains``, a spec's declaration, takes precedence.
+    check_outcome : bool
+        Refuse an outcome that is 0 for every firm (False for rows to predict, whose
+        outcome is not used).
 
     Returns
     -------
@@ -184,6 +214,10 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
                             f"missing value(s): {_rows(frame, y.isna())}. Fix: fill them in or "
                             "remove those firms; the outcome is never imputed.")
         _check_count(frame, y, roles.outcome)
+        if check_outcome and (y == 0).all():
+            raise DataError(f"outcome column {roles.outcome!r} is 0 for every firm: there is "
+                            "nothing to model. Fix: check that the right column is named as "
+                            "the outcome.")
         out[roles.outcome] = y.astype(int)
 
     for column in roles.counts:
@@ -215,7 +249,7 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
         out[column] = frame[column].astype("string").str.strip().astype(object)
         out.loc[out[column].isin(["", None]) | out[column].isna(), column] = np.nan
 
-    domains = _domains(frame, out, roles, domains)
+    domains = _domains(frame, out, roles, domains, set(roles.domains) or known_domains)
     if domains is not None and roles.domain:
         out[roles.domain] = out[roles.cluster].map(domains)
 
@@ -265,7 +299,8 @@ def _rate_outcome(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles) -> None:
 
 
 def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
-             registry: Mapping[str, str] | None) -> dict[str, str] | None:
+             registry: Mapping[str, str] | None,
+             known: Collection[str] | None = None) -> dict[str, str] | None:
     """Cluster -> domain, from the table's own domain column or else the registry."""
     clusters = out[roles.cluster]
     if roles.domain and roles.domain in frame.columns:
@@ -276,6 +311,14 @@ def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
             raise DataError(f"column {roles.domain!r}: cluster(s) {', '.join(bad)} have no "
                             f"domain ({_rows(frame, gap)}). Fix: give every row of a cluster "
                             "its domain, or drop the domain column to use the registry's.")
+        if known:
+            strange = ~dom.isin(list(known))
+            if strange.any():
+                first = str(dom[strange].iloc[0])
+                raise DataError(f"column {roles.domain!r} has domain label(s) not among "
+                                f"{', '.join(sorted(known))}: {_rows(frame, strange, roles.domain)}"
+                                f".{_closest(first, known)} Fix: correct them, or declare the "
+                                "domains in the spec's [hierarchy] domains = [...].")
         pairs = pd.DataFrame({"c": clusters, "d": dom.astype(str)}).drop_duplicates()
         clash = pairs["c"].duplicated(keep=False)
         if clash.any():

@@ -135,6 +135,40 @@ def stamp(tree: xr.DataTree, spec: Spec, data: FirmData, design: Design, setting
         tree.attrs["status"] = "approximate"
     else:
         tree.attrs["status"] = "prior"
+    tree.attrs["content_sha256"] = content_hash(tree)
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) \
+        else str(value)
+
+
+SEALED_ATTRS = ("bayescluster_spec", "spec_name", "family", "data_sha256", "settings",
+                "decisions", "gates", "status", "n_firms_used", "n_dropped")
+
+
+def content_hash(tree: xr.DataTree) -> str:
+    """SHA-256 of what a run says.
+
+    Every group's variables and labels (the firm table has its own hash), the stored spec,
+    settings, decisions and gate verdict.
+    """
+    digest = hashlib.sha256()
+    for key in SEALED_ATTRS:
+        digest.update(f"{key}={tree.attrs.get(key, '')}\x1e".encode())
+    for group in sorted(tree.children):
+        if group == "firm_data":
+            continue
+        ds = tree[group].to_dataset()
+        for name in sorted(map(str, ds.variables)):
+            values = np.asarray(ds[name].values)
+            digest.update(f"{group}/{name}:{values.shape}:".encode())
+            numeric = values.dtype.kind in "biufc"
+            if numeric and not (values.dtype.kind == "f" and np.isnan(values).all()):
+                digest.update(np.ascontiguousarray(values, dtype=float).tobytes())
+            else:  # labels and messages; None and NaN (missing text after a save) alike
+                digest.update("\x1f".join(_text(v) for v in values.ravel()).encode())
+    return digest.hexdigest()
 
 
 def _frame_to_dataset(frame: pd.DataFrame) -> xr.Dataset:
@@ -178,15 +212,34 @@ def save(run: Run, out_dir: str | Path, force: bool = False) -> Path:
     return target
 
 
-def load(run_dir: str | Path) -> Run:
-    """Rebuild a :class:`Run` from its directory (spec and data included)."""
+def load(run_dir: str | Path, *, verify: bool = True) -> Run:
+    """Rebuild a :class:`Run` from its directory (spec and data included).
+
+    ``verify`` checks the run's checksum of its draws, spec and verdict, and refuses a run
+    modified since it was written.
+    """
     run_dir = Path(run_dir)
     path = run_dir / RUN_FILE
     if not path.exists():
         raise RunError(f"{run_dir} holds no run ({RUN_FILE} not found). Fix: give a directory "
                        "written by `bayescluster fit --out`.")
-    with xr.open_datatree(path, engine="netcdf4") as handle:
-        tree = handle.load()
+    try:
+        with xr.open_datatree(path, engine="netcdf4") as handle:
+            tree = handle.load()
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
+        raise RunError(f"{path} cannot be read as a run ({type(error).__name__}: {error}); "
+                       "it is truncated or not a netCDF file. Fix: refit into a new "
+                       "directory.") from None
+    missing = [k for k in ("bayescluster_spec", "data_sha256") if k not in tree.attrs]
+    if missing or "firm_data" not in tree.children:
+        raise RunError(f"{path} is a netCDF file but not a bayescluster run (it lacks "
+                       f"{', '.join(missing) or 'the firm_data group'}). Fix: give a "
+                       "directory written by `bayescluster fit --out`.")
+    sealed = tree.attrs.get("content_sha256")
+    if verify and sealed is not None and content_hash(tree) != sealed:
+        raise RunError(f"{path} was modified after it was written: its draws, spec or verdict "
+                       "no longer match their checksum. Fix: refit, or pass --no-verify "
+                       "(verify=False) to read it anyway.")
     spec = parse_spec(tree.attrs["bayescluster_spec"], f"{run_dir}/spec")
     frame = _dataset_to_frame(tree["firm_data"].to_dataset())
     data = validate(frame, spec.roles)

@@ -28,7 +28,7 @@ SECTIONS = {
     "missing": None, "columns": ("outcome", "cluster", "domain", "id", "exposure", "per"),
     "covariates": None, "transforms": None, "baselines": None,
     "fixed": ("terms",), "zero": ("terms",),
-    "hierarchy": ("varying", "pool_by_domain", "parameterization"),
+    "hierarchy": ("varying", "pool_by_domain", "parameterization", "domains"),
     "selection": ("treatment", "terms", "cluster_effect"),
     "sampling": ("draws", "tune", "target_accept"),
     "priors": ("intercept", "coef", "sd_domain", "sd_cluster", "lkj_eta", "dispersion",
@@ -65,9 +65,25 @@ DEFAULT_PRIORS = {
 }
 
 
+def _typed(where: str, value, kind: type | tuple, fix: str):
+    """``value`` if it is of ``kind`` (a bool is no number here), else a SpecError."""
+    number = kind in (int, float, (int, float))
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind) or (
+            number and isinstance(value, bool)):
+        raise SpecError(f"{where} = {value!r} has the wrong type "
+                        f"({type(value).__name__}). Fix: {fix}")
+    return value
+
+
+POSITIVE = ("sigma", "lam", "alpha", "beta", "nu")
+
+
 def _unknown(kind: str, names, valid) -> None:
     bad = [n for n in names if n not in valid]
     if bad:
+        if not all(isinstance(n, str) for n in bad):
+            raise SpecError(f"{kind} {', '.join(map(repr, bad))} must be text. Valid names "
+                            f"are: {', '.join(valid)}.")
         hint = difflib.get_close_matches(bad[0], list(valid), n=1)
         near = f" Did you mean '{hint[0]}'?" if hint else ""
         raise SpecError(f"unknown {kind} {', '.join(map(repr, bad))}.{near} "
@@ -106,6 +122,7 @@ class Spec:
     description: str = ""
     paper_model: str | None = None
     selection: dict | None = None  # {"treatment", "terms", "cluster_effect"}
+    domains: tuple[str, ...] = ()  # declared domain labels ([hierarchy] domains)
     sampling: dict = field(default_factory=dict)  # draws, tune, target_accept defaults
     text: str = field(default="", repr=False)
 
@@ -118,7 +135,7 @@ class Spec:
                      exposure=self.columns.get("exposure"), per=self.columns.get("per"),
                      counts=by["count"],
                      binary=by["binary"], positive=by["positive"], numeric=by["numeric"],
-                     categorical=by["categorical"])
+                     categorical=by["categorical"], domains=self.domains)
 
     @property
     def hierarchical(self) -> bool:
@@ -177,16 +194,31 @@ def _prior(key: str, value):
     missing = [p for p in params if p not in value]
     if missing:
         raise SpecError(f"[priors] {key}: {value['dist']} needs {', '.join(missing)}.")
+    for param in params:
+        number = value[param]
+        if param == "mu" and number == "auto" and key == "intercept":
+            continue
+        _typed(f"[priors] {key}.{param}", number, (int, float), "give a number.")
+        if param in POSITIVE and not number > 0:
+            raise SpecError(f"[priors] {key}.{param} = {number!r} must be positive. Fix: "
+                            f"give a number above 0, e.g. {param} = 1.")
     return dict(value)
 
 
 def _sampling(raw: dict) -> dict:
     """[sampling]: the NUTS settings this model needs (command-line options override)."""
     for key in ("draws", "tune"):
-        if key in raw and (not isinstance(raw[key], int) or raw[key] < 1):
-            raise SpecError(f"[sampling] {key} must be a positive whole number.")
-    if "target_accept" in raw and not 0.5 <= raw["target_accept"] < 1:
-        raise SpecError("[sampling] target_accept must lie in [0.5, 1).")
+        if key in raw:
+            _typed(f"[sampling] {key}", raw[key], int, "give a whole number, e.g. 1000.")
+            if raw[key] < 1:
+                raise SpecError(f"[sampling] {key} = {raw[key]} must be a positive whole "
+                                "number. Fix: e.g. 1000.")
+    if "target_accept" in raw:
+        value = _typed("[sampling] target_accept", raw["target_accept"], (int, float),
+                       "give a number in [0.5, 1), e.g. 0.9.")
+        if not 0.5 <= value < 1:
+            raise SpecError(f"[sampling] target_accept = {value} must lie in [0.5, 1). Fix: "
+                            "e.g. 0.9.")
     return dict(raw)
 
 
@@ -213,7 +245,9 @@ def _selection(raw, covariates, fixed) -> dict | None:
                         "covariates, including at least one instrument (a covariate not in "
                         "[fixed], e.g. \"age\").")
     return {"treatment": treatment, "terms": terms,
-            "cluster_effect": bool(raw.get("cluster_effect", True))}
+            "cluster_effect": _typed("[selection] cluster_effect",
+                                     raw.get("cluster_effect", True), bool,
+                                     "write true or false (no quotes).")}
 
 
 FROM_FORMULA = {"columns": ("outcome", "cluster", "domain", "exposure"),
@@ -266,18 +300,27 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         raise SpecError(f"{source}: schema_version must be {SCHEMA_VERSION} (found {version!r}).")
     if "formula" in raw or "zero_formula" in raw:
         raw = _from_formula(raw, source)
+    for key in ("name", "description", "family", "missing"):
+        if key in raw:
+            _typed(key, raw[key], str, f"write it in quotes, e.g. {key} = \"...\".")
     family = raw.get("family", "zinb")
     _unknown("family", [family], list(FAMILIES))
     columns = dict(raw.get("columns", {}))
     for needed in ("outcome", "cluster"):
         if needed not in columns:
             raise SpecError(f"[columns] must name the {needed!r} column.")
+    for key, value in columns.items():
+        _typed(f"[columns] {key}", value, str, f"name the column in quotes, e.g. {key} = "
+               "\"firm_id\".")
     covariates = dict(raw.get("covariates", {}))
     for name, role in covariates.items():
         _unknown(f"role for covariate {name!r}:", [role], list(ROLES))
     transforms = {}
     for name, chain in raw.get("transforms", {}).items():
         _unknown("covariate in [transforms]:", [name], list(covariates))
+        if not isinstance(chain, str | list):
+            raise SpecError(f"[transforms] {name} = {chain!r} must be a transform or a list "
+                            "of them. Fix: e.g. scale = [\"log\", \"standardize\"].")
         chain = (chain,) if isinstance(chain, str) else tuple(chain)
         _unknown(f"transform of {name!r}:", chain, list(TRANSFORMS))
         if covariates[name] in ("binary", "categorical"):
@@ -288,7 +331,8 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
                             f"covariate, not {covariates[name]!r}.")
         transforms[name] = chain
     baselines = dict(raw.get("baselines", {}))
-    for name in baselines:
+    for name, level in baselines.items():
+        _typed(f"[baselines] {name}", level, str, "name the baseline level in quotes.")
         _unknown("categorical covariate in [baselines]:", [name],
                  [c for c, r in covariates.items() if r == "categorical"])
     fixed = _terms(raw.get("fixed", {}).get("terms", []), covariates, "fixed")
@@ -297,11 +341,18 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         raise SpecError(f"[zero] terms need a family with a zero part (zinb, hurdle_nb); "
                         f"{family!r} has none.")
     hierarchy = raw.get("hierarchy", {})
-    varying = tuple(hierarchy.get("varying", []))
+    varying = _typed("[hierarchy] varying", hierarchy.get("varying", []), list,
+                     "give a list, e.g. varying = [\"intercept\", \"x\"].")
+    varying = tuple(varying)
     _unknown("varying effect(s) in [hierarchy]:", varying,
              ["intercept", *(t.name for t in fixed)])
     if varying and "intercept" not in varying:
         raise SpecError("[hierarchy] varying must include 'intercept' when slopes vary.")
+    domains = _typed("[hierarchy] domains", hierarchy.get("domains", []), list,
+                     "give a list of labels, e.g. domains = [\"bio\", \"it\"].")
+    if not all(isinstance(d, str) for d in domains):
+        raise SpecError(f"[hierarchy] domains = {domains!r} must list text labels. Fix: e.g. "
+                        "domains = [\"bio\", \"it\"].")
     parameterization = hierarchy.get("parameterization", "auto")
     _unknown("parameterization", [parameterization], list(PARAMETERIZATIONS))
     if columns.get("per") and columns.get("exposure"):
@@ -317,11 +368,15 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
     return Spec(
         name=raw.get("name", Path(source).stem), family=family, columns=columns,
         covariates=covariates, transforms=transforms, baselines=baselines, fixed=fixed,
-        zero=zero, varying=varying, pool_by_domain=bool(hierarchy.get("pool_by_domain", True))
-        and bool(columns.get("domain")), parameterization=parameterization, priors=priors,
+        zero=zero, varying=varying, pool_by_domain=_typed(
+            "[hierarchy] pool_by_domain", hierarchy.get("pool_by_domain", True), bool,
+            "write true or false (no quotes).") and bool(columns.get("domain")),
+        parameterization=parameterization, priors=priors,
         missing=missing, description=raw.get("description", ""),
-        paper_model=raw.get("paper", {}).get("model"), selection=selection,
-        sampling=_sampling(raw.get("sampling", {})), text=text,
+        paper_model=_typed("[paper] model", raw.get("paper", {}).get("model", ""), str,
+                           "name the paper's model in quotes, e.g. model = \"m3\".") or None,
+        selection=selection,
+        sampling=_sampling(raw.get("sampling", {})), domains=tuple(domains), text=text,
     )
 
 
@@ -340,4 +395,11 @@ def resolve(path_or_name: str | Path) -> Path:
 def load_spec(path_or_name: str | Path) -> Spec:
     """Read and validate a spec file (or a shipped spec by name)."""
     path = resolve(path_or_name)
-    return parse_spec(path.read_text(), str(path))
+    if path.is_dir():
+        raise SpecError(f"{str(path)!r} is a directory, not a spec. Fix: give a TOML file.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"{str(path)!r} is not UTF-8 text. Fix: save the spec as UTF-8 "
+                        "TOML.") from None
+    return parse_spec(text, str(path))

@@ -32,14 +32,18 @@ PAPER_ROLES = Roles(
 def validate(table: pd.DataFrame | str | Path, roles: Roles = PAPER_ROLES) -> FirmData:
     """Validate a firm table (:func:`bayescluster.data.validate`).
 
-    A table without a domain column takes each cluster's domain from the registry.
+    A table without a domain column takes each cluster's domain from the registry; a
+    domain column may use the registry's four domain labels, unless the spec declares its
+    own (``[hierarchy] domains``).
     """
-    return generic.validate(table, roles, domains=cluster_domains())
+    registry = cluster_domains()
+    return generic.validate(table, roles, domains=registry,
+                            known_domains=set(registry.values()))
 
 
 def load(path: str | Path, roles: Roles = PAPER_ROLES) -> FirmData:
     """Read and validate a CSV firm table (see :func:`validate`)."""
-    return generic.load(path, roles, domains=cluster_domains())
+    return validate(generic.read_table(path), roles)
 
 
 def describe_beside_table3(data: FirmData) -> pd.DataFrame:

@@ -252,3 +252,17 @@ def test_malformed_tables_raise_data_error_or_succeed(tmp_path, firms, data):
     except DataError:
         return
     assert len(result.frame) == len(frame)
+
+
+def test_a_domain_label_typo_is_an_error_unless_declared(table):
+    from bayescluster.data import validate as generic
+    from bayescluster.study.registry import cluster_domains
+
+    typo = table.assign(domain=table["cluster"].map(cluster_domains()))
+    typo.loc[typo["cluster"] == typo["cluster"].iloc[0], "domain"] = "Bio"
+    with pytest.raises(DataError, match=r"domain label\(s\) not among bio, energy, it, "
+                                        r"manufacturing: row 1 \('Bio'\).* Did you mean 'bio'\?"):
+        validate(typo)
+    declared = Roles(**{**PAPER_ROLES.__dict__, "domains": ("Bio", "it", "energy",
+                                                            "manufacturing")})
+    assert "Bio" in set(generic(typo, declared).domains.values())

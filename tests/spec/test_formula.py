@@ -111,3 +111,21 @@ def test_roles_are_read_from_the_values():
         "b": "binary", "n": "numeric", "c": "categorical", "p": "positive"}
     with pytest.raises(SpecError, match="names 'q', which is not a column"):
         infer_roles(frame, ["q"], {})
+
+
+@pytest.mark.sampling
+def test_fit_verb_takes_a_formula(tmp_path, capsys):
+    from bayescluster.cli import main
+    from bayescluster.inference.run import load
+
+    out = tmp_path / "run"
+    code = main(["fit", "--formula", FORMULA, "--family", "hurdle_nb", "--zero-formula",
+                 "~ 1 + log(scale)", "--id", "firm_id", "--prior-only", "--draws", "50",
+                 "--out", str(out), "--quiet"])
+    assert code == 0
+    run = load(out)
+    assert FORMULA in run.spec.text and run.spec.family == "hurdle_nb"
+    assert [t.name for t in run.spec.fixed] == [t.name for t in parse_spec(TOML).fixed]
+    assert main(["fit", "--formula", FORMULA, "--spec", "zinb_hier", "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "either --spec or --formula" in capsys.readouterr().err
