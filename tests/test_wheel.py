@@ -52,9 +52,11 @@ def test_the_wheel_works_from_any_directory(tmp_path):
          ok=(0, 3))
     summary = _run([cli, "summary", "run"], cwd=work, env=env)
     assert "fixed effects" in summary.stdout and "sd_cluster[intercept]" in summary.stdout
+    _run([cli, "simulate", "--n", "40", "--seed", "4", "--complete", "--out", "new.csv"],
+         cwd=work, env=env)  # new firms to predict: a prediction needs every covariate
     for verb in (["describe", "firms.csv"], ["diagnose", "run"], ["compare", "run"],
                  ["effects", "run", "--max-draws", "50"], ["ppc", "run"], ["loo", "run"],
-                 ["predict", "run", "--data", "firms.csv", "--max-draws", "50", "--out",
+                 ["predict", "run", "--data", "new.csv", "--max-draws", "50", "--out",
                   "pred.csv"]):
         _run([cli, *verb], cwd=work, env=env, ok=(0, 3))
     assert (work / "pred.csv").stat().st_size > 1_000
