@@ -6,38 +6,33 @@ GATES_FAILED = 3  # a fit that failed its convergence gates (the run is written,
 INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
-def whole(low: int, high: int, example: int):
-    """An argparse type: a whole number in [low, high], else a message with the fix."""
-    def parse(text: str) -> int:
+def _ranged(cast, noun: str, low, high, example, open_low: bool, open_high: bool):
+    def parse(text: str):
         try:
-            value = int(text)
+            value = cast(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number. Fix: e.g. "
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}. Fix: e.g. "
                                              f"{example}.") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is outside {low} to {high}. Fix: "
-                                             f"e.g. {example}.")
+        above = value > low if open_low else value >= low
+        below = value < high if open_high else value <= high
+        if not (above and below):
+            ends = f"{low} to {high}" if cast is int else \
+                f"{'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+            raise argparse.ArgumentTypeError(f"{value} is outside {ends}. Fix: e.g. "
+                                             f"{example}.")
         return value
     return parse
+
+
+def whole(low: int, high: int, example: int):
+    """An argparse type: a whole number in [low, high], else a message with the fix."""
+    return _ranged(int, "a whole number", low, high, example, False, False)
 
 
 def number(low: float, high: float, example: float, *, open_low: bool = False,
            open_high: bool = False):
     """An argparse type: a number between low and high (ends open or closed)."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number. Fix: e.g. "
-                                             f"{example}.") from None
-        above = value > low if open_low else value >= low
-        below = value < high if open_high else value <= high
-        if not (above and below):
-            ends = f"{'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
-            raise argparse.ArgumentTypeError(f"{value} is outside {ends}. Fix: e.g. "
-                                             f"{example}.")
-        return value
-    return parse
+    return _ranged(float, "a number", low, high, example, open_low, open_high)
 
 
 SEED = whole(0, 2**32 - 1, 1)
