@@ -3,7 +3,6 @@
 import argparse
 
 GATES_FAILED = 3  # a fit that failed its convergence gates (the run is written, marked failed)
-INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def _ranged(cast, noun: str, low, high, example, open_low: bool, open_high: bool):

@@ -1,0 +1,81 @@
+"""Killing fit or report at any step leaves the previous run (or report) whole, and nothing
+half-written behind: SIGINT cleans up at once, a SIGKILL's temp files go at the next write."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bayescluster.inference.run import load
+
+pytestmark = pytest.mark.slow  # a dozen short fits and reports, killed part-way
+
+FIT = ["fit", "--spec", "paper_m1", "--chains", "2", "--draws", "150", "--tune", "150",
+       "--quiet", "--force"]
+
+
+def _cli(args, **kwargs):
+    return subprocess.Popen([sys.executable, "-c", "import sys; from bayescluster.cli import "
+                             "main; sys.exit(main(sys.argv[1:]))", *map(str, args)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            **kwargs)
+
+
+def _finish(args) -> int:
+    with _cli(args) as process:
+        process.communicate(timeout=600)
+    return process.returncode
+
+
+def _temps(folder) -> list[str]:
+    return sorted(p.name for p in folder.rglob(".*.tmp"))
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory):
+    out = tmp_path_factory.mktemp("kill") / "run"
+    assert _finish([*FIT, "--out", out, "--seed", "1"]) in (0, 3)
+    return out
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("after", [0.5, 3.0, 6.0, 9.0])
+def test_a_killed_fit_leaves_the_previous_run_whole(previous, signum, after):
+    with _cli([*FIT, "--out", previous, "--seed", "2"]) as process:
+        time.sleep(after)
+        if process.poll() is None:
+            os.kill(process.pid, signum)
+        err = process.communicate(timeout=600)[1]
+    code = process.returncode
+    assert "Traceback" not in err
+    # SIGINT: our message and 130, or, when it lands before the interpreter can raise it
+    # (or during its shutdown), Python's own exit by the signal; never a traceback
+    died = -signal.SIGKILL if signum == signal.SIGKILL else -signal.SIGINT
+    assert code in (0, 3, 130, died), (code, err)
+    load(previous)  # verifies the checksum: the old run whole, or a whole new one
+    if code in (0, 3, 130):
+        assert _temps(previous.parent) == []
+    else:  # a temp a killed writer left goes at the next write of the run
+        assert _finish([*FIT, "--out", previous, "--seed", "1"]) in (0, 3)
+        assert _temps(previous.parent) == []
+
+
+@pytest.mark.parametrize("after", [0.5, 2.0, 4.0])
+def test_a_killed_report_leaves_whole_files(previous, tmp_path, after):
+    out = tmp_path / "report"
+    assert _finish(["report", previous, "--out", out]) == 0
+    before = {p.name for p in out.iterdir() if p.is_file()}
+    with _cli(["report", previous, "--out", out, "--max-draws", "200"]) as process:
+        time.sleep(after)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGINT)
+        err = process.communicate(timeout=600)[1]
+    assert process.returncode in (0, 130)
+    assert "Traceback" not in err
+    assert _temps(out) == []
+    html = (out / "index.html").read_text()
+    assert html.rstrip().endswith("</html>")
+    assert before <= {p.name for p in out.iterdir()}
