@@ -73,8 +73,10 @@ def test_a_killed_report_leaves_whole_files(previous, tmp_path, after):
         if process.poll() is None:
             os.kill(process.pid, signal.SIGINT)
         err = process.communicate(timeout=600)[1]
-    assert process.returncode in (0, 130)
+    assert process.returncode in (0, 130, -signal.SIGINT)  # see the fit test
     assert "Traceback" not in err
+    if process.returncode == -signal.SIGINT:  # killed outright: the next write cleans up
+        assert _finish(["report", previous, "--out", out, "--max-draws", "200"]) == 0
     assert _temps(out) == []
     html = (out / "index.html").read_text()
     assert html.rstrip().endswith("</html>")
