@@ -2,28 +2,33 @@
 
 Exit codes: 0 success; 2 a problem with the data, spec, option or run directory (message,
 no traceback); 3 a fit that failed its convergence gates; 130 interrupted. The verbs'
-modules are imported inside :func:`main`, so that Ctrl-C at any moment after start-up is
-one line, not a traceback.
+modules are imported inside :func:`main`, after it has taken over Ctrl-C, so that Ctrl-C
+at any moment after start-up is one line, not a traceback.
 """
 
 import sys
 
+from bayescluster.core.atomic import remove_pending
+
 INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
-def _unraisable(hook) -> None:
-    """Deliver again a Ctrl-C that landed in a callback Python cannot raise from.
+def _interrupted(signum, frame) -> None:
+    """Ctrl-C: remove the temp files of writes under way, say so, and exit at once.
 
-    Such a callback (a garbage-collection hook) would print it as "Exception ignored" and
-    carry on; the main thread gets it instead.
+    Exiting from the handler, not by raising KeyboardInterrupt, means the interrupt cannot
+    land inside a compiler, a C callback or a sampler's threads and leave them half-way
+    (a traceback or a hang at shutdown). Every file is written by a rename, so what was
+    there before the step stays whole.
     """
-    if issubclass(hook.exc_type, KeyboardInterrupt):
-        import _thread
-        import threading
+    import os
+    import signal
 
-        threading.Timer(0.01, _thread.interrupt_main).start()  # once out of the callback
-        return
-    sys.__unraisablehook__(hook)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while cleaning up
+    remove_pending()
+    sys.stderr.write("interrupted: nothing was written by the step that was running\n")
+    sys.stderr.flush()
+    os._exit(INTERRUPTED)
 
 
 def build_parser():
@@ -42,7 +47,12 @@ def build_parser():
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    sys.unraisablehook = _unraisable
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, _interrupted)
     try:
         import warnings
 
@@ -55,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         except BayesclusterError as error:
             print(f"error: {error}", file=sys.stderr)
             return error.exit_code
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written by the step that was running", file=sys.stderr)
-        return INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_PENDING: set[str] = set()  # temp files of writes under way in this process
+
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -30,13 +32,24 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.{os.getpid()}.",
                                suffix=path.suffix + ".tmp")
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # the user's umask, not mkstemp's private 0600
+    _PENDING.add(tmp)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # the user's umask, not mkstemp's private 0600
         yield Path(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        _PENDING.discard(tmp)
+
+
+def remove_pending() -> None:
+    """Remove the temp files of every write under way, for a process about to exit at once."""
+    for tmp in list(_PENDING):
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
 
 
 def _alive(pid: int) -> bool:

@@ -2,6 +2,8 @@
 never a traceback, and nothing overwritten without --force."""
 
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -132,12 +134,24 @@ def test_a_spec_that_is_not_utf8(tmp_path, capsys):
     assert code == 2 and "is not UTF-8 text" in err
 
 
-def test_ctrl_c_is_a_message_not_a_traceback(monkeypatch, capsys):
-    from bayescluster.cli import data
-
-    def interrupted(args):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(data, "cmd_validate", interrupted)
-    code, err = _run(["validate", DEFAULT_DATA], capsys)
-    assert code == 130 and "interrupted" in err
+def test_ctrl_c_is_a_message_not_a_traceback(tmp_path):
+    """Ctrl-C mid-write: exit 130, one line, and the write's temp file gone at once."""
+    script = (
+        "import os, signal, sys, time\n"
+        "from bayescluster.cli import data, main\n"
+        "from bayescluster.core.atomic import atomic_path\n"
+        "def interrupted(args):\n"
+        "    with atomic_path(sys.argv[2]) as tmp:\n"
+        "        tmp.write_text('half')\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        time.sleep(30)\n"
+        "data.cmd_validate = interrupted\n"
+        "sys.exit(main(['validate', sys.argv[1]]))\n")
+    target = tmp_path / "out.txt"
+    target.write_text("before")
+    done = subprocess.run([sys.executable, "-c", script, str(DEFAULT_DATA), str(target)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "interrupted: nothing was written by the step that was running"
+    assert target.read_text() == "before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
