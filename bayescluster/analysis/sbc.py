@@ -21,7 +21,7 @@ from scipy import stats
 from bayescluster.core.errors import BayesclusterError
 from bayescluster.inference.distributed import map_tasks
 from bayescluster.inference.refit import refit
-from bayescluster.model.build import build
+from bayescluster.model.build import build, exact_arithmetic
 from bayescluster.model.design import make_design
 from bayescluster.model.evaluate import predictive
 
@@ -50,7 +50,7 @@ def prior_simulations(spec, data, sims: int, seed: int = 0) -> list[dict]:
 
     design = make_design(spec, data)
     built = build(design)
-    with warnings.catch_warnings(), built.model:
+    with warnings.catch_warnings(), built.model, exact_arithmetic():
         warnings.filterwarnings("ignore", message=".*Potential.*")
         prior = pm.sample_prior_predictive(draws=sims, random_seed=seed)["prior"].to_dataset()
     _, y_rep = predictive(built, prior, np.random.default_rng(seed), want_loglik=False)

@@ -16,7 +16,7 @@ import xarray as xr
 from bayescluster.core.errors import BayesclusterError
 from bayescluster.data.table import FirmData
 from bayescluster.inference.run import Run, stamp
-from bayescluster.model.build import Built, build
+from bayescluster.model.build import Built, build, exact_arithmetic
 from bayescluster.model.design import Design, make_design
 from bayescluster.model.evaluate import predictive
 from bayescluster.spec.parse import Spec
@@ -52,8 +52,9 @@ def compile_nutpie(model: pm.Model, backend: str = "numba", refit: bool = False)
                                     "'bayescluster[jax]' (CPU) or a CUDA build of jax, or use "
                                     "--backend numba.") from None
         return nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
-    compiled = nutpie.compile_pymc_model(model, freeze_model=not refit)
-    _first_call(compiled)
+    with exact_arithmetic():
+        compiled = nutpie.compile_pymc_model(model, freeze_model=not refit)
+        _first_call(compiled)
     return compiled
 
 
@@ -188,6 +189,22 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
     t0 = time.perf_counter()
     built = build(design)
     timings = {"build_s": time.perf_counter() - t0}
+    with exact_arithmetic():
+        tree = _draw(built, sampler, chains, draws, tune, seed, target_accept, prior_only,
+                     quiet, timings, compiled, approx_iterations, backend)
+    settings = {"sampler": sampler, "backend": backend, "chains": chains, "draws": draws,
+                "tune": tune, "seed": seed, "target_accept": target_accept,
+                "prior_only": prior_only}
+    decisions = {**design.decisions, "parameterisation": built.parameterisation.to_record()}
+    stamp(tree, spec, data, design, settings, timings, decisions)
+    return Run(tree, spec, data, design, timings=timings)
+
+
+def _draw(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: int,
+          target_accept: float, prior_only: bool, quiet: bool, timings: dict, compiled,
+          approx_iterations: int, backend: str) -> xr.DataTree:
+    """The run's tree before its stamp: prior draws, or posterior draws and predictions."""
+    design, spec = built.design, built.design.spec
     outcome = spec.columns["outcome"]
     rng = np.random.default_rng(seed + 7919)
     if prior_only:
@@ -221,10 +238,5 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         tree["posterior_predictive"] = xr.DataTree(xr.Dataset({outcome: (dims, y_rep)},
                                                               coords={**base, **firm}))
         tree["observed_data"] = xr.DataTree(_observed(design, outcome))
-    settings = {"sampler": sampler, "backend": backend, "chains": chains, "draws": draws,
-                "tune": tune, "seed": seed, "target_accept": target_accept,
-                "prior_only": prior_only}
-    decisions = {**design.decisions, "parameterisation": built.parameterisation.to_record()}
-    stamp(tree, spec, data, design, settings, timings, decisions)
-    return Run(tree, spec, data, design, timings=timings)
+    return tree
 

@@ -32,6 +32,9 @@ missing binary covariates, :math:`x \sim \mathrm{Bernoulli}(p)`, are summed out 
 likelihood.
 """
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,8 +87,33 @@ class Built:
         # an output no parameter reaches (x without imputation) comes back without the axis
         vectorised = [v if v.ndim > o.ndim else pt.broadcast_to(v, (n_draws, *v.shape))
                       for v, o in zip(vectorised, outputs, strict=True)]
-        return pytensor.function(batched, vectorised, on_unused_input="ignore",
-                                 mode="FAST_RUN")
+        with exact_arithmetic():
+            return pytensor.function(batched, vectorised, on_unused_input="ignore",
+                                     mode="FAST_RUN")
+
+
+@contextmanager
+def exact_arithmetic() -> Iterator[None]:
+    """Compile without fast-math, in this process and those it starts (PyMC's chains).
+
+    Same seed, data and spec give the same draws whether the model is compiled fresh or
+    loaded from pytensor's compile cache. Under numba's fast-math, LLVM reassociates and
+    contracts floating-point operations across the functions it inlines; a function loaded
+    from the cache arrives as machine code, so what nutpie compiles around it cannot inline
+    it, and a fresh and a cached compile round differently (about 1e-14 in the gradient,
+    enough for the chains to part). The cost is a few per cent of sampling time
+    (``reports/parameterisation.md``).
+    """
+    before = os.environ.get("PYTENSOR_FLAGS")
+    os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, (before, "numba__fastmath=False")))
+    try:
+        with pytensor.config.change_flags(numba__fastmath=False):
+            yield
+    finally:
+        if before is None:
+            del os.environ["PYTENSOR_FLAGS"]
+        else:
+            os.environ["PYTENSOR_FLAGS"] = before
 
 
 def coords(design: Design, centred: np.ndarray | None = None) -> dict:
