@@ -11,6 +11,7 @@ and model, as they were sampled, without pickle.
 
 import hashlib
 import json
+import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -31,8 +32,8 @@ from bayescluster.model.parameterization import Parameterisation
 from bayescluster.spec.parse import Spec, parse_spec
 
 RUN_FILE = "run.nc"
-PACKAGES = ("bayescluster", "pymc", "pytensor", "arviz-base", "arviz-stats", "nutpie", "numpy",
-            "pandas", "xarray")
+PACKAGES = ("bayescluster", "pymc", "pytensor", "arviz-base", "arviz-stats", "nutpie", "numba",
+            "llvmlite", "numpy", "pandas", "xarray")
 
 
 @dataclass
@@ -107,6 +108,26 @@ def data_hash(frame: pd.DataFrame) -> str:
 
 def _versions() -> dict:
     return {p: version(p) for p in PACKAGES}
+
+
+def machine() -> dict:
+    """What a run's exact floating-point results depend on besides seed, data and spec.
+
+    The platform, the CPU model and a hash of its instruction-set flags (numba compiles for
+    the host CPU), and the numeric packages' versions. Two runs with equal ``machine()``
+    give the same draws; elsewhere they agree within Monte Carlo error.
+    """
+    info = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    except OSError:  # not Linux
+        pass
+    cpu, flags = info.get("model name", platform.processor()), info.get("flags", "")
+    return {"platform": f"{platform.system()} {platform.machine()}", "cpu": cpu,
+            "cpu_flags_sha256": hashlib.sha256(flags.encode()).hexdigest()[:16],
+            "python": platform.python_version(), "packages": _versions()}
 
 
 def stamp(tree: xr.DataTree, spec: Spec, data: FirmData, design: Design, settings: dict,

@@ -1,0 +1,78 @@
+"""`make demo` gives the committed demo tables: to the last digit on the machine that made
+them (same ``machine()``), within Monte Carlo error elsewhere."""
+
+import json
+import re
+from pathlib import Path
+
+import arviz_stats as azs
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayescluster.analysis.summary import fixed_effects, group_parameters
+from bayescluster.inference.run import machine
+from bayescluster.study.demo import PROVENANCE
+
+pytestmark = pytest.mark.sampling
+
+DEMO = Path(__file__).resolve().parents[2] / "reports" / "demo"
+PROBS = {"lower": 0.05, "upper": 0.95}  # the tables' 90 % interval
+
+
+def _draws(post, row: str):
+    """The draws behind a table row (``beta`` by term, ``name[label]`` by its one dim)."""
+    if row in post:
+        return post[row]
+    if "coef" in post.coords and row in post["coef"].values:
+        return post["beta"].sel(coef=row)
+    found = re.fullmatch(r"(\w+)\[([^,\]]+)\]", row)
+    if found and found[1] in post:
+        draws = post[found[1]]
+        (dim,) = [d for d in draws.dims if d not in ("chain", "draw")]
+        return draws.sel({dim: found[2]})
+    return None
+
+
+def _mcse(draws) -> dict:
+    positive = (draws > 0).astype(float)
+    return {"mean": float(azs.mcse(draws, method="mean")),
+            "sd": float(azs.mcse(draws, method="sd")),
+            **{k: float(azs.mcse(draws, method="quantile", prob=p)) for k, p in PROBS.items()},
+            "p_gt_0": float(azs.mcse(positive, method="mean"))}
+
+
+@pytest.fixture(scope="module")
+def provenance():
+    return json.loads((DEMO / PROVENANCE).read_text())
+
+
+def test_the_demo_was_made_by_the_fit_this_test_repeats(provenance, default_run):
+    assert provenance["spec"] == default_run.spec.name
+    assert provenance["data_sha256"] == default_run.tree.attrs["data_sha256"]
+    assert provenance["settings"] == json.loads(default_run.tree.attrs["settings"])
+
+
+@pytest.mark.parametrize(("table", "compute"), [("fixed_effects", fixed_effects),
+                                                ("group_parameters", group_parameters)])
+def test_make_demo_reproduces_the_committed_tables(provenance, default_run, table, compute):
+    committed = pd.read_csv(DEMO / "tables" / f"{table}.csv", index_col=0)
+    now = compute(default_run).astype(float)
+    assert list(now.index) == list(committed.index)
+    columns = ["mean", "sd", "lower", "upper", "p_gt_0"]
+    if provenance["machine"] == machine():
+        pd.testing.assert_frame_equal(now[columns], committed[columns], check_exact=True,
+                                      check_names=False)
+    post, compared = default_run.posterior, 0
+    for row in now.index:
+        draws = _draws(post, row)
+        if draws is None:  # a derived quantity (a correlation): its parts are compared
+            continue
+        se = _mcse(draws)
+        for column in columns:
+            # two independent estimates, each with its MCSE: 4 SE of their difference
+            tolerance = 4 * np.sqrt(2) * se[column] + 1e-9
+            assert abs(now.loc[row, column] - committed.loc[row, column]) <= tolerance, \
+                (table, row, column, now.loc[row, column], committed.loc[row, column])
+        compared += 1
+    assert compared >= len(now) // 2
