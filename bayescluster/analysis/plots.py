@@ -196,6 +196,31 @@ def sbc_histograms(ranks: pd.DataFrame, bins: int = 10):
     return fig
 
 
+def sbc_ecdf(ecdf: pd.DataFrame):
+    """Each parameter's rank ECDF minus the uniform's, inside its simultaneous band.
+
+    A calibrated model's curve stays in the grey band (with the band's probability); a
+    curve above it means truths rank low (the posterior sits too high), below it the
+    reverse, and a U or an arch a posterior too narrow or too wide.
+    """
+    names = list(dict.fromkeys(ecdf["parameter"]))
+    cols = min(4, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig = _figure((3.2 * cols, 2.4 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        one = ecdf[ecdf["parameter"] == name]
+        x = one["x"].to_numpy()
+        ax.fill_between(x, one["lower"] - x, one["upper"] - x, color="0.85", step="post")
+        ax.step(x, one["ecdf"] - x, where="post", color="C0", lw=1)
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_title(name, fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    return fig
+
+
 def loco_scores(table: pd.DataFrame):
     """Held-out (filled) and in-sample (open) elpd per firm by cluster, a colour a model.
 

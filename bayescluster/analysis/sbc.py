@@ -96,12 +96,48 @@ def run(spec, data, *, sims: int = 100, chains: int = 2, draws: int = 400, tune:
     return pd.DataFrame(rows).sort_values(["parameter", "sim"]).reset_index(drop=True)
 
 
-def uniformity(ranks: pd.DataFrame, *, bins: int | None = None) -> pd.DataFrame:
+BAND_PROB = 0.99  # the rank ECDF's simultaneous band
+
+
+def rank_ecdf(ranks: pd.DataFrame, *, prob: float = BAND_PROB, n_simulations: int = 1000,
+              seed: int = 0) -> pd.DataFrame:
+    r"""Each parameter's rank ECDF with its simultaneous ``prob`` band under uniformity.
+
+    A rank :math:`r` among :math:`L` draws becomes :math:`u = (r + v)/(L + 1)` with
+    :math:`v \sim U(0, 1)`, uniform on (0, 1) when the model is calibrated; the band
+    (Säilynoja, Bürkner and Vehtari 2022, arviz-stats' ``ecdf_pit``) holds the whole ECDF
+    of a calibrated model with probability ``prob``.
+
+    Returns
+    -------
+    DataFrame
+        Per parameter and evaluation point ``x``: ``ecdf``, ``lower``, ``upper``.
+    """
+    from arviz_stats.ecdf_utils import ecdf_pit
+
+    rng = np.random.default_rng(seed)
+    frames = []
+    for name, group in ranks.groupby("parameter", sort=False):
+        top = int(group["draws"].iloc[0])
+        u = (group["rank"].to_numpy() + rng.uniform(size=len(group))) / (top + 1)
+        x, ecdf, lower, upper = ecdf_pit(u, prob, n_simulations,
+                                         rng=np.random.default_rng(seed))
+        frames.append(pd.DataFrame({"parameter": name, "x": x, "ecdf": ecdf, "lower": lower,
+                                    "upper": upper}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def uniformity(ranks: pd.DataFrame, *, bins: int | None = None,
+               ecdf: pd.DataFrame | None = None) -> pd.DataFrame:
     """How far each parameter's ranks are from uniform.
 
     Per parameter: simulations, chi-square statistic and p-value of the ranks' histogram
-    against the uniform (bins of equal width over 0..L).
+    against the uniform (bins of equal width over 0..L), and whether the rank ECDF stays in
+    its simultaneous 99 % band (``in_band``; from :func:`rank_ecdf` unless given).
     """
+    ecdf = rank_ecdf(ranks) if ecdf is None else ecdf
+    inside = ((ecdf["ecdf"] >= ecdf["lower"]) & (ecdf["ecdf"] <= ecdf["upper"])).groupby(
+        ecdf["parameter"]).all()
     rows = []
     for name, group in ranks.groupby("parameter", sort=False):
         n, top = len(group), int(group["draws"].iloc[0])
@@ -109,5 +145,5 @@ def uniformity(ranks: pd.DataFrame, *, bins: int | None = None) -> pd.DataFrame:
         counts = np.histogram(group["rank"], bins=k, range=(0, top + 1))[0]
         chi2, p = stats.chisquare(counts)
         rows.append({"parameter": name, "sims": n, "bins": k, "chi2": float(chi2),
-                     "p_value": float(p)})
+                     "p_value": float(p), "in_band": bool(inside[name])})
     return pd.DataFrame(rows).set_index("parameter")

@@ -119,17 +119,21 @@ def cmd_sbc(args) -> int:
                     tune=args.tune, thin=args.thin, seed=args.seed,
                     target_accept=args.target_accept, scheduler=args.scheduler,
                     workers=args.workers)
-    table = sbc.uniformity(ranks)
-    print("\n== rank uniformity (chi-square; small p = miscalibrated)")
+    ecdf = sbc.rank_ecdf(ranks)
+    table = sbc.uniformity(ranks, ecdf=ecdf)
+    print("\n== rank uniformity (chi-square, small p = miscalibrated; in_band: the rank ECDF "
+          f"stays in its simultaneous {sbc.BAND_PROB:.0%} band)")
     print(table.round(3).to_string())
     print(f"divergent fits: {int((ranks.groupby('sim')['divergences'].first() > 0).sum())} "
           f"of {args.sims}")
     out = args.out
-    for name, frame in (("ranks", ranks), ("uniformity", table)):
+    for name, frame in (("ranks", ranks), ("uniformity", table), ("rank_ecdf", ecdf)):
         with atomic_path(out / f"{name}.csv") as tmp:
             frame.to_csv(tmp)
     plots.save(plots.sbc_histograms(ranks), out / "rank_histograms.png")
-    print(f"written to {out}/ (ranks.csv, uniformity.csv, rank_histograms.png)")
+    plots.save(plots.sbc_ecdf(ecdf), out / "rank_ecdf.png")
+    print(f"written to {out}/ (ranks.csv, uniformity.csv, rank_ecdf.csv, rank_histograms.png, "
+          "rank_ecdf.png)")
     return 0
 
 

@@ -28,6 +28,7 @@ def test_sbc_ranks_are_complete_and_in_range(ranks_dir):
     assert ranks["rank"].between(0, ranks["draws"]).all()
     assert (ranks["draws"] == 2 * 100).all()  # 2 chains x 200 draws, every 2nd
     assert (ranks_dir / "rank_histograms.png").stat().st_size > 10_000
+    assert (ranks_dir / "rank_ecdf.png").stat().st_size > 10_000
 
 
 def test_sbc_ranks_look_uniform(ranks_dir):
@@ -47,3 +48,16 @@ def test_uniformity_flags_miscalibrated_ranks():
     bad = pd.DataFrame({"parameter": "b", "rank": rng.integers(0, 30, 200), "draws": 100})
     table = sbc.uniformity(pd.concat([good, bad]))
     assert table.loc["a", "p_value"] > 0.01 > 1e-6 > table.loc["b", "p_value"]
+    assert table.loc["a", "in_band"] and not table.loc["b", "in_band"]
+
+
+def test_the_rank_ecdf_band_holds_calibrated_ranks_at_its_probability():
+    """Ranks of a calibrated model (uniform on 0..L) leave the 99% simultaneous band in
+    about 1% of parameters: at most 6 of 200 (binomial upper tail < 0.5%)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    ranks = pd.concat([pd.DataFrame({"parameter": f"p{k}", "rank": rng.integers(0, 201, 200),
+                                     "draws": 200}) for k in range(200)])
+    ecdf = sbc.rank_ecdf(ranks, n_simulations=500)
+    assert (~sbc.uniformity(ranks, ecdf=ecdf)["in_band"]).sum() <= 6
