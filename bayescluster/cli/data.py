@@ -64,7 +64,7 @@ def cmd_simulate(args) -> int:
         raise RunError(f"{' and '.join(taken)} already exist(s). Fix: choose another --out or "
                        "pass --force to replace them.")
     sim = simulate(n=args.n, seed=args.seed, rho=args.rho, trait_sd=args.trait_sd,
-                   missing=not args.complete)
+                   missing=not args.complete, participation=args.participation)
     table, truth = write(sim, args.out)
     print(f"wrote {table} ({args.n} firms) and {truth}")
     return 0
@@ -101,6 +101,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rho", type=number(-1, 1, 0.3, open_low=True, open_high=True),
                    default=0.0, help="selection on unobservables, in (-1, 1)")
     p.add_argument("--trait-sd", type=number(0, 10, 0.5), default=None)
+    p.add_argument("--participation", choices=("copula", "probit"), default="copula",
+                   help="how firms select into participation: copula (Appendix 2's "
+                   "correlations) or probit (the selection model's own assumption)")
     p.add_argument("--force", action="store_true", help="replace an existing table")
     p.add_argument("--complete", action="store_true", help="no missing covariate values")
     p.add_argument("--out", type=Path, required=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from bayescluster.core.atomic import write_text
 from bayescluster.study import registry
@@ -75,6 +75,13 @@ INDUSTRY_P = {
 }
 PURPOSES = ("problem", "science", "commercialize", "seeds", "cost")
 PURPOSE_P = (0.30, 0.15, 0.25, 0.15, 0.15)
+# How firms come to participate: "copula", Appendix 2's correlations (participation's
+# latent correlated rho with the firm trait); "probit", the selection model's own
+# assumption (a probit in the selection covariates with cluster effects, its error
+# correlated rho with the trait)
+PARTICIPATION = ("copula", "probit")
+SELECTION_TERMS = ("age", "log(scale)", "rd", "projects", "national", "jointrd", "sameregion")
+SELECTION_CLUSTER_SD = 0.3
 
 @dataclass(frozen=True)
 class Simulated:
@@ -123,8 +130,9 @@ def allocate(n: int) -> pd.Series:
     return counts + floor
 
 
-def _covariates(n: int, rng: np.random.Generator, rho: float) -> dict[str, np.ndarray]:
-    corr = _latent_correlation(rho)
+def _covariates(n: int, rng: np.random.Generator, rho: float, cluster: np.ndarray,
+                participation: str = "copula") -> dict[str, np.ndarray]:
+    corr = _latent_correlation(rho if participation == "copula" else 0.0)
     z = rng.standard_normal((n, corr.shape[0])) @ np.linalg.cholesky(corr).T
     u = stats.norm.cdf(z[:, : len(COPULA)])
     col = {name: u[:, j] for j, name in enumerate(COPULA)}
@@ -136,7 +144,55 @@ def _covariates(n: int, rng: np.random.Generator, rho: float) -> dict[str, np.nd
     out["projects"] = np.minimum(1 + stats.nbinom.ppf(col["projects"], 1.29, 1.29 / 2.35), 10)
     out["age"] = np.round(6 + 80 * stats.beta.ppf(col["age"], 2.61, 2.99))
     out["trait"] = z[:, -1]
+    if participation == "probit":
+        equation = participation_equation()
+        gamma = np.array([equation[t] for t in ("intercept", *SELECTION_TERMS)])
+        effect = pd.Series(cluster).map(selection_cluster_effects()).to_numpy()
+        nu, xi = rng.standard_normal(n), rng.standard_normal(n)
+        out["participant"] = (_selection_matrix(out) @ gamma + effect + nu > 0).astype(float)
+        out["trait"] = rho * nu + np.sqrt(1.0 - rho**2) * xi
     return out
+
+
+def _selection_matrix(cov: dict) -> np.ndarray:
+    return np.column_stack([np.ones(len(cov["age"]))]
+                           + [np.log(cov["scale"]) if t == "log(scale)" else cov[t]
+                              for t in SELECTION_TERMS])
+
+
+@cache
+def participation_equation() -> dict[str, float]:
+    """The ``"probit"`` participation's coefficients on the raw selection covariates.
+
+    Maximum likelihood probit of the copula generator's participation on
+    ``SELECTION_TERMS`` in its reference sample, so that both kinds of participation have
+    the same share and the same dependence on the covariates.
+    """
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    cov = _covariates(CALIBRATION_N, rng, 0.0, np.zeros(CALIBRATION_N))
+    X, d = _selection_matrix(cov), cov["participant"]
+    scale = np.r_[1.0, X[:, 1:].std(axis=0)]
+    Xs, sign = X / scale, 2 * d - 1
+
+    def loss(g):
+        q = sign * (Xs @ g)
+        ratio = np.exp(stats.norm.logpdf(q) - stats.norm.logcdf(q))
+        return -stats.norm.logcdf(q).mean(), -(Xs.T @ (sign * ratio)) / len(q)
+
+    fitted = optimize.minimize(loss, np.zeros(X.shape[1]), jac=True, method="BFGS")
+    if not fitted.success:
+        raise RuntimeError(f"the participation probit did not converge: {fitted.message}")
+    gamma = fitted.x / scale
+    return {t: float(g) for t, g in zip(("intercept", *SELECTION_TERMS), gamma, strict=True)}
+
+
+@cache
+def selection_cluster_effects() -> dict[str, float]:
+    """Each cluster's shift of the ``"probit"`` participation index (fixed by the truth seed)."""
+    rng = np.random.default_rng(TRUTH_SEED + 1)
+    clusters = list(registry.cluster_domains())
+    return dict(zip(clusters, rng.normal(0.0, SELECTION_CLUSTER_SD, len(clusters)).tolist(),
+                    strict=True))
 
 
 def _group_truth() -> dict:
@@ -172,14 +228,14 @@ def _nb_draw(rng, mu, alpha):
 
 
 @cache
-def calibration(rho: float = 0.0, trait_sd: float = 0.0) -> dict:
+def calibration(rho: float = 0.0, trait_sd: float = 0.0, participation: str = "copula") -> dict:
     """Intercept, NB dispersion and claim/citation rates matching Table 3.
 
     Computed once on a fixed reference sample of ``CALIBRATION_N`` firms.
     """
     rng = np.random.default_rng(CALIBRATION_SEED)
-    cov = _covariates(CALIBRATION_N, rng, rho)
     cluster = np.repeat(allocate(CALIBRATION_N).index.to_numpy(), allocate(CALIBRATION_N))
+    cov = _covariates(CALIBRATION_N, rng, rho, cluster, participation)
     eta = _linear_predictor(cov, cluster, _group_truth(), trait_sd)
     m = np.exp(eta - eta.max())
     intercept = np.log(TARGET["pat_mean"] / ((1 - P_ZERO) * m.mean())) - eta.max()
@@ -223,8 +279,9 @@ def _missing_mask(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
-             trait_sd: float | None = None, missing: bool = True) -> Simulated:
-    """Simulate ``n`` firms with known truth.
+             trait_sd: float | None = None, missing: bool = True,
+             participation: str = "copula") -> Simulated:
+    r"""Simulate ``n`` firms with known truth.
 
     Parameters
     ----------
@@ -236,18 +293,27 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
         and 0 otherwise.
     missing : blank covariates at the seed data's missing rates (``False``: a complete
         table, e.g. for peers that cannot impute); the values drawn are the same either way.
+    participation : ``"copula"`` (default): participation is a binary margin of the
+        Appendix 2 copula, its latent correlated ``rho`` with the trait. ``"probit"``: the
+        selection model's own assumption,
+        :math:`d_i = 1[\gamma_0 + w_i^\top\gamma + v_{c_i} + \nu_i > 0]` with
+        :math:`\gamma` from :func:`participation_equation`, cluster shifts
+        :math:`v_c \sim N(0, 0.3)` (:func:`selection_cluster_effects`) and the trait
+        :math:`\rho\nu_i + \sqrt{1-\rho^2}\,\xi_i`.
     """
     if n < 2:
         raise ValueError("n must be at least 2")
     if not -1 < rho < 1:
         raise ValueError("rho must lie in (-1, 1)")
     trait_sd = (0.5 if rho != 0 else 0.0) if trait_sd is None else float(trait_sd)
-    cal = calibration(float(rho), trait_sd)
+    if participation not in PARTICIPATION:
+        raise ValueError(f"participation must be one of {PARTICIPATION}")
+    cal = calibration(float(rho), trait_sd, participation)
     groups = _group_truth()
     rng = np.random.default_rng(seed)
     counts = allocate(n)
     cluster = np.repeat(counts.index.to_numpy(), counts.to_numpy())
-    cov = _covariates(n, rng, rho)
+    cov = _covariates(n, rng, rho, cluster, participation)
     mu = np.exp(cal["intercept"] + _linear_predictor(cov, cluster, groups, trait_sd))
     structural_zero = rng.random(n) < P_ZERO
     pat = np.where(structural_zero, 0, _nb_draw(rng, mu, cal["dispersion"]))
@@ -304,7 +370,10 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
                           for d, v in groups["domain_deviation"].items()},
         "dispersion": cal["dispersion"],
         "p_zero": P_ZERO,
-        "selection": {"rho": float(rho), "trait_sd": trait_sd},
+        "selection": {"rho": float(rho), "trait_sd": trait_sd, "participation": participation,
+                      **({"equation": participation_equation(),
+                          "cluster_effect": selection_cluster_effects()}
+                         if participation == "probit" else {})},
         "quality_rates": cal["rates"],
         "missing": {c: int(m.sum()) for c, m in mask.items()},
         "clusters": {c: int(k) for c, k in counts.items()},

@@ -124,3 +124,46 @@ def test_vectorised_generator_is_fast():
     assert len(sim.data) == 1_000_000
     assert time.perf_counter() - start < 60
     validate(simulate(10_700, seed=4).data)
+
+
+def test_probit_participation_equation_matches_statsmodels():
+    """The probit participation's coefficients are the maximum likelihood probit of the
+    copula's participation (statsmodels, an independent fit, on the same sample)."""
+    import statsmodels.api as sm
+
+    from bayescluster.study.simulate import (
+        CALIBRATION_N,
+        CALIBRATION_SEED,
+        SELECTION_TERMS,
+        _covariates,
+        _selection_matrix,
+        participation_equation,
+    )
+
+    cov = _covariates(CALIBRATION_N, np.random.default_rng(CALIBRATION_SEED), 0.0,
+                      np.zeros(CALIBRATION_N))
+    reference = sm.Probit(cov["participant"], _selection_matrix(cov)).fit(disp=0).params
+    ours = participation_equation()
+    np.testing.assert_allclose([ours[t] for t in ("intercept", *SELECTION_TERMS)], reference,
+                               atol=2e-3)
+
+
+def test_probit_participation_follows_its_equation():
+    """Under "probit" participation the share and the trait's correlation with the probit
+    error are what the selection model assumes."""
+    from scipy import stats
+
+    rho = 0.5
+    sim = simulate(100_000, seed=8, rho=rho, participation="probit", missing=False)
+    data, truth = sim.data, sim.truth["selection"]
+    assert truth["participation"] == "probit" and set(truth["cluster_effect"]) == set(
+        registry.cluster_domains())
+    copula = simulate(100_000, seed=8, missing=False).data
+    assert abs(data["participant"].mean() - copula["participant"].mean()) < 0.03
+    # a participant's trait is raised by E[nu | d = 1] * rho > 0: more patents at equal x
+    gap = lambda d: np.log(d.groupby("participant")["pat"].mean()).diff().iloc[-1]  # noqa: E731
+    no_selection = simulate(100_000, seed=8, rho=0.0, participation="probit", missing=False)
+    assert gap(data) > gap(no_selection.data) + 0.1
+    assert stats.pearsonr(data["participant"], data["age"])[0] < 0  # age enters negatively
+    with pytest.raises(ValueError, match="participation must be one of"):
+        simulate(50, participation="random")
