@@ -28,11 +28,13 @@ from bayescluster.study.simulate import model_scale_truth, simulate
 warnings.filterwarnings("ignore")
 
 
-def one(n: int, seed: int, rho: float, participation: str, compare: bool) -> dict:
-    sim = simulate(n, seed=seed, rho=rho, participation=participation)
+def one(n: int, seed: int, rho: float, participation: str, compare: bool,
+        instrument: float = 1.0) -> dict:
+    sim = simulate(n, seed=seed, rho=rho, participation=participation, instrument=instrument)
     data = validate(sim.data)
     names = ("selection_zinb", "zinb_hier") if rho and compare else ("selection_zinb",)
-    row = {"participation": participation, "rho_true": rho, "seed": seed, "n": n}
+    row = {"participation": participation, "instrument": instrument, "rho_true": rho,
+           "seed": seed, "n": n}
     for name in names:
         t0 = time.perf_counter()
         run = fit(load_spec(name), data, chains=2, draws=500, tune=700, seed=1, quiet=True)
@@ -57,11 +59,13 @@ def main(argv=None) -> int:
     parser.add_argument("--participation", choices=("copula", "probit"), default="copula",
                         help="how firms select into participation (study.simulate)")
     parser.add_argument("--rho", type=float, nargs="+", default=[0.5, 0.0])
+    parser.add_argument("--instrument", type=float, default=1.0,
+                        help="with --participation probit: age's slope times this")
     parser.add_argument("--no-compare", action="store_true",
                         help="fit only selection_zinb, not the uncorrected zinb_hier")
     parser.add_argument("--out", type=Path, default=Path("reports/selection_validation.md"))
     args = parser.parse_args(argv)
-    rows = [one(args.n, s, rho, args.participation, not args.no_compare)
+    rows = [one(args.n, s, rho, args.participation, not args.no_compare, args.instrument)
             for rho in args.rho for s in args.seeds]
     table = pd.DataFrame(rows)
     table.to_csv(args.out.with_suffix(".csv"), index=False)
@@ -69,7 +73,8 @@ def main(argv=None) -> int:
         "# Selection model: repeated-simulation check",
         "",
         f"`python benchmarks/selection_validation.py --n {args.n} --participation "
-        f"{args.participation} --rho {' '.join(map(str, args.rho))} --seeds "
+        f"{args.participation} --instrument {args.instrument} --rho "
+        f"{' '.join(map(str, args.rho))} --seeds "
         f"{' '.join(map(str, args.seeds))}`; 2 chains x 500 draws (700 tune) per fit, nutpie.",
         "",
         f"- rho's 90% interval covers the truth in {int(table['rho_covered'].sum())} of "

@@ -218,6 +218,8 @@ def sbc_ecdf(ecdf: pd.DataFrame):
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(names):]:
         ax.set_visible(False)
+    fig.supxlabel("fractional rank of the truth among the posterior draws", fontsize=8)
+    fig.supylabel("rank ECDF minus uniform", fontsize=8)
     return fig
 
 

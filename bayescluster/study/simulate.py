@@ -82,6 +82,7 @@ PURPOSE_P = (0.30, 0.15, 0.25, 0.15, 0.15)
 PARTICIPATION = ("copula", "probit")
 SELECTION_TERMS = ("age", "log(scale)", "rd", "projects", "national", "jointrd", "sameregion")
 SELECTION_CLUSTER_SD = 0.3
+AGE_MEAN = 6 + 80 * 2.61 / (2.61 + 2.99)  # the age margin's mean (a scaled Beta(2.61, 2.99))
 
 @dataclass(frozen=True)
 class Simulated:
@@ -131,7 +132,8 @@ def allocate(n: int) -> pd.Series:
 
 
 def _covariates(n: int, rng: np.random.Generator, rho: float, cluster: np.ndarray,
-                participation: str = "copula") -> dict[str, np.ndarray]:
+                participation: str = "copula",
+                instrument: float = 1.0) -> dict[str, np.ndarray]:
     corr = _latent_correlation(rho if participation == "copula" else 0.0)
     z = rng.standard_normal((n, corr.shape[0])) @ np.linalg.cholesky(corr).T
     u = stats.norm.cdf(z[:, : len(COPULA)])
@@ -145,7 +147,10 @@ def _covariates(n: int, rng: np.random.Generator, rho: float, cluster: np.ndarra
     out["age"] = np.round(6 + 80 * stats.beta.ppf(col["age"], 2.61, 2.99))
     out["trait"] = z[:, -1]
     if participation == "probit":
-        equation = participation_equation()
+        equation = dict(participation_equation())
+        # a stronger instrument: age's slope times `instrument`, the index at mean age kept
+        equation["intercept"] += (1.0 - instrument) * equation["age"] * AGE_MEAN
+        equation["age"] *= instrument
         gamma = np.array([equation[t] for t in ("intercept", *SELECTION_TERMS)])
         effect = pd.Series(cluster).map(selection_cluster_effects()).to_numpy()
         nu, xi = rng.standard_normal(n), rng.standard_normal(n)
@@ -228,14 +233,15 @@ def _nb_draw(rng, mu, alpha):
 
 
 @cache
-def calibration(rho: float = 0.0, trait_sd: float = 0.0, participation: str = "copula") -> dict:
+def calibration(rho: float = 0.0, trait_sd: float = 0.0, participation: str = "copula",
+                instrument: float = 1.0) -> dict:
     """Intercept, NB dispersion and claim/citation rates matching Table 3.
 
     Computed once on a fixed reference sample of ``CALIBRATION_N`` firms.
     """
     rng = np.random.default_rng(CALIBRATION_SEED)
     cluster = np.repeat(allocate(CALIBRATION_N).index.to_numpy(), allocate(CALIBRATION_N))
-    cov = _covariates(CALIBRATION_N, rng, rho, cluster, participation)
+    cov = _covariates(CALIBRATION_N, rng, rho, cluster, participation, instrument)
     eta = _linear_predictor(cov, cluster, _group_truth(), trait_sd)
     m = np.exp(eta - eta.max())
     intercept = np.log(TARGET["pat_mean"] / ((1 - P_ZERO) * m.mean())) - eta.max()
@@ -280,7 +286,7 @@ def _missing_mask(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
              trait_sd: float | None = None, missing: bool = True,
-             participation: str = "copula") -> Simulated:
+             participation: str = "copula", instrument: float = 1.0) -> Simulated:
     r"""Simulate ``n`` firms with known truth.
 
     Parameters
@@ -300,6 +306,8 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
         :math:`\gamma` from :func:`participation_equation`, cluster shifts
         :math:`v_c \sim N(0, 0.3)` (:func:`selection_cluster_effects`) and the trait
         :math:`\rho\nu_i + \sqrt{1-\rho^2}\,\xi_i`.
+    instrument : with ``"probit"`` participation, age's slope in the participation index
+        times this (the index at mean age kept): the exclusion restriction's strength.
     """
     if n < 2:
         raise ValueError("n must be at least 2")
@@ -308,12 +316,14 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
     trait_sd = (0.5 if rho != 0 else 0.0) if trait_sd is None else float(trait_sd)
     if participation not in PARTICIPATION:
         raise ValueError(f"participation must be one of {PARTICIPATION}")
-    cal = calibration(float(rho), trait_sd, participation)
+    if instrument != 1.0 and participation != "probit":
+        raise ValueError("instrument applies to participation='probit' only")
+    cal = calibration(float(rho), trait_sd, participation, float(instrument))
     groups = _group_truth()
     rng = np.random.default_rng(seed)
     counts = allocate(n)
     cluster = np.repeat(counts.index.to_numpy(), counts.to_numpy())
-    cov = _covariates(n, rng, rho, cluster, participation)
+    cov = _covariates(n, rng, rho, cluster, participation, instrument)
     mu = np.exp(cal["intercept"] + _linear_predictor(cov, cluster, groups, trait_sd))
     structural_zero = rng.random(n) < P_ZERO
     pat = np.where(structural_zero, 0, _nb_draw(rng, mu, cal["dispersion"]))
@@ -371,6 +381,7 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
         "dispersion": cal["dispersion"],
         "p_zero": P_ZERO,
         "selection": {"rho": float(rho), "trait_sd": trait_sd, "participation": participation,
+                      "instrument": float(instrument),
                       **({"equation": participation_equation(),
                           "cluster_effect": selection_cluster_effects()}
                          if participation == "probit" else {})},

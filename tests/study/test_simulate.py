@@ -165,5 +165,11 @@ def test_probit_participation_follows_its_equation():
     no_selection = simulate(100_000, seed=8, rho=0.0, participation="probit", missing=False)
     assert gap(data) > gap(no_selection.data) + 0.1
     assert stats.pearsonr(data["participant"], data["age"])[0] < 0  # age enters negatively
+    strong = simulate(100_000, seed=8, rho=rho, participation="probit", instrument=5.0,
+                      missing=False).data
+    assert stats.pearsonr(strong["participant"], strong["age"])[0] < \
+        3 * stats.pearsonr(data["participant"], data["age"])[0]
     with pytest.raises(ValueError, match="participation must be one of"):
         simulate(50, participation="random")
+    with pytest.raises(ValueError, match="instrument applies to"):
+        simulate(50, instrument=2.0)
