@@ -2,6 +2,8 @@
 
 import argparse
 
+from bayescluster.spec.sampling import MAX_ITERATIONS
+
 GATES_FAILED = 3  # a fit that failed its convergence gates (the run is written, marked failed)
 
 
@@ -36,7 +38,7 @@ def number(low: float, high: float, example: float, *, open_low: bool = False,
 
 SEED = whole(0, 2**32 - 1, 1)
 CHAINS = whole(1, 64, 4)
-DRAWS = whole(1, 1_000_000, 1000)
+DRAWS = whole(1, MAX_ITERATIONS, 1000)
 PROB = number(0, 1, 0.9, open_low=True, open_high=True)
 TARGET_ACCEPT = number(0.5, 1, 0.9, open_high=True)
 MAX_DRAWS = whole(1, 10_000_000, 1000)

@@ -16,6 +16,7 @@ from bayescluster.core.errors import SpecError
 from bayescluster.core.resources import MODELS, shipped, shipped_names
 from bayescluster.data.roles import Roles
 from bayescluster.spec.families import FAMILIES
+from bayescluster.spec.sampling import MAX_ITERATIONS
 
 SCHEMA_VERSION = 1
 ROLES = ("count", "binary", "positive", "numeric", "categorical")
@@ -210,9 +211,9 @@ def _sampling(raw: dict) -> dict:
     for key in ("draws", "tune"):
         if key in raw:
             _typed(f"[sampling] {key}", raw[key], int, "give a whole number, e.g. 1000.")
-            if raw[key] < 1:
-                raise SpecError(f"[sampling] {key} = {raw[key]} must be a positive whole "
-                                "number. Fix: e.g. 1000.")
+            if not 1 <= raw[key] <= MAX_ITERATIONS:
+                raise SpecError(f"[sampling] {key} = {raw[key]} is outside 1 to "
+                                f"{MAX_ITERATIONS:,}. Fix: e.g. {key} = 1000.")
     if "target_accept" in raw:
         value = _typed("[sampling] target_accept", raw["target_accept"], (int, float),
                        "give a number in [0.5, 1), e.g. 0.9.")

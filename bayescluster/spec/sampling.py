@@ -4,6 +4,7 @@ SAMPLERS = ("nutpie", "pymc", "advi", "pathfinder")
 MCMC = ("nutpie", "pymc")
 BACKENDS = ("numba", "jax")  # what nutpie compiles the log-density with
 DEFAULT_SAMPLING = {"draws": 1000, "tune": 1000, "target_accept": 0.9}
+MAX_ITERATIONS = 1_000_000  # draws or tuning steps a chain, in a spec or on the command line
 
 
 def sampling_settings(spec_sampling: dict, **given) -> dict:

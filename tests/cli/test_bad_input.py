@@ -114,6 +114,8 @@ def test_an_outcome_of_zeros_only_is_refused(tmp_path, capsys):
     ("draws = 2000", 'draws = 2000\ntarget_accept = "high"', "target_accept = 'high' has the"),
     ('family = "zinb"', "family = 3", "family = 3 has the wrong type"),
     ("pool_by_domain = true", 'pool_by_domain = "no"', "pool_by_domain = 'no' has the"),
+    ("draws = 2000", "draws = 1000000000000", "draws = 1000000000000 is outside 1 to 1,000,000"),
+    ("draws = 2000", "draws = 0", "draws = 0 is outside 1 to 1,000,000"),
     ("[hierarchy]", '[priors]\ncoef = { dist = "normal", mu = 0, sigma = -1 }\n\n[hierarchy]',
      "coef.sigma = -1 must be positive"),
     ("[hierarchy]", '[priors]\ncoef = { dist = "normal", mu = 0, sigma = "big" }\n\n'
