@@ -21,8 +21,9 @@ from bayescluster.model.predictor import columns, linear_predictor
 def _require(run, name: str):
     post = run.posterior
     if name not in post:
-        raise BayesclusterError(f"run {run.spec.name!r} has no {name}: compare needs a "
-                                "hierarchical spec ([hierarchy] varying).")
+        raise BayesclusterError(f"run {run.spec.name!r} has no {name}: cluster and domain "
+                                "comparisons need a hierarchical spec ([hierarchy] varying). "
+                                "Fix: compare a run of a hierarchical spec, e.g. zinb_hier.")
     return post[name]
 
 
@@ -72,6 +73,7 @@ def group_effects(run, level: str = "cluster", *, ci_prob: float = CI_PROB) -> p
     """
     check_ci_prob(ci_prob)
     design = run.design
+    _require(run, f"{level}_total")
     sizes = pd.Series(np.bincount(design.cluster_index, minlength=len(design.cluster_labels)),
                       index=design.cluster_labels)
     domain_of = dict(zip(design.cluster_labels,

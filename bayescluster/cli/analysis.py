@@ -14,6 +14,8 @@ from bayescluster.cli.common import (
     SEED,
     TARGET_ACCEPT,
     dask_options,
+    file_out,
+    folder,
     print_table,
     verify_option,
     whole,
@@ -211,7 +213,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clusters", nargs=2, metavar=("A", "B"))
     p.add_argument("--domains", nargs=2, metavar=("A", "B"), default=["bio", "it"])
     p.add_argument("--top", type=whole(1, 1000, 3), default=3)
-    p.add_argument("--out", type=Path)
+    p.add_argument("--out", type=folder)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("effects", help="average marginal effects on E[pat]; predictions")
@@ -221,14 +223,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="covariates to set, e.g. participant=1,national=1,sameregion=1")
     p.add_argument("--by-cluster", action="store_true")
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
-    p.add_argument("--out", type=Path)
+    p.add_argument("--out", type=folder)
     p.set_defaults(func=cmd_effects)
 
     p = sub.add_parser("ppc", help="posterior (or prior) predictive checks")
     p.add_argument("run", type=Path)
     verify_option(p)
     p.add_argument("--by-cluster", action="store_true", help="facet by cluster, not domain")
-    p.add_argument("--out", type=Path)
+    p.add_argument("--out", type=folder)
     p.set_defaults(func=cmd_ppc)
 
     p = sub.add_parser("loo", help="PSIS-LOO, model comparison, leave-one-cluster-out")
@@ -243,7 +245,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target-accept", type=TARGET_ACCEPT,
                    help="default: the spec's [sampling], else 0.9")
     dask_options(p)
-    p.add_argument("--out", type=Path)
+    p.add_argument("--out", type=folder)
     p.set_defaults(func=cmd_loo)
 
     p = sub.add_parser("predict", help="predicted counts for new firms (known or new clusters)")
@@ -257,8 +259,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prob", type=PROB, default=0.9, help="interval probability")
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
     p.add_argument("--seed", type=SEED, default=0)
-    p.add_argument("--out", type=Path, help="CSV of the predictions")
-    p.add_argument("--draws-out", type=Path,
+    p.add_argument("--out", type=file_out, help="CSV of the predictions")
+    p.add_argument("--draws-out", type=file_out,
                    help="CSV of the predictive draws of each row's count (sample, row, count)")
     p.set_defaults(func=cmd_predict)
 
@@ -271,5 +273,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--effect", help="varying effect for the cluster figures and ranks "
                    "(default: the last varying effect)")
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=folder, required=True)
     p.set_defaults(func=cmd_report)

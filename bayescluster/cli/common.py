@@ -1,6 +1,7 @@
 """What the verbs share: exit codes, printing tables and gates, Dask options."""
 
 import argparse
+from pathlib import Path
 
 from bayescluster.spec.sampling import MAX_ITERATIONS
 
@@ -23,6 +24,24 @@ def _ranged(cast, noun: str, low, high, example, open_low: bool, open_high: bool
                                              f"{example}.")
         return value
     return parse
+
+
+def folder(text: str) -> Path:
+    """An argparse type: a directory to write into (created if missing), not a file."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a directory. Fix: name a "
+                                         "directory (it is created if missing).")
+    return path
+
+
+def file_out(text: str) -> Path:
+    """An argparse type: a file to write, not a directory."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory. Fix: name the file to "
+                                         "write, e.g. predictions.csv.")
+    return path
 
 
 def whole(low: int, high: int, example: int):

@@ -4,7 +4,7 @@ import argparse
 import warnings
 from pathlib import Path
 
-from bayescluster.cli.common import GATES_FAILED, SEED, number, print_table, whole
+from bayescluster.cli.common import GATES_FAILED, SEED, folder, number, print_table, whole
 from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
 
 
@@ -110,8 +110,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("demo", help="validate, fit, check and report on the shipped data")
-    p.add_argument("--out", default="reports/demo")
-    p.add_argument("--runs", default="runs/demo", type=Path,
+    p.add_argument("--out", default="reports/demo", type=folder)
+    p.add_argument("--runs", default="runs/demo", type=folder,
                    help="parent folder of the run directories (one per spec)")
     p.add_argument("--compare", nargs="*", default=["negbin_hier"], metavar="SPEC",
                    help="further specs to fit and report beside the default (e.g. "

@@ -11,6 +11,7 @@ from bayescluster.cli.common import (
     SEED,
     TARGET_ACCEPT,
     dask_options,
+    folder,
     print_gates,
     verify_option,
     whole,
@@ -190,6 +191,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="default: the spec's [sampling], else 0.9")
     p.add_argument("--seed", type=SEED, default=0)
     dask_options(p)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=folder, required=True)
     p.set_defaults(func=cmd_sbc)
 

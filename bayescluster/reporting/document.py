@@ -265,6 +265,9 @@ def render_html(doc: Document) -> str:
 def write(doc: Document, out_dir: str | Path) -> dict[str, Path]:
     """Write ``index.html``, ``report.md``, one PNG per figure and one CSV per table."""
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportError(f"{out_dir} is a file, not a directory. Fix: give the report a "
+                          "directory (it is created if missing).")
     markdown, page = render_markdown(doc), render_html(doc)
     blocks = [b for s in doc.sections for b in s.blocks]
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -157,3 +157,23 @@ def test_ctrl_c_is_a_message_not_a_traceback(tmp_path):
     assert done.stderr.strip() == "interrupted: nothing was written by the step that was running"
     assert target.read_text() == "before"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_an_output_directory_that_is_a_file_or_a_file_that_is_a_directory(tmp_path, capsys):
+    existing = tmp_path / "notes.csv"
+    existing.write_text("precious\n")
+    for verb in (["report", tmp_path / "run"], ["sbc"], ["compare", tmp_path / "run"]):
+        code, err = _run([*verb, "--out", existing], capsys)
+        assert code == 2 and "is a file, not a directory" in err, (verb, err)
+    code, err = _run(["predict", tmp_path / "run", "--data", DEFAULT_DATA, "--out", tmp_path],
+                     capsys)
+    assert code == 2 and "is a directory. Fix: name the file" in err
+    assert existing.read_text() == "precious\n"
+
+
+@pytest.mark.sampling
+def test_comparing_clusters_of_a_single_level_run_says_what_is_needed(tmp_path, capsys):
+    assert _run(["fit", "--spec", "paper_m1", "--out", tmp_path / "run", "--chains", "1",
+                 "--draws", "30", "--tune", "30", "--quiet"], capsys)[0] in (0, 3)
+    code, err = _run(["compare", tmp_path / "run"], capsys)
+    assert code == 2 and "need a hierarchical spec" in err and "Fix:" in err
