@@ -87,18 +87,56 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"file {str(path)!r} is empty: no header and no rows. Fix: write one "
                         "row a firm under a header of column names.") from None
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError) as error:
+    except pd.errors.ParserError as error:
+        _check_row_lengths(path, len(_header(path)))
         raise DataError(f"file {str(path)!r} cannot be read as CSV ({error}). Fix: save it "
                         "as comma-separated UTF-8 text, one row a firm.") from None
-    with path.open(newline="", encoding="utf-8") as handle:
-        header = [h.strip() for h in next(csv.reader(handle), [])]
+    except (UnicodeDecodeError, OSError) as error:
+        raise DataError(f"file {str(path)!r} cannot be read as CSV ({error}). Fix: save it "
+                        "as comma-separated UTF-8 text, one row a firm.") from None
+    header = _header(path)
     _check_unique(header)
     _check_delimiter(path, frame)
+    _check_row_lengths(path, len(header))
+    if frame.empty:
+        raise DataError(f"file {str(path)!r} has a header but no rows (its header reads "
+                        f"{', '.join(header)[:80]!r}). Fix: give one row a firm under a "
+                        "header of column names.")
     return frame
 
 
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [h.strip() for h in next(csv.reader(handle), [])]
+
+
+def _check_row_lengths(path: Path, cells: int) -> None:
+    """Name the lines whose number of cells differs from the header's (a broken line)."""
+    short, long = [], []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle, skipinitialspace=True)
+        next(reader, None)
+        for row in reader:
+            if row and len(row) != cells:
+                (short if len(row) < cells else long).append(reader.line_num)
+    if long:
+        raise DataError(f"file {str(path)!r} has rows with more cells than its header "
+                        f"({cells}): {_lines(long)} (a trailing comma?). Fix: remove the "
+                        "trailing commas or name every column.")
+    if short:
+        raise DataError(f"file {str(path)!r} has rows with fewer cells than its header "
+                        f"({cells}): {_lines(short)}. Fix: complete or remove those lines "
+                        "(an empty cell still needs its comma).")
+
+
+def _lines(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:5]))
+    more = f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
+    return f"line{'s' if len(numbers) > 1 else ''} {shown}{more}"
+
+
 def _check_delimiter(path: Path, frame: pd.DataFrame) -> None:
-    """Name a semicolon- or tab-separated file, and rows with more cells than the header."""
+    """Name a semicolon-, tab- or bar-separated file."""
     if len(frame.columns) == 1:
         name = str(frame.columns[0])
         for sign, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
@@ -106,10 +144,6 @@ def _check_delimiter(path: Path, frame: pd.DataFrame) -> None:
                 raise DataError(f"file {str(path)!r} is separated by {word}, not commas "
                                 f"(its header reads {name[:60]!r}). Fix: save it as "
                                 "comma-separated CSV.")
-    if isinstance(frame.index, pd.MultiIndex) or not isinstance(frame.index, pd.RangeIndex):
-        raise DataError(f"file {str(path)!r} has rows with more cells than its header "
-                        "(a trailing comma?). Fix: remove the trailing commas or name every "
-                        "column.")
 
 
 def _check_unique(columns) -> None:

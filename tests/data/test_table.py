@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bayescluster.core.errors import DataError
+from bayescluster.core.resources import DEFAULT_DATA
 from bayescluster.data import Roles
 from bayescluster.study.firms import PAPER_ROLES, load, validate
 
@@ -55,8 +56,24 @@ def test_empty_file(tmp_path):
 
 def test_header_only_is_an_empty_table(tmp_path, table):
     (tmp_path / "h.csv").write_text(",".join(table.columns) + "\n")
-    with pytest.raises(DataError, match=r"the firm table is empty \(no rows\)"):
+    with pytest.raises(DataError, match=r"has a header but no rows \(its header reads "
+                                        r"'firm_id, cluster"):
         load(tmp_path / "h.csv")
+    with pytest.raises(DataError, match=r"the firm table is empty \(no rows\)"):
+        validate(table.iloc[:0])
+
+
+def test_a_broken_line_is_named_not_read_as_missing_values(tmp_path):
+    header, *rows = DEFAULT_DATA.read_text().splitlines()
+    short = ",".join(rows[1].split(",")[:5])
+    (tmp_path / "s.csv").write_text("\n".join([header, rows[0], short, *rows[2:]]) + "\n")
+    with pytest.raises(DataError, match=r"fewer cells than its header \(15\): line 3\. Fix"):
+        load(tmp_path / "s.csv")
+    (tmp_path / "l.csv").write_text("\n".join([header, rows[0] + ",7", *rows[1:]]) + "\n")
+    with pytest.raises(DataError, match=r"more cells than its header \(15\): line 2 "):
+        load(tmp_path / "l.csv")
+    (tmp_path / "b.csv").write_text("\n\n".join([header, *rows]) + "\n")  # blank lines
+    assert len(load(tmp_path / "b.csv").frame) == len(rows)
 
 
 def test_unreadable_bytes(tmp_path):
