@@ -194,7 +194,9 @@ def _prior(key: str, value):
              list(params))
     missing = [p for p in params if p not in value]
     if missing:
-        raise SpecError(f"[priors] {key}: {value['dist']} needs {', '.join(missing)}.")
+        example = ", ".join(f"{p} = 1" for p in params)
+        raise SpecError(f"[priors] {key}: {value['dist']} needs {', '.join(missing)}. Fix: "
+                        f"e.g. {key} = {{ dist = \"{value['dist']}\", {example} }}.")
     for param in params:
         number = value[param]
         if param == "mu" and number == "auto" and key == "intercept":
@@ -298,7 +300,10 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
             _unknown(f"key(s) in [{section}]:", list(raw[section]), list(keys))
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise SpecError(f"{source}: schema_version must be {SCHEMA_VERSION} (found {version!r}).")
+        found = "an empty spec" if not raw else f"found {version!r}"
+        raise SpecError(f"{source}: schema_version must be {SCHEMA_VERSION} ({found}). Fix: "
+                        f"start the spec with schema_version = {SCHEMA_VERSION}, then name, "
+                        "family, [columns] and [covariates] (see models/zinb_hier.toml).")
     if "formula" in raw or "zero_formula" in raw:
         raw = _from_formula(raw, source)
     for key in ("name", "description", "family", "missing"):
