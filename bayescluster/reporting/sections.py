@@ -430,4 +430,26 @@ def selection_section(runs) -> Section | None:
         blocks.append(Table(params, f"selection_parameters_{run.spec.name}",
                             caption="Correlation rho, firm-effect SD and the participation "
                                     "(probit) equation"))
+        blocks.append(Text(_identification(run, params)))
     return Section("Self-selection", blocks)
+
+
+def _identification(run, params: pd.DataFrame) -> str:
+    """What identifies rho in this run, and what follows when it is weak."""
+    spec = run.spec
+    counted = {f for t in (*spec.fixed, *spec.zero) for f in t.factors} | set(spec.varying)
+    instruments = [spec.term_label(t) for t in spec.selection["terms"]
+                   if not set(t.factors) <= counted]
+    shown = [f"{name}: {params.loc[f'participation[{name}]', 'mean']:+.2f}, 90% interval "
+             f"{params.loc[f'participation[{name}]', 'lower']:+.2f} to "
+             f"{params.loc[f'participation[{name}]', 'upper']:+.2f}"
+             for name in instruments if f"participation[{name}]" in params.index]
+    source = (f"the instruments, the participation terms the count model leaves out "
+              f"({'; '.join(shown)}; probit scale)" if shown else
+              "no instrument (every participation term is also in the count model)")
+    return (f"How far this can be trusted: rho is identified by {source} and by the "
+            "normality of the two errors. Where the instruments move participation little, "
+            "rho's posterior stays close to its prior (centred at 0) and the correction is "
+            "partial: the corrected effect keeps part of the selection bias even when the "
+            "model is true. benchmarks/selection_validation.py measures how much by "
+            "simulation.")

@@ -163,6 +163,7 @@ def test_report_has_selection_and_quality_sections(default_run, shipped, tmp_pat
     assert "without it (zinb\\_hier" in markdown  # a saved run's label adds its folder
     assert "The pressure story" in markdown and "P(claim effect \\< 0)" in markdown
     assert "Not compared with zinb\\_hier" in markdown
+    assert "the participation terms the count model leaves out (age: " in markdown
     quality = pd.read_csv(tmp_path / "r" / "tables" / "quality.csv", index_col="term")
     assert {"participant", "participant:national:sameregion"} <= set(quality.index)
 
