@@ -27,7 +27,7 @@ def _edit(old: str, new: str) -> str:
      "cannot contain the treatment"),
     ('terms = ["age", "scale", "rd", "projects", "national", "jointrd", "sameregion"]',
      "terms = []", "at least one instrument"),
-    ("draws = 4000", "draws = 0", "\\[sampling\\] draws = 0 must be a positive"),
+    ("draws = 4000", "draws = 0", "\\[sampling\\] draws = 0 is outside 1 to 1,000,000"),
     ('dispersion = { dist = "gamma"', 'selection_rho = { dist = "normal", mu = 0, '
      'sigma = 1 }\ndispersion = { dist = "gamma"', "selection_rho must be a beta prior"),
 ])
