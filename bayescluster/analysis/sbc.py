@@ -84,6 +84,14 @@ def run(spec, data, *, sims: int = 100, chains: int = 2, draws: int = 400, tune:
     if sims < 2:
         raise BayesclusterError("SBC needs at least 2 simulations (100 or more to judge "
                                 "uniformity).")
+    if spec.selection:
+        raise BayesclusterError(
+            f"sbc cannot check {spec.name!r}: its treatment "
+            f"({spec.selection['treatment']!r}) is modelled (the participation equation), "
+            "so each simulation would need its own simulated treatment, and the ranks of a "
+            "refit that keeps the observed one are not uniform even for a correct model "
+            "(reports/sbc/README.md). Fix: check a selection model by simulation with known "
+            "truth (benchmarks/selection_validation.py).")
     tasks = prior_simulations(spec, data, sims, seed)
     rows = []
     for result in map_tasks(_fit_and_rank, tasks, scheduler=scheduler, workers=workers,

@@ -61,3 +61,12 @@ def test_the_rank_ecdf_band_holds_calibrated_ranks_at_its_probability():
                                      "draws": 200}) for k in range(200)])
     ecdf = sbc.rank_ecdf(ranks, n_simulations=500)
     assert (~sbc.uniformity(ranks, ecdf=ecdf)["in_band"]).sum() <= 6
+
+
+def test_sbc_refuses_a_model_whose_treatment_is_modelled(tmp_path, capsys):
+    """The selection model's participation is data with a likelihood: a refit keeping the
+    observed treatment is not a draw from the joint model, so its ranks would mislead."""
+    code = main(["sbc", "--spec", "selection_zinb", "--sims", "5", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "its treatment ('participant') is modelled" in err and "Fix:" in err
+    assert not any(tmp_path.iterdir())
