@@ -105,7 +105,8 @@ def main(argv=None) -> int:
         "covariates that are also in the participation equation, and it is as large in the "
         "fits without a divergence as in those with one, which points at the check rather "
         "than the sampler (the expected symptom of refits whose treatment the simulated "
-        "parameters did not generate; not proven here). Simulating the treatment as well needs a model compiled per simulation; "
+        "parameters did not generate; not proven here). Simulating the treatment as well "
+        "needs a model compiled per simulation; "
         "until then the selection model is checked against known truth by "
         "`benchmarks/selection_validation.py` (`reports/selection_validation.md`).",
         "",
