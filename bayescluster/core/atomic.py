@@ -46,10 +46,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def remove_pending() -> None:
     """Remove the temp files of every write under way, for a process about to exit at once."""
     for tmp in list(_PENDING):
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
