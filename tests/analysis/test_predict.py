@@ -18,10 +18,10 @@ COVARIATES = ["participant", "scale", "rd", "projects", "national", "jointrd", "
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, sampler_seed):
     spec = load_spec("zinb_hier")
-    run = fit(spec, load(DEFAULT_DATA, spec.roles), chains=2, draws=150, tune=150, seed=6,
-              quiet=True)
+    run = fit(spec, load(DEFAULT_DATA, spec.roles), chains=2, draws=150, tune=150,
+              seed=sampler_seed(6), quiet=True)
     run.save(tmp_path_factory.mktemp("runs") / "zinb")
     return run
 
@@ -80,10 +80,12 @@ def test_known_clusters_match_the_brute_force_computation(run, table):
     assert (result["lower"] <= result["mean"]).all() and (result["mean"] <= result["upper"]).all()
 
 
-def test_a_new_cluster_is_less_certain_than_a_known_one(run, table):
+def test_a_new_cluster_is_less_certain_than_a_known_one(run, table, within):
     result = predict(run, new_rows(run, table), max_draws=None)
     width = result["mean_upper"] - result["mean_lower"]
-    assert width.iloc[6] > 1.2 * width.iloc[0]  # same firm; its cluster effect now unknown
+    # same firm, its cluster effect now unknown: the posterior ratio is well above 1.2, and
+    # 300 draws move each interval end by ~0.15 of its sd
+    assert within("new / known width", width.iloc[6] / width.iloc[0], lower=1.2)
 
 
 def test_counterfactual_differences_against_the_row_itself(run, table):

@@ -18,33 +18,33 @@ pytestmark = pytest.mark.sampling
 POLICY = ["participant", "national", "jointrd", "sameregion", "participant:national:sameregion"]
 
 
-def test_default_model_passes_every_gate(default_run):
-    from bayescluster.inference.diagnostics import stored_gates
-
-    table = stored_gates(default_run.tree)
-    assert table["passed"].all(), table
+def test_default_model_passes_every_gate(default_run, gates_hold):
+    assert gates_hold(default_run), default_run.tree.attrs["gates"]
     assert default_run.tree.attrs["status"] == "passed"
     assert default_run.posterior.sizes["draw"] == 2000
     assert default_run.posterior.sizes["chain"] == 4
 
 
-def test_truth_inside_90_intervals_at_n229(default_run):
+def test_truth_inside_90_intervals_at_n229(default_run, within):
+    """One fixed table, so whether each truth lies inside is a property of the data; the
+    draws only move each interval end by its MCSE (about 0.03 posterior SD at 8,000 draws),
+    and the false-failure study measures every margin in those units."""
     truth = load_truth(DEFAULT_DATA)
     estimand = model_scale_truth(truth, default_run.design)
     fixed = fixed_effects(default_run, ci_prob=0.9)
     for term in POLICY:
         value = estimand["fixed"][term]
-        assert fixed.loc[term, "lower"] < value < fixed.loc[term, "upper"], term
+        assert within(term, value, fixed.loc[term, "lower"], fixed.loc[term, "upper"])
     totals = group_totals(default_run, "domain", ci_prob=0.9)
     for domain in truth["domain_effect"]:
         row = totals.loc[(domain, "participant")]
         value = estimand["domain_total"][(domain, "participant")]
-        assert row["lower"] < value < row["upper"], domain
+        assert within(f"{domain}_total", value, row["lower"], row["upper"])
     groups = group_parameters(default_run, ci_prob=0.9)
     for level in ("domain", "cluster"):
         for effect, value in truth[f"{level}_sd"].items():
             row = groups.loc[f"sd_{level}[{effect}]"]
-            assert row["lower"] < value < row["upper"], (level, effect)
+            assert within(f"sd_{level}[{effect}]", value, row["lower"], row["upper"])
 
 
 def test_named_dims_and_data_labels(default_run):
@@ -57,27 +57,30 @@ def test_named_dims_and_data_labels(default_run):
     assert default_run.tree["posterior_predictive"]["pat"].shape[-1] == 229
 
 
-def test_p_zero_is_reported_as_probability_of_zero(default_run):
-    p = group_parameters(default_run, ci_prob=0.9).loc["p_zero"]
-    assert p["lower"] < load_truth(DEFAULT_DATA)["p_zero"] < p["upper"]
+def test_p_zero_is_reported_as_probability_of_zero(default_run, within):
+    p = group_parameters(default_run, ci_prob=0.9).loc["p_zero"]  # a fixed table: as above
+    assert within("p_zero", load_truth(DEFAULT_DATA)["p_zero"], p["lower"], p["upper"])
 
 
-def test_recovery_at_n2000_within_two_sd(run_2000, sim_2000):
+def test_recovery_at_n2000_within_two_sd(run_2000, sim_2000, within):
     """One fixed dataset. With nine effects even a calibrated posterior breaks a 2-SD rule
     somewhere about a third of the time (seed 11 put national at -2.2 SD, with the same
     estimate under listwise deletion); this test uses seed 12."""
     truth = model_scale_truth(sim_2000.truth, run_2000.design)["fixed"]
     fixed = fixed_effects(run_2000, ci_prob=0.9)
     z = {t: (fixed.loc[t, "mean"] - truth[t]) / fixed.loc[t, "sd"] for t in fixed.index}
-    assert max(abs(v) for v in z.values()) < 2, z
+    # z is fixed by the data up to its MCSE (~0.03 at 2,000 draws); the study measures how
+    # far the largest sits from 2 in those units
+    for term, value in z.items():
+        assert within(f"z[{term}]", value, -2, 2), z
 
 
-def test_paper_m3_matches_statsmodels_nb2_mle():
+def test_paper_m3_matches_statsmodels_nb2_mle(sampler_seed, within):
     import statsmodels.api as sm
 
     spec = load_spec("paper_m3")
     data = validate(simulate(2000, seed=21).data, spec.roles)
-    run = fit(spec, data, chains=4, draws=1000, tune=1000, seed=5, quiet=True)
+    run = fit(spec, data, chains=4, draws=1000, tune=1000, seed=sampler_seed(5), quiet=True)
     design = run.design
     X = np.column_stack([np.ones(design.n_firms)] + [
         c.dummy if c.dummy is not None else np.prod(design.values[:, list(c.factors)], axis=1)
@@ -95,10 +98,13 @@ def test_paper_m3_matches_statsmodels_nb2_mle():
     # the posterior mean's own offset from the MLE, O(1/sqrt(n)) sd by Bernstein-von Mises:
     # at n = 2,000 it measured 0.04-0.07 sd (log(scale), rd) over seeds 5-8, bounded by 0.1
     tolerance = 4 * mc + 0.1
-    assert (np.abs(gap) < tolerance).all(), dict(zip(names, (gap / tolerance).round(2),
-                                                     strict=True))
+    for name, g, t in zip(names, gap, tolerance, strict=True):
+        assert within(f"gap[{name}]", g, -t, t), dict(zip(names, (gap / tolerance).round(2),
+                                                          strict=True))
     disp = run.posterior["dispersion"].values  # skewed: its mean sits above the mode
-    assert abs(np.median(disp) - mle.params[-1]) < 0.5 * disp.std()
+    # the median's offset from the MLE is O(1/sqrt(n)) sd, as above; 0.5 sd is > 10 MCSE
+    assert within("dispersion median - MLE", np.median(disp) - mle.params[-1],
+                  -0.5 * disp.std(), 0.5 * disp.std())
 
 
 def test_same_seed_same_draws():
@@ -112,15 +118,16 @@ def test_same_seed_same_draws():
     assert not np.array_equal(a.posterior["intercept"].values, c.posterior["intercept"].values)
 
 
-def test_prior_only_gives_prior_predictive_draws():
+def test_prior_only_gives_prior_predictive_draws(sampler_seed, within):
     spec = load_spec("zinb_hier")
-    run = fit(spec, load(DEFAULT_DATA, spec.roles), prior_only=True, draws=300, seed=2,
-              quiet=True)
+    run = fit(spec, load(DEFAULT_DATA, spec.roles), prior_only=True, draws=300,
+              seed=sampler_seed(2), quiet=True)
     assert run.prior_only and run.tree.attrs["status"] == "prior"
     y = run.tree["prior_predictive"]["pat"]
     assert y.dims == ("chain", "draw", "firm") and y.shape[1:] == (300, 229)
     zeros = float((y == 0).mean())
-    assert 0.05 < zeros < 0.95
+    # prior predictive zero share over 300 x 229 counts: its sd over seeds is ~0.02
+    assert within("prior zero share", zeros, 0.05, 0.95)
 
 
 @pytest.mark.parametrize("name", ["paper_m1", "paper_m2", "negbin_hier", "hurdle_hier",
@@ -150,11 +157,14 @@ def test_pymc_nuts_sampler():
 
 
 @pytest.mark.parametrize("sampler, name", [("advi", "negbin_hier"), ("pathfinder", "paper_m1")])
-def test_approximate_fits(sampler, name):
+def test_approximate_fits(sampler, name, sampler_seed, within):
     spec = load_spec(name)
     run = fit(spec, load(DEFAULT_DATA, spec.roles), sampler=sampler, chains=1, draws=200,
-              seed=4, quiet=True, approx_iterations=3000)
+              seed=sampler_seed(4), quiet=True, approx_iterations=3000)
     assert run.tree.attrs["status"] == "approximate"
     fixed = fixed_effects(run)
-    assert fixed.loc["sameregion", "mean"] < 0 < fixed.loc["log(scale)", "mean"]
+    # signs the data fix (the default posterior sits over 6 sd from 0); the optimiser's seed
+    # moves the approximate means by far less, as the study measures
+    assert within("sameregion mean", fixed.loc["sameregion", "mean"], upper=0)
+    assert within("log(scale) mean", fixed.loc["log(scale)", "mean"], lower=0)
     assert run.tree["posterior_predictive"]["pat"].shape[-1] == run.design.n_firms

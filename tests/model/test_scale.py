@@ -70,7 +70,7 @@ def test_information_ratio_is_the_negative_binomial_fisher_information():
 
 
 @pytest.mark.slow  # prior draws through a compiled model (~17 s)
-def test_mixed_parameterisation_keeps_the_hierarchy():
+def test_mixed_parameterisation_keeps_the_hierarchy(sampler_seed, within):
     """Under the prior, every cluster's deviation divided by its SD is N(0, 1), whether the
     cluster is centred or not, and the totals add up."""
     design = _design(1000)
@@ -80,12 +80,15 @@ def test_mixed_parameterisation_keeps_the_hierarchy():
     assert built.model["cluster_level"].eval().shape[0] == centred.sum()
     with warnings.catch_warnings(), built.model:
         warnings.filterwarnings("ignore", message=".*Potential.*")
-        prior = pm.sample_prior_predictive(draws=3000, random_seed=2)["prior"]
+        prior = pm.sample_prior_predictive(draws=3000, random_seed=sampler_seed(2))["prior"]
     dev = prior["cluster_effect"].values[0]  # (draw, cluster, effect)
     z = dev / prior["sd_cluster"].values[0][:, None, :]
-    for subset in (centred, ~centred):
+    for name, subset in (("centred", centred), ("non-centred", ~centred)):
         values = z[:, subset, :].ravel()
-        assert abs(values.mean()) < 0.05 and abs(values.std() - 1.0) < 0.05
+        # over 3,000 draws x clusters x 2 effects: the mean's and the sd's sampling sd are
+        # both under 0.01, so 0.05 is over 5 of them
+        assert within(f"mean of z, {name}", values.mean(), -0.05, 0.05)
+        assert within(f"sd of z, {name}", values.std(), 0.95, 1.05)
     population = np.stack([prior["intercept"].values[0],
                            prior["beta"].sel(coef="participant").values[0]], axis=-1)
     domain = prior["domain_effect"].values[0][:, design.cluster_domain, :]
@@ -133,7 +136,7 @@ def test_auto_partially_centres_the_domain_effects_as_far_as_the_data_pin_them()
                                                               choose(poisson))
 
 
-def test_partial_centring_keeps_the_zero_sum_hierarchy():
+def test_partial_centring_keeps_the_zero_sum_hierarchy(sampler_seed, within):
     """Under the prior, each effect's domain deviations sum to zero and, divided by their
     SD, have ZeroSumNormal's variance (K - 1)/K, whatever the centring."""
     design = _design(229)
@@ -141,13 +144,15 @@ def test_partial_centring_keeps_the_zero_sum_hierarchy():
     built = build(design)
     with warnings.catch_warnings(), built.model:
         warnings.filterwarnings("ignore", message=".*Potential.*")
-        prior = pm.sample_prior_predictive(draws=4000, random_seed=4)["prior"]
+        prior = pm.sample_prior_predictive(draws=4000, random_seed=sampler_seed(4))["prior"]
     dev = prior["domain_effect"].values[0]  # (draw, domain, effect)
     assert np.abs(dev.sum(axis=1)).max() < 1e-9
     z = dev / prior["sd_domain"].values[0][:, None, :]
     for e in range(2):
-        assert abs(z[:, :, e].mean()) < 0.03
-        assert z[:, :, e].var() == pytest.approx(3 / 4, rel=0.05)
+        assert abs(z[:, :, e].mean()) < 1e-9  # the zero sum, draw by draw
+        # 4,000 draws x 3 free domains: the variance's sampling sd is 0.75 sqrt(2/12,000),
+        # 1.3 % of it, so 5 % is about 4 of them
+        assert within(f"var of z[{e}] / (3/4)", z[:, :, e].var() / 0.75, 0.95, 1.05)
 
 
 @pytest.mark.slow  # compiles the model twice (~18 s)
@@ -169,19 +174,21 @@ def test_zero_weight_removes_exactly_those_firms_likelihood():
 
 
 @pytest.mark.sampling
-def test_leave_one_cluster_out_on_dask(tmp_path):
+def test_leave_one_cluster_out_on_dask(tmp_path, sampler_seed, within):
     """Four clusters, two Dask workers each compiling once; the held-out score is worse than
     the in-sample score, and the CLI writes the tables and figure."""
     sim = simulate(400, seed=8).data
     keep = ["kanto", "kanto-bio", "kansai-it", "tohoku-energy"]
     data = validate(sim[sim["cluster"].isin(keep)])
     spec = load_spec("negbin_hier")
-    table = loco.run(spec, data, chains=2, draws=150, tune=200, seed=2, workers=2,
-                     progress=lambda _: None)
+    table = loco.run(spec, data, chains=2, draws=150, tune=200, seed=sampler_seed(2),
+                     workers=2, progress=lambda _: None)
     assert sorted(table["cluster"]) == sorted(keep)
     assert table["firms"].sum() == len(data.frame)
     assert np.isfinite(table[["elpd_loco", "elpd_in_sample"]].to_numpy()).all()
-    assert table["elpd_loco"].sum() < table["elpd_in_sample"].sum()
+    # held-out scores are worse by the optimism that in-sample scores carry
+    assert within("elpd in-sample - held out", table["elpd_in_sample"].sum()
+                  - table["elpd_loco"].sum(), lower=0)
     assert (table["elpd_loco"] / table["firms"]).between(-6, 0).all()
 
     # the CLI user's path: a firm table read from disk (an in-memory subset re-read from a
@@ -199,17 +206,20 @@ def test_leave_one_cluster_out_on_dask(tmp_path):
 
 
 @pytest.mark.sampling
-def test_jax_backend_on_cpu_matches_numba(default_run):
+def test_jax_backend_on_cpu_matches_numba(default_run, sampler_seed, within):
     """nutpie with JAX (the GPU path) on CPU: the same posterior as the default numba fit."""
     spec = default_run.spec
-    run = fit(spec, default_run.data, chains=2, draws=500, tune=500, seed=5, quiet=True,
-              backend="jax")
+    run = fit(spec, default_run.data, chains=2, draws=500, tune=500, seed=sampler_seed(5),
+              quiet=True, backend="jax")
     assert json.loads(run.tree.attrs["settings"])["backend"] == "jax"
-    for name in ("intercept", "dispersion"):
-        a, b = run.posterior[name], default_run.posterior[name]
-        se = np.hypot(float(azs.mcse(a.to_dataset())[name]),
-                      float(azs.mcse(b.to_dataset())[name]))
-        assert abs(float(a.mean() - b.mean())) < 4 * se, name
-    beta_a = run.posterior["beta"].mean(("chain", "draw"))
-    beta_b = default_run.posterior["beta"].mean(("chain", "draw"))
-    assert float(abs(beta_a - beta_b).max()) < 0.15
+    pairs = {name: (run.posterior[name], default_run.posterior[name])
+             for name in ("intercept", "dispersion")}
+    pairs |= {f"beta[{c}]": (run.posterior["beta"].sel(coef=c),
+                             default_run.posterior["beta"].sel(coef=c))
+              for c in run.posterior["coef"].values}
+    for name, (a, b) in pairs.items():
+        se = np.hypot(float(azs.mcse(a, method="mean")), float(azs.mcse(b, method="mean")))
+        # two independent estimates of one posterior mean: 4.5 SE of their difference
+        # (two-sided 7e-6 each, 8e-5 over the 11 means)
+        assert within(f"{name} jax - numba", float(a.mean() - b.mean()), -4.5 * se,
+                      4.5 * se), name

@@ -91,63 +91,71 @@ def test_missing_treatment_is_an_error_for_the_selection_model():
 
 
 @pytest.fixture(scope="module")
-def shipped():
+def shipped(sampler_seed):
     """selection_zinb, claims_hier and citations_hier on the shipped data, default settings."""
     out = {}
     for name in ("selection_zinb", "claims_hier", "citations_hier"):
         spec = load_spec(name)
-        out[name] = fit(spec, load(DEFAULT_DATA, spec.roles), quiet=True)
+        out[name] = fit(spec, load(DEFAULT_DATA, spec.roles), seed=sampler_seed(1), quiet=True)
     return out
 
 
 @pytest.mark.sampling
 @pytest.mark.parametrize("name", ["selection_zinb", "claims_hier", "citations_hier"])
-def test_beyond_models_pass_the_gates_on_the_shipped_data(shipped, name):
+def test_beyond_models_pass_the_gates_on_the_shipped_data(shipped, name, gates_hold):
     run = shipped[name]
+    assert gates_hold(run), run.tree.attrs["gates"]
     assert run.tree.attrs["status"] == "passed", run.tree.attrs["gates"]
 
 
 @pytest.mark.sampling
-def test_quality_effects_cover_the_generator_truth(shipped):
+def test_quality_effects_cover_the_generator_truth(shipped, within):
     """The generator draws claims and citations per patent independently of every
     covariate, so every quality effect is 0 in truth."""
     for name in ("claims_hier", "citations_hier"):
         table = fixed_effects(shipped[name]).drop(index="intercept")
         z = table["mean"] / table["sd"]
-        assert (z.abs() < 2.6).all(), z  # 8 effects, Bonferroni at ~10%
+        # one fixed table: z is set by the data (8 effects, Bonferroni at ~10 % over data
+        # sets); the draws move it by its MCSE, ~0.02
+        for term, value in z.items():
+            assert within(f"{name} z[{term}]", value, -2.6, 2.6), z
 
 
-def _selection_pair(n: int, seed: int, rho: float):
+def _selection_pair(n: int, seed: int, rho: float, sampler_seed: int):
     sim = simulate(n, seed=seed, rho=rho)
     data = validate(sim.data)
     fits = {"selection_zinb": None, "zinb_hier": None}
     for name in fits:
-        fits[name] = fit(load_spec(name), data, chains=2, draws=500, tune=700, seed=1,
-                         quiet=True)
+        fits[name] = fit(load_spec(name), data, chains=2, draws=500, tune=700,
+                         seed=sampler_seed, quiet=True)
     return sim, fits
 
 
 @pytest.mark.sampling
-def test_selection_recovers_rho_and_corrects_the_participation_effect():
-    sim, fits = _selection_pair(1000, 21, 0.5)
+def test_selection_recovers_rho_and_corrects_the_participation_effect(sampler_seed, within):
+    """One simulated table (seed 21): its posterior of rho covers the truth and the
+    correction moves the participation effect toward it; the draws move each quantile and
+    mean by a few hundredths of an sd (the study measures the margins)."""
+    sim, fits = _selection_pair(1000, 21, 0.5, sampler_seed(1))
     corrected = fits["selection_zinb"]
     rho = np.asarray(corrected.posterior["rho"].values).ravel()
-    assert np.quantile(rho, 0.05) < 0.5 < np.quantile(rho, 0.95)
-    assert np.mean(rho > 0) > 0.5
+    assert within("rho = 0.5 in 90 %", 0.5, np.quantile(rho, 0.05), np.quantile(rho, 0.95))
+    assert within("P(rho > 0)", np.mean(rho > 0), lower=0.5)
     truth = model_scale_truth(sim.truth, corrected.design)["fixed"]["participant"]
     error = {name: abs(float(run.posterior["beta"].sel(coef="participant").mean()) - truth)
              for name, run in fits.items()}
-    assert error["selection_zinb"] < error["zinb_hier"], error
+    assert within("error uncorrected - corrected", error["zinb_hier"]
+                  - error["selection_zinb"], lower=0), error
 
 
 @pytest.mark.sampling
-def test_selection_without_selection_covers_rho_zero(shipped):
+def test_selection_without_selection_covers_rho_zero(shipped, within):
     """The shipped data have no selection on unobservables (its truth file: rho = 0)."""
     from bayescluster.study.simulate import load_truth
 
     assert load_truth(DEFAULT_DATA)["selection"]["rho"] == 0.0
     rho = np.asarray(shipped["selection_zinb"].posterior["rho"].values).ravel()
-    assert np.quantile(rho, 0.05) < 0.0 < np.quantile(rho, 0.95)
+    assert within("rho = 0 in 90 %", 0.0, np.quantile(rho, 0.05), np.quantile(rho, 0.95))
 
 
 @pytest.mark.sampling

@@ -36,10 +36,15 @@ def _draws(post, row: str):
 
 def _mcse(draws) -> dict:
     positive = (draws > 0).astype(float)
+    # a share with no draw on one side has an MCSE of 0 by ArviZ's formula; the binomial
+    # error of a Laplace estimate, (k + 1)/(S + 2), stands in for it there
+    size = positive.size
+    share = (float(positive.sum()) + 1) / (size + 2)
     return {"mean": float(azs.mcse(draws, method="mean")),
             "sd": float(azs.mcse(draws, method="sd")),
             **{k: float(azs.mcse(draws, method="quantile", prob=p)) for k, p in PROBS.items()},
-            "p_gt_0": float(azs.mcse(positive, method="mean"))}
+            "p_gt_0": max(float(azs.mcse(positive, method="mean")),
+                          np.sqrt(share * (1 - share) / size))}
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +52,25 @@ def provenance():
     return json.loads((DEMO / PROVENANCE).read_text())
 
 
-def test_the_demo_was_made_by_the_fit_this_test_repeats(provenance, default_run):
+def test_the_demo_was_made_by_the_fit_this_test_repeats(provenance, default_run,
+                                                       sampler_seed):
     assert provenance["spec"] == default_run.spec.name
     assert provenance["data_sha256"] == default_run.tree.attrs["data_sha256"]
-    assert provenance["settings"] == json.loads(default_run.tree.attrs["settings"])
+    settings = json.loads(default_run.tree.attrs["settings"])
+    seed = provenance["settings"]["seed"]
+    assert settings == provenance["settings"] | {"seed": sampler_seed(seed)}
 
 
 @pytest.mark.parametrize(("table", "compute"), [("fixed_effects", fixed_effects),
                                                 ("group_parameters", group_parameters)])
-def test_make_demo_reproduces_the_committed_tables(provenance, default_run, table, compute):
+def test_make_demo_reproduces_the_committed_tables(provenance, default_run, table, compute,
+                                                   within):
     committed = pd.read_csv(DEMO / "tables" / f"{table}.csv", index_col=0)
     now = compute(default_run).astype(float)
     assert list(now.index) == list(committed.index)
     columns = ["mean", "sd", "lower", "upper", "p_gt_0"]
-    if provenance["machine"] == machine():
+    same_fit = provenance["settings"] == json.loads(default_run.tree.attrs["settings"])
+    if same_fit and provenance["machine"] == machine():
         pd.testing.assert_frame_equal(now[columns], committed[columns], check_exact=True,
                                       check_names=False)
     post, compared = default_run.posterior, 0
@@ -70,9 +80,11 @@ def test_make_demo_reproduces_the_committed_tables(provenance, default_run, tabl
             continue
         se = _mcse(draws)
         for column in columns:
-            # two independent estimates, each with its MCSE: 4 SE of their difference
-            tolerance = 4 * np.sqrt(2) * se[column] + 1e-9
-            assert abs(now.loc[row, column] - committed.loc[row, column]) <= tolerance, \
+            # two independent estimates, each with its MCSE: 5 SE of their difference
+            # (two-sided 6e-7 each, under 1e-4 over the ~125 cells of both tables)
+            tolerance = 5 * np.sqrt(2) * se[column] + 1e-9
+            assert within(f"{row} {column}", now.loc[row, column] - committed.loc[row, column],
+                          -tolerance, tolerance), \
                 (table, row, column, now.loc[row, column], committed.loc[row, column])
         compared += 1
     assert compared >= len(now) // 2

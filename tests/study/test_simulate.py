@@ -1,6 +1,9 @@
+"""The simulator against the paper's tables. Every seed here is fixed and sound fixed: the
+generator draws from numpy's PCG64, whose streams are the same on every machine, so each
+assertion is a fact about one table and cannot fail elsewhere by chance."""
+
 import hashlib
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -118,11 +121,11 @@ def test_selection_option_correlates_trait_with_participation():
     assert gap(a) > gap(b) + 0.15
 
 
-def test_vectorised_generator_is_fast():
-    start = time.perf_counter()
+def test_vectorised_generator_makes_a_million_firms():
+    """Its speed is measured in benchmarks/, not here; a loop over firms would instead run
+    into pytest-timeout."""
     sim = simulate(1_000_000, seed=4)
     assert len(sim.data) == 1_000_000
-    assert time.perf_counter() - start < 60
     validate(simulate(10_700, seed=4).data)
 
 
