@@ -138,10 +138,12 @@ def pareto_k_by_cluster(run, *, elpd=None) -> pd.DataFrame:
                                         elpd_loo=("elpd_i", "sum"))
 
 
-def compare_runs(runs: dict) -> pd.DataFrame:
+def compare_runs(runs: dict, *, elpds: dict | None = None) -> pd.DataFrame:
     """LOO comparison across runs on the same firms (arviz-stats ``compare``).
 
-    Returns elpd, differences, their SEs and stacking weights.
+    ``elpds`` (by the same names) replaces the runs' PSIS-LOO, e.g. with exact refits
+    (:func:`bayescluster.analysis.reloo.exact_loo`). Returns elpd, differences, their SEs
+    and stacking weights.
     """
     from arviz_stats import compare
 
@@ -157,5 +159,6 @@ def compare_runs(runs: dict) -> pd.DataFrame:
                                 "rules); LOO can only compare models of the same firms.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return compare({name: loo(run) for name, run in runs.items()}, method="stacking",
-                       round_to="none")
+        chosen = {name: elpds[name] if elpds and name in elpds else loo(run)
+                  for name, run in runs.items()}
+        return compare(chosen, method="stacking", round_to="none")

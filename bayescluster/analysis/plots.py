@@ -10,6 +10,7 @@ figures alone, and a figure is freed when it is no longer referenced.
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from matplotlib.figure import Figure
 from scipy import stats
 
@@ -74,6 +75,99 @@ def shrinkage_plot(table: pd.DataFrame, effect: str, *, ax=None):
     ax.set_xlabel(f"{effect} effect (log scale)")
     ax.legend(loc="best", fontsize=8)
     return fig
+
+
+def _multiplier_axis(ax, low: float, high: float, what: str) -> None:
+    """Label a log-scale x axis by the factor it multiplies the mean by."""
+    factors = [f for f in (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16, 32)
+               if low - 0.3 <= np.log(f) <= high + 0.3]
+    ax.set_xticks(np.log(factors), [f"×{f:g}" if f >= 1 else f"×1/{1 / f:g}"
+                                    for f in factors])
+    ax.axvline(0, color="0.6", lw=1, ls="--")
+    ax.set_xlabel(what)
+
+
+def domain_clusters_plot(domains: pd.DataFrame, clusters: pd.DataFrame, effect: str, *,
+                         outcome: str = "y", ax=None):
+    """One effect by domain (median, 90% interval) with each cluster's median beneath.
+
+    Parameters
+    ----------
+    domains, clusters : DataFrame
+        :func:`~bayescluster.analysis.clusters.group_effects` at the domain and the cluster
+        level (the clusters' table names each cluster's domain).
+    effect : str
+        The varying effect shown.
+    outcome : str
+        The outcome's name, for the axis label.
+    ax : matplotlib Axes, optional
+        Where to draw.
+    """
+    d = domains.xs(effect, level="effect").sort_values("median")
+    c = clusters.xs(effect, level="effect")
+    fig, ax = _axes(ax, (6.2, 0.75 * len(d) + 1.6))
+    for k, (domain, row) in enumerate(d.iterrows()):
+        ax.hlines(k, row["lower"], row["upper"], color="C0", lw=4, alpha=0.5)
+        ax.scatter(row["median"], k, color="C0", s=60, zorder=3,
+                   label="domain: median and 90% interval" if k == 0 else None)
+        mine = c[c["domain"] == domain]
+        ax.scatter(mine["median"], np.full(len(mine), k - 0.28), s=8 + 1.5 * mine["firms"],
+                   color="C1", alpha=0.8, zorder=3, label="its clusters (size: firms)"
+                   if k == 0 else None)
+    ax.set_yticks(np.arange(len(d)), d.index)
+    ax.set_ylim(-0.7, len(d) - 0.4)
+    values = np.r_[d["lower"], d["upper"], c["median"]]
+    _multiplier_axis(ax, values.min(), values.max(),
+                     f"{effect}: multiplies expected {outcome} by (log scale)")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def domain_densities_plot(draws: dict[str, dict[str, np.ndarray]],
+                          contrast: tuple[str, np.ndarray] | None = None):
+    """Posterior densities of each domain's effects, and one contrast with P(> 0) shaded.
+
+    Parameters
+    ----------
+    draws : dict
+        ``{effect: {domain: draws}}`` on the log scale.
+    contrast : (str, ndarray), optional
+        A label ("bio − it, participant") and the draws of that difference.
+    """
+    panels = len(draws) + (contrast is not None)
+    fig = _figure((3.7 * panels, 3.0))
+    axes = np.atleast_1d(fig.subplots(1, panels))
+    for ax, (effect, by_domain) in zip(axes, draws.items(), strict=False):
+        for k, (domain, values) in enumerate(by_domain.items()):
+            grid, density = _density(values)
+            ax.plot(grid, density, color=f"C{k}", label=domain)
+        ax.axvline(0, color="0.6", lw=1, ls="--")
+        ax.set_yticks([])
+        ax.set_title(f"{effect} by domain", fontsize=10)
+        ax.set_xlabel("effect (log scale)")
+        ax.legend(fontsize=7)
+    if contrast is not None:
+        name, values = contrast
+        ax = axes[-1]
+        grid, density = _density(values)
+        ax.plot(grid, density, color="k")
+        ax.fill_between(grid, density, where=grid > 0, color="C2", alpha=0.45,
+                        label=f"P(> 0) = {(values > 0).mean():.2f}")
+        ax.axvline(0, color="0.6", lw=1, ls="--")
+        ax.set_yticks([])
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("difference (log scale)")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def _density(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ArviZ's KDE of one sample: its grid and density."""
+    from arviz_stats import kde
+
+    curve = kde(xr.DataArray(np.asarray(values, dtype=float).ravel(), dims="sample"),
+                dim="sample")
+    return curve.sel(plot_axis="x").values, curve.sel(plot_axis="y").values
 
 
 def rootogram_plot(table: pd.DataFrame, ax=None):
@@ -159,7 +253,7 @@ def effects_plot(table: pd.DataFrame, margin: str = "total", *, outcome: str = "
     """
     t = table.xs(margin, level="margin")
     t = t[t.index.get_level_values("level") != "cluster"]
-    fig, ax = _axes(ax, (7, 0.3 * len(t) + 1.5))
+    fig, ax = _axes(ax, (6, 0.2 * len(t) + 1.2))
     y = np.arange(len(t))
     ax.hlines(y, t["lower"], t["upper"], color="0.4")
     ax.scatter(t["median"], y, color="C0", zorder=3, label="posterior median")

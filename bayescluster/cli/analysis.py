@@ -6,11 +6,13 @@ Each prints its tables and, with ``--out DIR``, writes them as CSV and the figur
 import argparse
 from pathlib import Path
 
+from bayescluster.analysis.reloo import LIMIT
 from bayescluster.cli.common import (
     CHAINS,
     DRAWS,
     MAX_DRAWS,
     PROB,
+    RELOO,
     SEED,
     TARGET_ACCEPT,
     dask_options,
@@ -197,7 +199,7 @@ def cmd_report(args) -> int:
     runs = [load(p, verify=not args.no_verify) for p in args.runs]
     print(f"building the report of {args.runs[0]} from {len(runs)} saved run(s) ...")
     paths = write_report(runs, args.out, domains=args.domains, effect=args.effect,
-                         max_draws=args.max_draws)
+                         max_draws=args.max_draws, reloo=args.reloo)
     print(f"report written: {paths['html']} (self-contained) and {paths['markdown']}")
     return 0
 
@@ -264,7 +266,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="CSV of the predictive draws of each row's count (sample, row, count)")
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("report", help="HTML and Markdown report from saved runs (no refit)")
+    p = sub.add_parser("report", help="HTML and Markdown report from saved runs (refits "
+                       "only where PSIS-LOO fails for a few firms)")
     p.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR",
                    help="the run to report on, then any runs to compare it with")
     verify_option(p)
@@ -273,5 +276,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--effect", help="varying effect for the cluster figures and ranks "
                    "(default: the last varying effect)")
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
+    p.add_argument("--reloo", type=RELOO, default=LIMIT, metavar="N",
+                   help="refit exactly without each firm PSIS-LOO cannot estimate (Pareto k "
+                        f"> 0.7) when a run has at most N of them (default {LIMIT}; 0: never)")
     p.add_argument("--out", type=folder, required=True)
     p.set_defaults(func=cmd_report)

@@ -62,6 +62,7 @@ PROB = number(0, 1, 0.9, open_low=True, open_high=True)
 TARGET_ACCEPT = number(0.5, 1, 0.9, open_high=True)
 MAX_DRAWS = whole(1, 10_000_000, 1000)
 WORKERS = whole(1, 256, 2)
+RELOO = whole(0, 1000, 10)
 
 
 def print_table(frame, digits: int = 3) -> None:

@@ -4,9 +4,15 @@ The first run is the one reported on; further runs (same firms) enter the diagno
 the LOO comparison. :func:`build` returns the document, :func:`write_report` writes it
 (``index.html``, ``report.md``, PNG figures, ``tables/*.csv``).
 
+The report opens with its findings (plain sentences with their uncertainty, and a figure),
+then the effects, domains and clusters; the data, model, diagnostics, predictive checks
+and LOO follow as an appendix. Where PSIS-LOO fails for a few firms the report refits the
+model without each of them (:func:`bayescluster.analysis.reloo.exact_loo`).
+
 A study adds or replaces sections through ``extend``: a function of the runs, the generic
-sections and the build's options that returns the sections to render, e.g. replacing
-``Effects`` with its own policy section or inserting a section of its own.
+sections and the build's options (with the report's ``loos`` and ``compared``) that
+returns the sections to render, e.g. replacing ``Effects`` and ``Findings`` with its own
+or inserting a section of its own.
 """
 
 import json
@@ -14,16 +20,22 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
+from bayescluster.analysis import clusters as cmp
+from bayescluster.analysis.effects import average_marginal_effects
+from bayescluster.analysis.reloo import LIMIT
 from bayescluster.core.errors import ReportError
 from bayescluster.reporting import document as doc
 from bayescluster.reporting import sections as sec
 from bayescluster.reporting.document import Section, Text
+from bayescluster.reporting.findings import findings_section
 
 Extend = Callable[[list, list[Section], dict], list[Section]]
 
 
 def build(runs: list, *, domains: tuple[str, str] | None = None, effect: str | None = None,
-          max_draws: int = 1000, extend: Extend | None = None) -> doc.Document:
+          max_draws: int = 1000, extend: Extend | None = None, reloo: int = LIMIT,
+          marginal_effects: Callable = average_marginal_effects,
+          progress=print) -> doc.Document:
     """The report of ``runs[0]`` (compared with the rest) as a Document.
 
     Parameters
@@ -39,6 +51,13 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, effect: str | N
         Posterior draws used for marginal effects.
     extend : callable, optional
         ``extend(runs, sections, options) -> sections``: a study's own sections.
+    reloo : int
+        Most firms to refit exactly per run where PSIS-LOO fails (0: none).
+    marginal_effects : callable
+        ``marginal_effects(run, max_draws=...)``: the average marginal effects table (a
+        study may add its own contrasts).
+    progress : callable
+        Called with a line before each long step (the exact LOO refits).
 
     Returns
     -------
@@ -50,18 +69,28 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, effect: str | N
     if domains is not None and not set(domains) <= set(design.domain_labels):
         raise ReportError(f"--domains {' '.join(domains)}: the run's domains are "
                           f"{', '.join(design.domain_labels)}. Fix: name two of those.")
-    sections = [sec.data_section(run), sec.model_section(runs), sec.diagnostics_section(runs)]
+    if effect is None and design.varying:
+        effect = cmp.default_effect(design)
+    loos = {} if run.prior_only else sec.loo_results(runs, limit=reloo, progress=progress)
+    compared = sec.loo_comparison(runs, loos)
+    ames = None
+    sections = []
     if run.prior_only:
-        for title in ("Effects", "Clusters", "Domains"):
+        for title in ("Effects", "Domains", "Clusters"):
             sections.append(Section(title, [Text("Prior-only run: no posterior.")]))
     else:
-        sections += [sec.effects_section(run, max_draws), sec.clusters_section(run, effect),
-                     sec.domains_section(run, domains)]
+        ames = marginal_effects(run, max_draws=max_draws)
+        sections += [sec.effects_section(run, ames), sec.domains_section(run, domains),
+                     sec.clusters_section(run, effect)]
     sections += [s for s in (sec.selection_section(runs),) if s]
-    sections += [sec.ppc_section(run), sec.comparison_section(runs)]
+    sections += [sec.data_section(run), sec.model_section(runs), sec.diagnostics_section(runs),
+                 sec.ppc_section(run), sec.comparison_section(runs, loos, compared)]
+    sections.insert(0, findings_section(run, ames=ames, loos=loos, compared=compared,
+                                        effect=effect, domains=domains, name=sec.label(run)))
     if extend is not None:
         sections = extend(runs, sections, {"domains": domains, "effect": effect,
-                                           "max_draws": max_draws})
+                                           "max_draws": max_draws, "loos": loos,
+                                           "compared": compared, "ames": ames})
     versions = json.loads(run.tree.attrs.get("package_versions", "{}"))
     footer = (f"bayescluster {version('bayescluster')}; rebuilt from saved runs "
               f"({', '.join(sec.label(r) for r in runs)}); data sha256 "

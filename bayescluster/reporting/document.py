@@ -1,7 +1,10 @@
 """A report as data: sections of text, tables, figures and code.
 
 It renders to self-contained HTML (figures embedded as base64 PNG) and to Markdown
-(figures as PNG files beside it).
+(figures as PNG files beside it). Sections marked ``appendix`` follow the others under an
+Appendix heading; tables longer than :data:`FOLD_ROWS` rows are folded (``<details>``)
+with their CSV linked beside them. The HTML carries a print stylesheet, so a browser
+prints it to a tidy PDF.
 
 Everything is rendered in memory first, so a figure that fails stops the report before any
 file is written; each file is then written atomically. User strings are escaped in both
@@ -22,6 +25,8 @@ from bayescluster.core.atomic import atomic_path, write_text
 from bayescluster.core.errors import ReportError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FOLD_ROWS = 12
+APPENDIX = "appendix"  # the HTML id of the Appendix heading
 
 
 @dataclass(frozen=True)
@@ -34,12 +39,23 @@ class Text:
 
 @dataclass(frozen=True)
 class Table:
-    """A table; ``name`` is its CSV file's name under ``tables/``."""
+    """A table; ``name`` is its CSV file's name under ``tables/``.
+
+    A table not ``shown`` is written as CSV only; ``fold`` (default: more than
+    :data:`FOLD_ROWS` rows) shows it folded, its CSV linked beside it.
+    """
 
     frame: pd.DataFrame
     name: str
     digits: int = 3
     caption: str = ""
+    shown: bool = True
+    fold: bool | None = None
+
+    @property
+    def folded(self) -> bool:
+        """Whether the table is shown folded."""
+        return len(self.frame) > FOLD_ROWS if self.fold is None else self.fold
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,20 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Items:
+    """A bulleted list of sentences."""
+
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    """Blocks side by side in HTML (one after another in Markdown)."""
+
+    blocks: tuple
+
+
+@dataclass(frozen=True)
 class Banner:
     """A pass (``ok``) or fail line at the top of the report."""
 
@@ -69,10 +99,11 @@ class Banner:
 
 @dataclass
 class Section:
-    """A titled section of blocks."""
+    """A titled section of blocks; ``appendix`` sections follow the findings."""
 
     title: str
     blocks: list = field(default_factory=list)
+    appendix: bool = False
 
     @property
     def anchor(self) -> str:
@@ -136,19 +167,31 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
-def _md_table(table: Table) -> str:
+def _md_table(table: Table, fold: bool = True) -> str:
     head, rows = _rows(table.frame, table.digits)
     lines = ["| " + " | ".join(map(md_escape, head)) + " |",
              "| " + " | ".join("---" for _ in head) + " |"]
     lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
+    if fold and table.folded:
+        return "\n".join([f"<details><summary>{html.escape(_fold_title(table, len(rows)))} "
+                          f'(<a href="{_csv(table)}">CSV</a>)</summary>', "", *lines, "",
+                          "</details>"])
     if table.caption:
         lines = [f"*{md_escape(table.caption)}*", "", *lines]
     return "\n".join(lines)
 
 
+def _csv(table: Table) -> str:
+    return f"tables/{table.name}.csv"
+
+
+def _fold_title(table: Table, rows: int) -> str:
+    return f"{table.caption or table.name}: {rows} rows"
+
+
 def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
     """A DataFrame as an escaped Markdown table."""
-    return _md_table(Table(frame, "table", digits))
+    return _md_table(Table(frame, "table", digits), fold=False)
 
 
 def _md_code(code: Code) -> str:
@@ -167,7 +210,20 @@ def _md_block(block) -> str:
         return f"![{md_escape(block.caption)}]({block.name}.png)\n\n*{md_escape(block.caption)}*"
     if isinstance(block, Code):
         return _md_code(block)
+    if isinstance(block, Items):
+        return "\n".join(f"- {md_escape(t)}" for t in block.texts)
+    if isinstance(block, Row):
+        return "\n\n".join(_md_block(b) for b in block.blocks)
     raise ReportError(f"unknown block {type(block).__name__}")
+
+
+def _shown(blocks: list) -> list:
+    return [b for b in blocks if getattr(b, "shown", True)]
+
+
+def _parts(doc: Document) -> tuple[list[Section], list[Section]]:
+    return ([s for s in doc.sections if not s.appendix],
+            [s for s in doc.sections if s.appendix])
 
 
 def render_markdown(doc: Document) -> str:
@@ -176,11 +232,17 @@ def render_markdown(doc: Document) -> str:
     for banner in doc.banners:
         mark = "PASSED" if banner.ok else "ATTENTION"
         parts += [f"> **{mark}:** {md_escape(banner.text)}", ""]
-    parts += ["Contents: " + " · ".join(f"[{md_escape(s.title)}](#{s.anchor})"
-                                         for s in doc.sections), ""]
-    for section in doc.sections:
+    main, appendix = _parts(doc)
+    links = " · ".join(f"[{md_escape(s.title)}](#{s.anchor})" for s in main)
+    if appendix:
+        links += " · [Appendix](#appendix): " + " · ".join(
+            f"[{md_escape(s.title)}](#{s.anchor})" for s in appendix)
+    parts += ["Contents: " + links, ""]
+    for section in main + appendix:
+        if section is (appendix[0] if appendix else None):
+            parts += ["# Appendix", ""]
         parts += [f"## {md_escape(section.title)}", ""]
-        for block in section.blocks:
+        for block in _shown(section.blocks):
             parts += [_md_block(block), ""]
     if doc.footer:
         parts += ["---", "", md_escape(doc.footer), ""]
@@ -202,7 +264,24 @@ figcaption{font-style:italic;font-size:.9em;color:#555}
 pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:.85em}
 .banner{padding:.7em 1em;margin:.5em 0;border-radius:4px;font-weight:600}
 .ok{background:#e4f4e4;border:1px solid #7c7}.attention{background:#fde8e8;border:1px solid #d66}
-nav a{margin-right:.8em}footer{margin-top:3em;font-size:.8em;color:#666}
+nav a{margin-right:.8em}nav .group{font-weight:600;margin-right:.5em}
+footer{margin-top:3em;font-size:.8em;color:#666}
+.row{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:1.2em;
+align-items:start}
+.row>figure,.row>table,.row>details{margin-top:0}
+ul.findings li{margin:.35em 0}
+details{margin:.6em 0}details>summary{cursor:pointer;color:#235;font-size:.9em}
+h1.appendix{margin-top:2.5em;border-top:3px double #999;padding-top:.6em}
+@media print{
+@page{size:A4;margin:14mm 12mm}
+body{max-width:none;margin:0;font-size:10pt}
+nav,details>summary a{display:none}
+h1.appendix{break-before:page}
+h2{break-after:avoid}
+figure,table,pre,.banner,li{break-inside:avoid}
+figure img{max-height:120mm;width:auto;max-width:100%}
+.row{grid-template-columns:1fr 1fr}
+}
 """
 
 
@@ -213,14 +292,18 @@ def _html_table(table: Table) -> str:
     head, rows = _rows(table.frame, table.digits)
     esc = html.escape
     out = ["<table>"]
-    if table.caption:
+    fold = table.folded
+    if fold:
+        out = [f"<details><summary>{esc(_fold_title(table, len(rows)))} "
+               f'(<a href="{esc(_csv(table))}">CSV</a>)</summary>', "<table>"]
+    elif table.caption:
         out.append(f"<caption>{esc(table.caption)}</caption>")
     out.append("<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead>")
     out.append("<tbody>")
     out += ["<tr>" + "".join(f"<td>{esc(c)}</td>" if _NUMBER.fullmatch(c) or not c
                              else f'<td class="text">{esc(c)}</td>' for c in row) + "</tr>"
             for row in rows]
-    out.append("</tbody></table>")
+    out.append("</tbody></table>" + ("</details>" if fold else ""))
     return "\n".join(out)
 
 
@@ -238,6 +321,11 @@ def _html_block(block) -> str:
                 "</figcaption></figure>")
     if isinstance(block, Code):
         return f"<pre><code>{esc(block.text.rstrip())}</code></pre>"
+    if isinstance(block, Items):
+        return ('<ul class="findings">' + "".join(f"<li>{esc(t)}</li>" for t in block.texts)
+                + "</ul>")
+    if isinstance(block, Row):
+        return '<div class="row">' + "".join(_html_block(b) for b in block.blocks) + "</div>"
     raise ReportError(f"unknown block {type(block).__name__}")
 
 
@@ -250,11 +338,17 @@ def render_html(doc: Document) -> str:
     for banner in doc.banners:
         cls = "ok" if banner.ok else "attention"
         parts.append(f'<div class="banner {cls}">{esc(banner.text)}</div>')
-    parts.append("<nav>" + "".join(f'<a href="#{s.anchor}">{esc(s.title)}</a>'
-                                   for s in doc.sections) + "</nav>")
-    for section in doc.sections:
+    main, appendix = _parts(doc)
+    nav = "".join(f'<a href="#{s.anchor}">{esc(s.title)}</a>' for s in main)
+    if appendix:
+        nav += (f'<br><a class="group" href="#{APPENDIX}">Appendix:</a>'
+                + "".join(f'<a href="#{s.anchor}">{esc(s.title)}</a>' for s in appendix))
+    parts.append(f"<nav>{nav}</nav>")
+    for section in main + appendix:
+        if section is (appendix[0] if appendix else None):
+            parts.append(f'<h1 class="appendix" id="{APPENDIX}">Appendix</h1>')
         parts.append(f'<section id="{section.anchor}"><h2>{esc(section.title)}</h2>')
-        parts += [_html_block(b) for b in section.blocks]
+        parts += [_html_block(b) for b in _shown(section.blocks)]
         parts.append("</section>")
     if doc.footer:
         parts.append(f"<footer>{esc(doc.footer)}</footer>")
@@ -270,6 +364,7 @@ def write(doc: Document, out_dir: str | Path) -> dict[str, Path]:
                           "directory (it is created if missing).")
     markdown, page = render_markdown(doc), render_html(doc)
     blocks = [b for s in doc.sections for b in s.blocks]
+    blocks += [b for row in blocks if isinstance(row, Row) for b in row.blocks]
     out_dir.mkdir(parents=True, exist_ok=True)
     for block in blocks:
         if isinstance(block, Figure):

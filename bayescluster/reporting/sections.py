@@ -10,12 +10,11 @@ recorded (its parameterisation, transforms and settings), never a recomputation.
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from bayescluster.analysis import checks, plots
 from bayescluster.analysis import clusters as cmp
-from bayescluster.analysis.effects import average_marginal_effects
+from bayescluster.analysis.reloo import LIMIT, exact_loo
 from bayescluster.analysis.summary import (
     describe_draws,
     fixed_effects,
@@ -24,7 +23,7 @@ from bayescluster.analysis.summary import (
 )
 from bayescluster.data.describe import describe, overview
 from bayescluster.inference.diagnostics import stored_gates
-from bayescluster.reporting.document import Banner, Code, Section, Table, Text, figure
+from bayescluster.reporting.document import Banner, Code, Row, Section, Table, Text, figure
 from bayescluster.spec.families import FAMILIES
 
 
@@ -107,7 +106,7 @@ def data_section(run, *, stats: pd.DataFrame | None = None, facts: str = "",
         stats = describe(run.data)
         blocks.append(Text("Descriptive statistics:"))
     blocks.append(Table(stats, "describe", 2))
-    return Section("Data", blocks)
+    return Section("Data", blocks, appendix=True)
 
 
 def _domain_centring_text(spec, parameterisation) -> str:
@@ -222,7 +221,7 @@ def model_section(runs) -> Section:
         blocks += [Text(f"Compared model {label(other)}: family {other.spec.family}. "
                         f"{other.spec.description}"),
                    Code(model_math(other.spec, other.design, other.parameterisation))]
-    return Section("Model", blocks)
+    return Section("Model", blocks, appendix=True)
 
 
 def diagnostics_section(runs) -> Section:
@@ -240,7 +239,7 @@ def diagnostics_section(runs) -> Section:
         if timings:
             blocks.append(Text("Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in
                                                            timings.items()) + "."))
-    return Section("Diagnostics", blocks)
+    return Section("Diagnostics", blocks, appendix=True)
 
 
 def effects_blocks(run, ames: pd.DataFrame, fixed: pd.DataFrame, *, fixed_caption: str = "",
@@ -250,34 +249,33 @@ def effects_blocks(run, ames: pd.DataFrame, fixed: pd.DataFrame, *, fixed_captio
     outcome = run.outcome
     caption = fixed_caption or ("Fixed effects on the log mean (posterior mean, SD, 90% "
                                 "interval, P(> 0))")
-    blocks = [Table(fixed, "fixed_effects", caption=caption),
-              Table(group_parameters(run), "group_parameters",
-                    caption="Group-level SDs, correlations, dispersion, P(zero) (and, "
-                            "for a selection model, rho and the participation equation)")]
     margin = ames.index.get_level_values("margin")
     level = ames.index.get_level_values("level")
-    blocks.append(Table(ames[(margin == "total") & (level != "cluster")].droplevel("margin"),
-                        "marginal_effects", caption=ames_caption or
-                        f"Average marginal effects on E[{outcome}], overall and by domain"))
+    picture = figure("marginal_effects", f"Average marginal effects on E[{outcome}], "
+                     "overall and by domain"
+                     + (f" (x: {reference_label})" if reference else ""),
+                     lambda: plots.effects_plot(ames, outcome=outcome, reference=reference,
+                                                reference_label=reference_label))
+    blocks = [Row((Table(fixed, "fixed_effects", caption=caption), picture)),
+              Table(group_parameters(run), "group_parameters", fold=True,
+                    caption="Group-level SDs, correlations, dispersion, P(zero) (and, "
+                            "for a selection model, rho and the participation equation)"),
+              Table(ames[(margin == "total") & (level != "cluster")].droplevel("margin"),
+                    "marginal_effects", fold=True, caption=ames_caption or
+                    f"Average marginal effects on E[{outcome}], overall and by domain")]
     if (margin != "total").any():
         extra = ames[(margin != "total") & (level == "overall")].droplevel(["level", "group"])
         if reference in extra:
             extra = extra.drop(columns=reference)
-        blocks.append(Table(extra, "marginal_effects_margins",
+        blocks.append(Table(extra, "marginal_effects_margins", fold=True,
                             caption=f"The two margins: extensive = change in P({outcome} "
                                     f">= 1), intensive = change in E[{outcome} | {outcome} "
                                     ">= 1]"))
-    blocks.append(figure("marginal_effects", f"Average marginal effects on E[{outcome}], "
-                         "overall and by domain"
-                         + (f" (x: {reference_label})" if reference else ""),
-                         lambda: plots.effects_plot(ames, outcome=outcome, reference=reference,
-                                                    reference_label=reference_label)))
     return blocks
 
 
-def effects_section(run, max_draws: int) -> Section:
-    """Fixed effects, group parameters and average marginal effects."""
-    ames = average_marginal_effects(run, max_draws=max_draws)
+def effects_section(run, ames: pd.DataFrame) -> Section:
+    """Fixed effects, group parameters and the average marginal effects ``ames``."""
     return Section("Effects", effects_blocks(run, ames, fixed_effects(run)))
 
 
@@ -295,11 +293,12 @@ def clusters_section(run, effect: str | None, top: int = 3) -> Section:
     blocks = [Text(f"Each cluster's {effect} effect is population + domain + cluster "
                    f"deviation (log scale). Most likely largest: {best} "
                    f"(P(top {top}) = {ranks.iloc[0][f'p_top{top}']:.2f})."),
-              figure(f"forest_{effect}", f"{effect} effect by cluster, ordered (median and "
-                     "90% interval; firms in brackets)", lambda: plots.forest(effects, effect)),
-              figure(f"shrinkage_{effect}", "Shrinkage: no-pooling estimate -> partial-"
-                     "pooling posterior median, with the domain mean",
-                     lambda: plots.shrinkage_plot(shrink, effect)),
+              Row((figure(f"forest_{effect}", f"{effect} effect by cluster, ordered (median "
+                          "and 90% interval; firms in brackets)",
+                          lambda: plots.forest(effects, effect)),
+                   figure(f"shrinkage_{effect}", "Shrinkage: no-pooling estimate -> partial-"
+                          "pooling posterior median, with the domain mean",
+                          lambda: plots.shrinkage_plot(shrink, effect)))),
               Table(ranks, f"ranks_{effect}", 2, caption=f"Ranks of the {effect} effect "
                     "(1 = largest)"),
               Table(effects, "cluster_effects", caption="Cluster effects (log scale)"),
@@ -313,6 +312,10 @@ def domains_section(run, domains: tuple[str, str] | None) -> Section:
         return Section("Domains", [Text("This model does not pool clusters by domain, so "
                                         "there are no domain effects to compare.")])
     blocks = []
+    post = run.posterior
+    draws = {str(e): {str(d): post["domain_total"].sel(domain=d, effect=e).values
+                      for d in post["domain"].values} for e in post["effect"].values}
+    contrast = None
     if domains:
         a, b = domains
         rows = pd.DataFrame([cmp.contrast(run, a, b, level="domain", effect=e)
@@ -321,12 +324,19 @@ def domains_section(run, domains: tuple[str, str] | None) -> Section:
         for effect, row in rows.iterrows():
             blocks.append(Text(f"{a} − {b}, {effect} effect: {interval_text(row)} on the log "
                                f"scale; P({a} > {b}) = {row['p_a_gt_b']:.2f}.", strong=True))
+        effect = run.design.varying[-1]
+        contrast = (f"{a} − {b}, {effect}", draws[effect][a] - draws[effect][b])
         blocks.append(Table(rows, f"domains_{a}_vs_{b}", caption=f"{a} − {b} by effect"))
-    blocks.append(Table(group_totals(run, "domain"), "domain_effects",
+    blocks.insert(0, figure("domain_densities", "Each domain's effects (posterior densities)"
+                            + (f"; right: {contrast[0]}, the share above zero shaded"
+                               if contrast else ""),
+                            lambda: plots.domain_densities_plot(draws, contrast)))
+    blocks.append(Table(group_totals(run, "domain"), "domain_effects", fold=True,
                         caption="Domain effects: population + domain deviation"))
     for effect in run.design.varying:
         blocks.append(Table(cmp.domain_contrasts(run, effect=effect), f"domain_pairs_{effect}",
-                            caption=f"Every pair of domains, {effect} effect (A − B)"))
+                            fold=True, caption=f"Every pair of domains, {effect} effect "
+                                               "(A − B)"))
     return Section("Domains", blocks)
 
 
@@ -351,41 +361,75 @@ def ppc_section(run) -> Section:
     if group == "posterior":
         blocks.append(figure("loo_pit", "LOO-PIT ECDF (uniform when calibrated)",
                              lambda: plots.loo_pit_plot(checks.loo_pit(run))))
-    return Section("Posterior predictive checks", blocks)
+    return Section("Posterior predictive checks", blocks, appendix=True)
 
 
-def comparison_section(runs) -> Section:
-    """PSIS-LOO per run and, given several runs of one kind, their comparison."""
-    fitted = [r for r in runs if not r.prior_only and kind(r) == kind(runs[0])]
-    if not fitted:
-        return Section("Model comparison", [Text("Prior-only runs have no LOO.")])
-    skipped = [label(r) for r in runs if r not in fitted and not r.prior_only]
-    rows = {}
-    for run in fitted:
-        elpd = checks.loo(run)
-        k = np.asarray(elpd.pareto_k.values).ravel()
-        rows[label(run)] = {"elpd_loo": float(elpd.elpd), "se": float(elpd.se),
-                             "p_loo": float(elpd.p), "pareto_k_gt_0.7": int((k > 0.7).sum())}
+def comparable(runs) -> list:
+    """The runs LOO can compare with the first: fitted, same outcome and firms' kind."""
+    return [r for r in runs if not r.prior_only and kind(r) == kind(runs[0])]
+
+
+def loo_results(runs, *, limit: int = LIMIT, progress=print) -> dict:
+    """Each comparable run's LOO by label, made exact where PSIS fails.
+
+    Up to ``limit`` refits a run (:func:`bayescluster.analysis.reloo.exact_loo`).
+    """
+    out = {}
+    for run in comparable(runs):
+        seed = int(run.settings.get("seed", 0))
+        out[label(run)] = exact_loo(run, limit=limit, seed=seed, progress=progress)
+    return out
+
+
+def loo_comparison(runs, loos: dict) -> pd.DataFrame | None:
+    """Stacking weights and differences of the runs in ``loos`` (None for fewer than two)."""
+    if len(loos) < 2:
+        return None
+    named = {label(r): r for r in runs}
+    return checks.compare_runs({name: named[name] for name in loos},
+                               elpds={name: result.elpd for name, result in loos.items()})
+
+
+def comparison_section(runs, loos: dict, compared: pd.DataFrame | None) -> Section:
+    """LOO per run (exact where PSIS failed) and, for several runs, their comparison.
+
+    ``loos`` and ``compared`` come from :func:`loo_results` and :func:`loo_comparison`.
+    """
+    if not loos:
+        return Section("Model comparison", [Text("Prior-only runs have no LOO.")],
+                       appendix=True)
+    skipped = [label(r) for r in runs if label(r) not in loos and not r.prior_only]
+    rows = {name: {"elpd_loo": float(r.elpd.elpd), "se": float(r.elpd.se),
+                   "p_loo": float(r.elpd.p), "pareto_k_gt_0.7": r.flagged,
+                   "refitted": r.refitted, "reliable": r.reliable}
+            for name, r in loos.items()}
     blocks = [Table(pd.DataFrame.from_dict(rows, orient="index").rename_axis("run"), "loo", 2,
-                    caption="PSIS-LOO per run")]
+                    caption="LOO per run: PSIS, with exact refits for the firms PSIS could "
+                            "not estimate (Pareto k > 0.7)")]
     if skipped:
         blocks.append(Text(f"Not compared with {label(runs[0])} (a different outcome, or a "
                            f"likelihood that also scores participation): {', '.join(skipped)}."))
-    bad = {name: row["pareto_k_gt_0.7"] for name, row in rows.items() if row["pareto_k_gt_0.7"]}
-    if bad:
-        blocks.append(Text("Pareto k > 0.7 for some firms (" + ", ".join(
-            f"{name}: {k}" for name, k in bad.items()) + "): PSIS-LOO is unreliable for them; "
-            "`bayescluster loo RUN --by-cluster` refits exactly, leaving out one cluster at "
-            "a time."))
-    if len(fitted) > 1:
-        table = checks.compare_runs({label(r): r for r in fitted})
-        best = table.index[0]
+    refitted = {name: r.refitted for name, r in loos.items() if r.refitted}
+    if refitted:
+        blocks.append(Text("PSIS-LOO could not estimate some firms (Pareto k > 0.7): " + ", ".join(
+            f"{name}: {k}" for name, k in refitted.items()) + ". Each was refitted exactly "
+            "without that firm (as brms's reloo) and its exact score replaces the PSIS one, "
+            "so these estimates are reliable."))
+    unreliable = {name: r.flagged for name, r in loos.items() if not r.reliable}
+    if unreliable:
+        blocks.append(Text("PSIS-LOO is unreliable for " + ", ".join(
+            f"{name}: {k} firms" for name, k in unreliable.items()) + f" (more than {LIMIT} "
+            "to refit one by one): `bayescluster loo RUN --by-cluster` refits exactly, "
+            "leaving out one cluster at a time."))
+    if compared is not None:
+        best = compared.index[0]
+        marked = compared.assign(reliable=[loos[name].reliable for name in compared.index])
         blocks += [Text(f"Best expected predictive accuracy: {best}."),
-                   Table(table.rename_axis("run"), "loo_compare", 2,
+                   Table(marked.rename_axis("run"), "loo_compare", 2,
                          caption="LOO comparison with stacking weights")]
     else:
         blocks.append(Text("One run given: pass several run directories to compare models."))
-    return Section("Model comparison", blocks)
+    return Section("Model comparison", blocks, appendix=True)
 
 
 def coefficient(run, term: str) -> dict | None:

@@ -69,7 +69,8 @@ def policy_effects(run, *, ci_prob: float = CI_PROB, max_draws: int | None = 100
     return table
 
 
-def _verdict(p: float) -> str:
+def verdict(p: float) -> str:
+    """A hypothesis' verdict from the probability of a positive effect."""
     if p >= 0.95:
         return "supported"
     if p <= 0.05:
@@ -92,14 +93,14 @@ def hypotheses(fixed: pd.DataFrame, ames: pd.DataFrame) -> list[str]:
     if "participant" in overall.index:
         row = overall.loc["participant"]
         out.append(f"H1 (cluster participants apply for more patents than non-participants) "
-                   f"is {_verdict(row['p_gt_0'])}: participation changes expected patents by "
+                   f"is {verdict(row['p_gt_0'])}: participation changes expected patents by "
                    f"{interval_text(row)} per firm on average, P(> 0) = {row['p_gt_0']:.2f}.")
     else:
         out.append("H1 cannot be answered: the model has no binary participant covariate.")
     if INTERACTION in fixed.index:
         p = float(fixed.loc[INTERACTION, "p_gt_0"])
         text = (f"H2 (participants working with a national university in their own region "
-                f"apply for more patents) is {_verdict(p)}: the coefficient of {INTERACTION} "
+                f"apply for more patents) is {verdict(p)}: the coefficient of {INTERACTION} "
                 f"has P(> 0) = {p:.2f}")
         if INTERACTION in overall.index:
             text += (f", and for such firms participation changes expected patents by "

@@ -1,6 +1,7 @@
 """The study's report: the generic report with the paper's sections.
 
-The Data section gains Table 3 beside the data's statistics and the participants per
+The Findings open with the paper's questions in plain words (H1, participation by domain,
+H2); the Data section gains Table 3 beside the data's statistics and the participants per
 domain; ``Effects`` becomes ``Policy effects`` (H1 and H2 answered from the posterior,
 Table 4 and Section 6.1 beside the estimates); given quality runs (``claims_hier``,
 ``citations_hier``) a ``Patent quality`` section follows the others' effects.
@@ -12,6 +13,8 @@ import pandas as pd
 
 from bayescluster.reporting import build as generic
 from bayescluster.reporting.document import Section, Table, Text, write
+from bayescluster.reporting.findings import Finding, chance, change, effect_findings
+from bayescluster.reporting.findings import findings_section as generic_findings
 from bayescluster.reporting.sections import (
     coefficient,
     data_section,
@@ -24,10 +27,13 @@ from bayescluster.study.policy import (
     hypotheses,
     policy_effects,
     table4_layout,
+    verdict,
 )
 
-SECTIONS = ("Data", "Model", "Diagnostics", "Policy effects", "Clusters", "Domains",
-            "Posterior predictive checks", "Model comparison")
+SECTIONS = ("Findings", "Policy effects", "Domains", "Clusters", "Data", "Model",
+            "Diagnostics", "Posterior predictive checks", "Model comparison")
+APPENDIX = ("Data", "Model", "Diagnostics", "Posterior predictive checks", "Model comparison")
+NOUNS = {"pat": "patents", "claim": "claims", "citation": "citations"}  # the outcomes in words
 DEFAULT_DOMAINS = ("bio", "it")
 
 
@@ -48,10 +54,37 @@ def study_data_section(run) -> Section:
     return section
 
 
-def policy_section(run, max_draws: int) -> Section:
-    """Fixed effects beside Table 4, marginal effects beside Section 6.1, H1 and H2."""
+def policy_findings(run, ames: pd.DataFrame) -> list[Finding]:
+    """H1, participation by domain and H2 in plain words (the Findings' opening)."""
+    noun = NOUNS.get(run.outcome, run.outcome)
+    if run.data.roles.per:
+        return effect_findings(ames, "participant", noun)
+    total = ames.xs("total", level="margin")
+    found = effect_findings(ames, "participant", noun,
+                            lead="Joining a cluster project (the paper's H1: "
+                                 + (verdict(total.loc[("participant", "overall", "all"),
+                                                      "p_gt_0"])
+                                    if ("participant", "overall", "all") in total.index
+                                    else "") + ")")
     fixed = table4_layout(run)
-    ames = policy_effects(run, max_draws=max_draws)
+    if INTERACTION in fixed.index and (INTERACTION, "overall", "all") in total.index:
+        row = total.loc[(INTERACTION, "overall", "all")]
+        p = float(fixed.loc[INTERACTION, "p_gt_0"])
+        found.append(Finding(
+            "H2", f"For participants working with a national university in their own region "
+            f"(the paper's H2: {verdict(p)}), participation changes expected {noun} by "
+            f"{change(row, f'{noun} a firm')}; {chance(p)} that this combination "
+            "adds to them.", "marginal_effects", f"{INTERACTION} | overall | all",
+            row["median"], row["lower"], row["upper"], p, p_source="fixed_effects"))
+    return found
+
+
+def policy_section(run, ames: pd.DataFrame) -> Section:
+    """Fixed effects beside Table 4, marginal effects beside Section 6.1, H1 and H2.
+
+    ``ames`` is :func:`policy_effects`' table.
+    """
+    fixed = table4_layout(run)
     if run.data.roles.per:
         blocks = [Text(f"The outcome is {run.outcome} per {run.data.roles.per}: effects are "
                        "on quality, so the paper's H1 and H2 (about patent counts) are not "
@@ -109,13 +142,19 @@ def _span(c: dict) -> str:
 def extend(runs: list, sections: list[Section], options: dict) -> list[Section]:
     """The report hook (:func:`bayescluster.reporting.build.build`'s ``extend``)."""
     run = runs[0]
+    ames = options["ames"]
     out = []
     for section in sections:
         if section.title == "Data":
             section = study_data_section(run)
         elif section.title == "Effects":
             section = Section("Policy effects", section.blocks) if run.prior_only else \
-                policy_section(run, options["max_draws"])
+                policy_section(run, ames)
+        elif section.title == "Findings" and not run.prior_only:
+            section = generic_findings(
+                run, ames=ames, loos=options["loos"], compared=options["compared"],
+                effect=options["effect"], domains=options["domains"], name=label(run),
+                lead=policy_findings(run, ames), noun=NOUNS.get(run.outcome))
         out.append(section)
         if section.title == "Domains" and not any(s.title == "Self-selection"
                                                   for s in sections):
@@ -133,7 +172,8 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, **kwargs):
     """
     if domains is None and set(DEFAULT_DOMAINS) <= set(runs[0].design.domain_labels):
         domains = DEFAULT_DOMAINS
-    return generic.build(runs, domains=domains, extend=extend, **kwargs)
+    return generic.build(runs, domains=domains, extend=extend,
+                         marginal_effects=policy_effects, **kwargs)
 
 
 def write_report(runs, out_dir: str | Path, **kwargs) -> dict[str, Path]:

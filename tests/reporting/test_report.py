@@ -61,6 +61,7 @@ def test_every_section_in_both_formats(built):
     assert re.search(r"H2 \(participants working with a national university.*P\(\\> 0\)",
                      markdown)
     assert "bio − it, participant effect" in markdown
+    assert "\n# Appendix\n" in markdown
     assert "loo\\_compare" not in markdown and (built / "tables" / "loo_compare.csv").exists()
 
 
@@ -101,29 +102,113 @@ def test_tables_match_the_run(built, default_run):
     assert compared["weight"].sum() == pytest.approx(1.0)
 
 
-def test_headless_chromium_shows_every_section_and_image(built, tmp_path):
+def _chromium(tmp_path, *args) -> subprocess.CompletedProcess:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     assert browser, "Chromium is missing: `make test` installs Debian's chromium package."
+    profile = tmp_path / f"profile{len(list(tmp_path.glob('profile*')))}"
+    return subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=120, check=True)
+
+
+PROBE = ("<script>window.addEventListener('load',()=>{const p=document.createElement('pre');"
+         "p.id='probe';const a=document.getElementById('appendix');p.textContent=JSON."
+         "stringify({h:[...document.querySelectorAll('h2')].map(e=>e.textContent),"
+         "first:document.querySelector('nav').nextElementSibling.id,"
+         "img:[...document.images].map(i=>i.naturalWidth),"
+         "appendix:a.getBoundingClientRect().top+scrollY,width:innerWidth});"
+         "document.body.appendChild(p);});</script>")
+
+
+def test_headless_chromium_shows_findings_first_and_every_section_and_image(built, tmp_path):
+    """At 1,300 px wide: the findings come first after the banners, every section and figure
+    is there, and the part before the appendix is under 4,000 px tall."""
     page = (built / "index.html").read_text()
-    probe = ("<script>window.addEventListener('load',()=>{const p=document.createElement"
-             "('pre');p.id='probe';p.textContent=JSON.stringify({h:[...document."
-             "querySelectorAll('h2')].map(e=>e.textContent),img:[...document.images].map("
-             "i=>i.naturalWidth)});document.body.appendChild(p);});</script>")
     copy = tmp_path / "probe.html"
-    copy.write_text(page.replace("</body>", probe + "</body>"))
-    base = [browser, *CHROMIUM_FLAGS]
-    dom = subprocess.run([*base, f"--user-data-dir={tmp_path / 'profile1'}", "--dump-dom",
-                          copy.as_uri()], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
+    copy.write_text(page.replace("</body>", PROBE + "</body>"))
+    dom = _chromium(tmp_path, "--window-size=1300,1000", "--dump-dom", copy.as_uri()).stdout
     found = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom).group(1))
-    assert found["h"] == list(SECTIONS)
-    assert len(found["img"]) == page.count("<img ") >= 6
+    assert found["width"] == 1300
+    assert found["h"] == list(SECTIONS) and found["first"] == "findings"
+    assert page.index('class="banner') < page.index("<nav>") < page.index('id="findings"')
+    assert len(found["img"]) == page.count("<img ") >= 8
     assert all(width > 0 for width in found["img"]), found["img"]
+    assert 1000 < found["appendix"] < 4000, found["appendix"]
     shot = tmp_path / "report.png"
-    subprocess.run([*base, f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}",
-                    "--window-size=1200,2400", (built / "index.html").as_uri()],
-                   capture_output=True, timeout=120, check=True)
+    _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1300,2400",
+              (built / "index.html").as_uri())
     assert shot.read_bytes().startswith(doc.PNG_MAGIC) and shot.stat().st_size > 10_000
+
+
+def test_the_report_prints_to_a_pdf(built, tmp_path):
+    """Chromium's print (the print stylesheet): a PDF of a handful of A4 pages."""
+    pdf = tmp_path / "report.pdf"
+    _chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+              (built / "index.html").as_uri())
+    data = pdf.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+    assert data.startswith(b"%PDF") and 4 <= pages <= 30, pages
+    assert b"/MediaBox [0 0 594" in data or b"/MediaBox [0 0 595" in data  # A4: 595 x 842 pt
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(x) for x in re.findall(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])", text)]
+
+
+def test_every_number_in_the_findings_comes_from_the_tables(built):
+    """Each sentence's numbers are its findings.csv row, and that row is the source table's
+    (rounded as printed: effects to 2 decimals, chances and shares to whole percents)."""
+    markdown = (built / "report.md").read_text()
+    summary = markdown.split("## Findings\n", 1)[1].split("\n## ", 1)[0]
+    sentences = [line[2:] for line in summary.splitlines() if line.startswith("- ")]
+    findings = pd.read_csv(built / "tables" / "findings.csv", index_col="key")
+    assert len(sentences) == len(findings) >= 6
+    ames = pd.read_csv(built / "tables" / "marginal_effects.csv").set_index(
+        ["effect", "level", "group"])
+    fixed = pd.read_csv(built / "tables" / "fixed_effects.csv", index_col="term")
+    for sentence, (key, row) in zip(sentences, findings.iterrows(), strict=True):
+        printed = _numbers(sentence.replace("\\", ""))
+        for column in ("value", "lower", "upper"):
+            if pd.notna(row[column]):
+                assert round(row[column], 2) in printed or round(100 * row[column]) in \
+                    printed, (key, column, sentence)
+        if pd.notna(row["probability"]):
+            percent = round(100 * round(row["probability"], 2))  # beyond: "over 99%"
+            assert min(max(percent, 1), 99) in printed, (key, sentence)
+        if row["source"] == "marginal_effects" and "*" not in row["row"]:
+            source = ames.loc[tuple(row["row"].split(" | "))]
+            assert row[["value", "lower", "upper"]].tolist() == pytest.approx(
+                source[["median", "lower", "upper"]].tolist())
+        if row["source"].startswith("domains_"):
+            pair = pd.read_csv(built / "tables" / f"{row['source']}.csv", index_col="effect")
+            assert row["probability"] == pytest.approx(pair.loc[row["row"], "p_a_gt_b"])
+        if row.get("p_source") == "fixed_effects":
+            assert row["probability"] == pytest.approx(fixed.loc[row["row"].split(" | ")[0],
+                                                                 "p_gt_0"])
+    by_domain = next(s for s in sentences if s.startswith("By domain"))
+    for (_, level, group), r in ames.xs("participant", level="effect",
+                                        drop_level=False).iterrows():
+        if level == "domain":
+            assert f"{group} {r['median']:+.2f} ({r['lower']:+.2f} to {r['upper']:+.2f})" \
+                in by_domain
+    loo = pd.read_csv(built / "tables" / "loo.csv", index_col="run")
+    refit = loo["pareto_k_gt_0.7"] <= 10  # the report refits a run's flagged firms up to 10
+    assert (loo["refitted"] == loo["pareto_k_gt_0.7"].where(refit, 0)).all()
+    assert (loo["reliable"] == refit).all()
+    said = "reliable" if loo.loc["zinb_hier", "reliable"] else "unreliable"
+    assert f"leave-one-out cross-validation is {said}" in sentences[-1]
+
+
+def test_long_tables_fold_with_their_csv_beside(built):
+    page = (built / "index.html").read_text()
+    markdown = (built / "report.md").read_text()
+    clusters = pd.read_csv(built / "tables" / "cluster_effects.csv")
+    assert len(clusters) > doc.FOLD_ROWS
+    for text in (page, markdown):
+        assert re.search(r"<details><summary>Cluster effects \(log scale\): 38 rows "
+                         r'\(<a href="tables/cluster_effects.csv">CSV</a>\)</summary>', text)
+    assert page.count("<details>") == page.count("</details>") >= 5
+    appendix = page.index('id="appendix"')
+    assert page.index('id="data"') > appendix and page.index('id="clusters"') < appendix
 
 
 def test_a_failing_figure_fails_the_report_and_writes_nothing(default_run, tmp_path,

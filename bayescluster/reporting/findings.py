@@ -1,0 +1,210 @@
+"""The findings a report opens with: plain sentences, each a number with its uncertainty.
+
+Every sentence is made from a :class:`Finding`, whose numbers are also written to
+``tables/findings.csv`` beside the table they come from, so a reader (and the tests) can
+trace each one. Probabilities read as chances ("a 97% chance"), effects as changes in the
+expected count per firm with their 90% interval: no symbols.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bayescluster.analysis import checks, plots
+from bayescluster.analysis import clusters as cmp
+from bayescluster.reporting.document import Figure, Items, Row, Section, Table, Text, figure
+
+TOP = 3
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One sentence and the numbers in it (NaN where a sentence has no such number).
+
+    ``source`` names the report table (``tables/<source>.csv``) and ``row`` its row;
+    ``p_source`` the table of ``probability`` when that is another one.
+    """
+
+    key: str
+    text: str
+    source: str = ""
+    row: str = ""
+    value: float = np.nan
+    lower: float = np.nan
+    upper: float = np.nan
+    probability: float = np.nan
+    p_source: str = ""
+
+
+def chance(p: float) -> str:
+    """A probability in words, rounded as the tables round it: 'a 97% chance' (0.97)."""
+    percent = round(100 * float(f"{p:.2f}"))
+    if percent >= 100:
+        return "over a 99% chance"
+    if percent <= 0:
+        return "under a 1% chance"
+    return f"a {percent}% chance"
+
+
+def change(row, unit: str) -> str:
+    """'+1.20 patents a firm (90% interval -0.30 to +2.70)' from a median/lower/upper row."""
+    return (f"{row['median']:+.2f} {unit} (90% interval {row['lower']:+.2f} to "
+            f"{row['upper']:+.2f})")
+
+
+def effect_findings(ames: pd.DataFrame, effect: str, outcome: str, *,
+                    lead: str | None = None) -> list[Finding]:
+    """The effect of one binary covariate overall and by domain (average marginal effects).
+
+    ``outcome`` is the outcome in words ("patents"); ``lead`` replaces the opening words
+    ("Changing participant from 0 to 1").
+    """
+    table = ames.xs("total", level="margin")
+    if (effect, "overall", "all") not in table.index:
+        return []
+    row = table.loc[(effect, "overall", "all")]
+    unit = f"{outcome} a firm"
+    opening = lead or f"Changing {effect} from 0 to 1"
+    out = [Finding(f"{effect}: overall", f"{opening} changes expected {outcome} by "
+                   f"{change(row, unit)} on average; {chance(row['p_gt_0'])} that it raises "
+                   "them.", "marginal_effects", f"{effect} | overall | all", row["median"],
+                   row["lower"], row["upper"], row["p_gt_0"])]
+    domains = table.xs((effect, "domain"), level=("effect", "level"))
+    if len(domains):
+        parts = [f"{group} {r['median']:+.2f} ({r['lower']:+.2f} to {r['upper']:+.2f})"
+                 for group, r in domains.iterrows()]
+        out.append(Finding(f"{effect}: by domain", f"By domain, the same change in {outcome} "
+                           f"a firm (90% intervals): {'; '.join(parts)}.", "marginal_effects",
+                           f"{effect} | domain | *"))
+    return out
+
+
+def contrast_finding(run, ames: pd.DataFrame, effect: str, domains: tuple[str, str],
+                     outcome: str) -> Finding:
+    """Which of two domains has the larger effect, and how sure that is."""
+    a, b = domains
+    row = cmp.contrast(run, a, b, level="domain", effect=effect)
+    text = (f"The {effect} effect is larger in {a} than in {b} clusters: "
+            f"{chance(row['p_a_gt_b'])}.")
+    table = ames.xs("total", level="margin")
+    if (effect, "domain", a) in table.index and (effect, "domain", b) in table.index:
+        text = text[:-1] + (f" ({a} {table.loc[(effect, 'domain', a), 'median']:+.2f}, "
+                            f"{b} {table.loc[(effect, 'domain', b), 'median']:+.2f} "
+                            f"{outcome} a firm).")
+    return Finding(f"{a} vs {b}", text, f"domains_{a}_vs_{b}", effect,
+                   probability=row["p_a_gt_b"])
+
+
+def standout_finding(ranks: pd.DataFrame, effect: str) -> Finding:
+    """The clusters most likely to have the largest effect, by P(among the top 3)."""
+    column = f"p_top{TOP}"
+    best = ranks.sort_values(column, ascending=False).head(TOP)
+    names = [f"{name} ({chance(p)})" for name, p in best[column].items()]
+    return Finding("standout clusters", f"Clusters most likely to be among the {TOP} with the "
+                   f"largest {effect} effect: {', '.join(names)}.", f"ranks_{effect}",
+                   ", ".join(best.index), probability=float(best[column].iloc[0]))
+
+
+def fit_finding(outcome: str, stats: pd.DataFrame) -> Finding:
+    """Does the model reproduce the data? The share of zeros and the predictive checks."""
+    zeros = stats.loc[("all", "zeros")]
+    p = stats["p_value"]
+    outside = int(((p < 0.05) | (p > 0.95)).sum())
+    text = (f"The model reproduces the data's share of firms with no {outcome}: "
+            f"{100 * zeros['observed']:.0f}% observed, {100 * zeros['replicated_mean']:.0f}% "
+            f"predicted (90% interval {100 * zeros['lower']:.0f}% to "
+            f"{100 * zeros['upper']:.0f}%); {outside} of {len(p)} predictive checks fall "
+            "outside the 5% to 95% range.")
+    return Finding("predictive checks", text, "ppc_statistics", "all | zeros",
+                   zeros["replicated_mean"], zeros["lower"], zeros["upper"])
+
+
+def trust_finding(run, name: str, loos: dict, compared: pd.DataFrame | None) -> Finding:
+    """How far to trust the fit: its gates and leave-one-out cross-validation.
+
+    ``name`` is the run's label, ``loos`` the report's LOO results by label.
+    """
+    status = run.tree.attrs.get("status")
+    gates = {"passed": "The fit passed every convergence check",
+             "failed": "The fit FAILED its convergence checks, so these numbers are not "
+                       "to be used"}.get(status, "The fit has no convergence checks "
+                                                 f"({status})")
+    mine = loos.get(name)
+    if mine is None:
+        return Finding("trust", gates + ".")
+    if mine.reliable:
+        how = (f"after {mine.refitted} exact refits" if mine.refitted else
+               "for every firm")
+        loo_text = f"leave-one-out cross-validation is reliable ({how})"
+    else:
+        loo_text = (f"leave-one-out cross-validation is unreliable for {mine.flagged} firms "
+                    "(see the appendix)")
+    text = f"{gates}; {loo_text}"
+    if compared is not None and len(compared) > 1:
+        best = compared.index[0]
+        text += (f", and it predicts new firms best with {best} (stacking weight "
+                 f"{compared.loc[best, 'weight']:.2f})")
+        return Finding("trust", text + ".", "loo_compare", best,
+                       value=compared.loc[best, "weight"])
+    return Finding("trust", text + ".")
+
+
+def section(findings: list[Finding], figure: Figure | None) -> Section:
+    """The Findings section: the sentences beside the figure, and their numbers' table."""
+    items = Items(tuple(f.text for f in findings))
+    table = pd.DataFrame([{k: getattr(f, k) for k in ("key", "source", "row", "value", "lower",
+                                                      "upper", "probability", "p_source")}
+                          for f in findings]).set_index("key")
+    blocks = [Row((items, figure)) if figure is not None else items,
+              Text("Each number above, and where it comes from: tables/findings.csv.")]
+    return Section("Findings", [*blocks, Table(table, "findings", 6, shown=False)])
+
+
+def findings_section(run, *, ames: pd.DataFrame | None, loos: dict,
+                     compared: pd.DataFrame | None, effect: str | None,
+                     domains: tuple[str, str] | None, name: str,
+                     lead: list[Finding] | None = None, noun: str | None = None) -> Section:
+    """The Findings section of ``run`` (its label ``name``).
+
+    Parameters
+    ----------
+    ames : DataFrame or None
+        The report's average marginal effects (None for a prior-only run).
+    loos, compared
+        The report's LOO results and comparison.
+    effect : str or None
+        The varying effect the findings follow (the clusters' figure and ranks).
+    domains : (str, str) or None
+        The pair of domains to contrast.
+    lead : list of Finding, optional
+        A study's own opening findings, in place of the effect's overall and by domain.
+    noun : str, optional
+        The outcome in words (default: its column name).
+    """
+    if run.prior_only or ames is None:
+        return Section("Findings", [Text("A prior-only run has no findings: every result "
+                                         "in this report is drawn from the prior.")])
+    noun = noun or run.outcome
+    found = list(lead) if lead is not None else (
+        effect_findings(ames, effect, noun) if effect else [])
+    pooled = "domain_total" in run.posterior
+    if effect and domains and pooled:
+        found.append(contrast_finding(run, ames, effect, domains, noun))
+    if effect:
+        found.append(standout_finding(cmp.ranks(run, "cluster", effect=effect, top=TOP),
+                                      effect))
+    found.append(fit_finding(noun, checks.ppc_statistics(run, by="domain")))
+    found.append(trust_finding(run, name, loos, compared))
+    picture = None
+    if effect and pooled:
+        by_domain, by_cluster = cmp.group_effects(run, "domain"), cmp.group_effects(run)
+        picture = figure("findings_domains", f"The {effect} effect by domain (median and 90% "
+                         "interval) with each cluster's median beneath it",
+                         lambda: plots.domain_clusters_plot(by_domain, by_cluster, effect,
+                                                            outcome=noun))
+    elif effect:
+        effects = cmp.group_effects(run)
+        picture = figure("findings_clusters", f"The {effect} effect by cluster",
+                         lambda: plots.forest(effects, effect))
+    return section(found, picture)
