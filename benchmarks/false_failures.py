@@ -15,6 +15,8 @@ its share of failing seeds, with the exact 95 % upper bound beside it.
 
     .venv/bin/python benchmarks/false_failures.py --seeds 20      # run what is missing
     .venv/bin/python benchmarks/false_failures.py --summarise     # table from the runs
+    .venv/bin/python benchmarks/false_failures.py --tests NODE... --work out/false_failures/new
+                                       # a test added later, into a folder of its own
 
 Writes ``reports/false_failures.md`` and ``reports/false_failures.csv``; the raw records
 stay in ``--work`` (default ``out/false_failures``), one file per seed, so a run that is
@@ -41,8 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = 1e-3  # the issue's bound on a test's false-failure rate
 
 
-def run_seed(seed: int, work: Path) -> None:
-    """The stochastic tests with sampler seeds shifted by ``seed``: margins and outcomes."""
+def run_seed(seed: int, work: Path, tests: list[str]) -> None:
+    """The stochastic tests (or ``tests``) with sampler seeds shifted by ``seed``."""
     margins, junit = work / f"seed_{seed}.jsonl", work / f"seed_{seed}.xml"
     partial = margins.with_suffix(".partial")
     partial.unlink(missing_ok=True)
@@ -50,7 +52,7 @@ def run_seed(seed: int, work: Path) -> None:
                         "BAYESCLUSTER_TEST_MARGINS": str(partial)}
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                    "-o", "addopts=--import-mode=importlib", f"--junitxml={junit}"],
+                    "-o", "addopts=--import-mode=importlib", f"--junitxml={junit}", *tests],
                    cwd=ROOT, env=env, check=False)
     partial.replace(margins)
     print(f"seed {seed}: {time.perf_counter() - start:.0f} s", flush=True)
@@ -59,7 +61,7 @@ def run_seed(seed: int, work: Path) -> None:
 def outcomes(work: Path) -> pd.DataFrame:
     """One row per test and seed: passed or not, and its time."""
     rows = []
-    for path in sorted(work.glob("seed_*.xml")):
+    for path in sorted(work.rglob("seed_*.xml")):
         seed = int(path.stem.split("_")[1])
         for case in ET.parse(path).getroot().iter("testcase"):
             failed = any(child.tag in ("failure", "error") for child in case)
@@ -75,7 +77,7 @@ def _short(nodeid: str) -> str:
 
 def margins(work: Path) -> pd.DataFrame:
     records = []
-    for path in sorted(work.glob("seed_*.jsonl")):
+    for path in sorted(work.rglob("seed_*.jsonl")):
         seed = int(path.stem.split("_")[1])
         for line in path.read_text().splitlines():
             records.append(json.loads(line) | {"seed": seed})
@@ -179,12 +181,14 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "out" / "false_failures")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "false_failures")
     parser.add_argument("--summarise", action="store_true", help="only write the table")
+    parser.add_argument("--tests", nargs="*", default=[],
+                        help="pytest node ids to run (default: every stochastic test)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if not args.summarise:
         for seed in range(args.first, args.first + args.seeds):
             if not (args.work / f"seed_{seed}.jsonl").exists():
-                run_seed(seed, args.work)
+                run_seed(seed, args.work, args.tests)
     summarise(args.work, args.out)
 
 

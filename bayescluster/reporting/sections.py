@@ -468,12 +468,13 @@ def selection_section(runs) -> Section | None:
             uncorrected = rows[f"without correction ({label(plain[0])})"]
             text += f", against {uncorrected['mean']:+.2f} without it ({label(plain[0])})"
         blocks.append(Text(text + ".", strong=True))
-        blocks.append(Table(pd.DataFrame(rows).T.rename_axis("model"),
-                            f"selection_{run.spec.name}", caption=f"{treatment} effect on "
-                            "the log mean, with and without the selection correction"))
-        blocks.append(Table(params, f"selection_parameters_{run.spec.name}",
-                            caption="Correlation rho, firm-effect SD and the participation "
-                                    "(probit) equation"))
+        blocks.append(Row((Table(pd.DataFrame(rows).T.rename_axis("model"),
+                                 f"selection_{run.spec.name}", caption=f"{treatment} effect "
+                                 "on the log mean, with and without the selection "
+                                 "correction"),
+                           Table(params, f"selection_parameters_{run.spec.name}",
+                                 caption="Correlation rho, firm-effect SD and the "
+                                         "participation (probit) equation"))))
         blocks.append(Text(_identification(run, params)))
     return Section("Self-selection", blocks)
 

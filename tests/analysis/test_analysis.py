@@ -1,5 +1,6 @@
 """Comparisons, marginal effects, predictive checks and LOO on fitted runs with known truth."""
 
+import arviz_stats as azs
 import numpy as np
 import pytest
 
@@ -52,11 +53,19 @@ def test_shrinkage_partial_pool_between_no_pool_and_domain_mean(sim_2000, sample
     run = fit(parse_spec(text), validate(sim_2000.data), chains=2, draws=300, tune=300,
               seed=sampler_seed(3), quiet=True)
     table = cmp.shrinkage(run).xs("intercept", level="effect")
-    draws_ = run.posterior["cluster_total"].sel(effect="intercept")
-    n = draws_.sizes["chain"] * draws_.sizes["draw"]
-    for cluster, row in table.sort_values("firms").head(5).iterrows():
-        # Monte Carlo error of a posterior median: about 1.25 sd / sqrt(draws)
-        slack = 3 * 1.25 * float(draws_.sel(cluster=cluster).std()) / np.sqrt(n)
+    post = run.posterior
+    # "between" is testable only where the two ends are apart: 0.2 is 25 MCSE of a median
+    # here (kansai-energy's ends, 0.06 apart, held its median 1.4 sd from failing)
+    apart = table[(table["no_pool"] - table["domain_mean"]).abs() > 0.2]
+    assert len(apart) >= 5
+    for cluster, row in apart.sort_values("firms").head(5).iterrows():
+        # the medians' MCSE (ArviZ, from their ESS), 4 of each
+        slack = 4 * (float(azs.mcse(post["cluster_total"].sel(cluster=cluster,
+                                                              effect="intercept"),
+                                    method="median"))
+                     + float(azs.mcse(post["domain_total"].sel(domain=row["domain"],
+                                                               effect="intercept"),
+                                      method="median")))
         lo, hi = sorted([row["no_pool"], row["domain_mean"]])
         assert within(f"partial pool[{cluster}]", row["partial_pool"], lo - slack,
                       hi + slack), (cluster, row.to_dict())

@@ -11,7 +11,7 @@ from bayescluster.inference.fit import fit
 from bayescluster.model.design import make_design
 from bayescluster.spec import load_spec, parse_spec
 from bayescluster.study.firms import load, validate
-from bayescluster.study.simulate import model_scale_truth, simulate
+from bayescluster.study.simulate import simulate
 
 SELECTION = load_spec("selection_zinb").text
 
@@ -121,31 +121,21 @@ def test_quality_effects_cover_the_generator_truth(shipped, within):
             assert within(f"{name} z[{term}]", value, -2.6, 2.6), z
 
 
-def _selection_pair(n: int, seed: int, rho: float, sampler_seed: int):
-    sim = simulate(n, seed=seed, rho=rho)
-    data = validate(sim.data)
-    fits = {"selection_zinb": None, "zinb_hier": None}
-    for name in fits:
-        fits[name] = fit(load_spec(name), data, chains=2, draws=500, tune=700,
-                         seed=sampler_seed, quiet=True)
-    return sim, fits
-
-
 @pytest.mark.sampling
-def test_selection_recovers_rho_and_corrects_the_participation_effect(sampler_seed, within):
-    """One simulated table (seed 21): its posterior of rho covers the truth and the
-    correction moves the participation effect toward it; the draws move each quantile and
-    mean by a few hundredths of an sd (the study measures the margins)."""
-    sim, fits = _selection_pair(1000, 21, 0.5, sampler_seed(1))
-    corrected = fits["selection_zinb"]
-    rho = np.asarray(corrected.posterior["rho"].values).ravel()
+def test_selection_recovers_rho_with_a_strong_instrument(sampler_seed, within):
+    """One simulated table (seed 21) with a strong instrument (age's slope in participation
+    5 times its calibrated value, as in `reports/selection/probit_strong_n1000.md`): rho's
+    90 % interval covers the truth (0.5) and excludes 0. Whether the corrected
+    participation effect lands nearer the truth is a coin toss in one table (here it does
+    not: errors 0.18 against 0.06 uncorrected); over ten tables that report shows its mean
+    error +0.025 (SE 0.025). With the default, weak instrument rho is barely identified
+    (P(rho > 0) ran from 0.55 to 0.84 over sampler seeds)."""
+    sim = simulate(1000, seed=21, rho=0.5, participation="probit", instrument=5.0)
+    run = fit(load_spec("selection_zinb"), validate(sim.data), chains=2, draws=500, tune=700,
+              seed=sampler_seed(1), quiet=True)
+    rho = np.asarray(run.posterior["rho"].values).ravel()
     assert within("rho = 0.5 in 90 %", 0.5, np.quantile(rho, 0.05), np.quantile(rho, 0.95))
-    assert within("P(rho > 0)", np.mean(rho > 0), lower=0.5)
-    truth = model_scale_truth(sim.truth, corrected.design)["fixed"]["participant"]
-    error = {name: abs(float(run.posterior["beta"].sel(coef="participant").mean()) - truth)
-             for name, run in fits.items()}
-    assert within("error uncorrected - corrected", error["zinb_hier"]
-                  - error["selection_zinb"], lower=0), error
+    assert within("rho's 5 % quantile", np.quantile(rho, 0.05), lower=0)
 
 
 @pytest.mark.sampling
