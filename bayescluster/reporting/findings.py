@@ -70,8 +70,8 @@ def effect_findings(ames: pd.DataFrame, effect: str, outcome: str, *,
                    f"{change(row, unit)} on average; {chance(row['p_gt_0'])} that it raises "
                    "them.", "marginal_effects", f"{effect} | overall | all", row["median"],
                    row["lower"], row["upper"], row["p_gt_0"])]
-    domains = table.xs((effect, "domain"), level=("effect", "level"))
-    if len(domains):
+    if (table.index.get_level_values("level") == "domain").any():
+        domains = table.xs((effect, "domain"), level=("effect", "level"))
         parts = [f"{group} {r['median']:+.2f} ({r['lower']:+.2f} to {r['upper']:+.2f})"
                  for group, r in domains.iterrows()]
         out.append(Finding(f"{effect}: by domain", f"By domain, the same change in {outcome} "

@@ -256,3 +256,19 @@ def test_prior_only_single_level_run_still_gets_every_section(tmp_path):
     assert "Prior-only run: no posterior." in markdown
     assert "Hanging rootogram (prior predictive)" in markdown
     assert "32 firms dropped" in markdown
+
+
+def test_a_fitted_single_level_run_gets_findings_without_domains(tmp_path, sampler_seed):
+    from bayescluster.core.resources import DEFAULT_DATA
+    from bayescluster.inference.fit import fit
+    from bayescluster.spec import load_spec
+    from bayescluster.study.firms import load
+
+    spec = load_spec("paper_m1")
+    run = fit(spec, load(DEFAULT_DATA, spec.roles), chains=1, draws=100, tune=100,
+              seed=sampler_seed(2), quiet=True)
+    markdown = write_report(run, tmp_path / "r", max_draws=100)["markdown"].read_text()
+    findings = markdown.split("## Findings\n", 1)[1].split("\n## ", 1)[0]
+    assert findings.startswith("\n- Joining a cluster project (the paper's H1: ")
+    assert "By domain" not in findings and "clusters" not in findings
+    assert re.findall(r"^## (.+)$", markdown, flags=re.M) == list(SECTIONS)
