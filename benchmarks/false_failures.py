@@ -43,6 +43,9 @@ from bayescluster.reporting.document import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 1e-3  # the bound on a test's false-failure rate
+# Tests that compare with a committed fit made with the unshifted seed: at shift 0 they
+# compare that fit with itself (exactly, on this machine), so only shifted seeds count
+REFERENCE = ("study/test_demo::",)
 
 
 def run_seed(seed: int, work: Path, tests: list[str]) -> None:
@@ -159,6 +162,8 @@ def per_test(checks: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
 def summarise(work: Path, out: Path) -> None:
     suite = current_tests()
     records = margins(work)
+    itself = records["test"].str.startswith(REFERENCE) & (records["seed"] == 0)
+    records = records[~itself]
     checks = rates(records[records["test"].isin(suite)])
     runs = outcomes(work)
     runs = runs[runs["test"].isin(suite)]
@@ -181,7 +186,9 @@ def summarise(work: Path, out: Path) -> None:
         "draws differ from ours: per check, the two normal tails of its distances to its "
         "bounds over the seeds, summed over the test's checks. `min_z` is the smallest "
         "check's margin in its own standard deviations over the seeds. `runs_failed` counts "
-        "the seeds in which the test failed. The target is a rate under 1 in 1,000.",
+        "the seeds in which the test failed. The target is a rate under 1 in 1,000. "
+        "`test_demo` compares with the committed demo, which is the unshifted seed's fit: "
+        "its seed 0 compares that fit with itself and is left out.",
         "",
         markdown_table(shown),
         "",
