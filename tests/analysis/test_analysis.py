@@ -72,13 +72,16 @@ def test_shrinkage_partial_pool_between_no_pool_and_domain_mean(sim_2000, sample
 
 
 def test_small_clusters_move_toward_their_domains(run_2000, within):
+    """In total, the small clusters' effects move toward their domains. Not each one: with
+    correlated intercepts and slopes an intercept can move away (tokai-bio's, by 0.03), and
+    two effects move by less than their Monte Carlo error (0.01), so a count of those that
+    moved (5 or 6 of 8 over seeds) sat one cluster from failing a 'more than half' rule."""
     table = cmp.shrinkage(run_2000).dropna(subset=["no_pool"])
     small = table.sort_values("firms").head(8)
     moved = (small["no_pool"] - small["domain_mean"]).abs() - (
         small["partial_pool"] - small["domain_mean"]).abs()
     # the pull is set by the data; the draws move each median by ~0.03 of its sd
     assert within("total move toward the domain", moved.sum(), lower=0)
-    assert within("share of small clusters moved", (moved > 0).mean(), lower=0.5)
 
 
 def test_marginal_effects_equal_brute_force(default_run):
