@@ -79,10 +79,13 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, effect: str | N
         for title in ("Effects", "Domains", "Clusters"):
             sections.append(Section(title, [Text("Prior-only run: no posterior.")]))
     else:
+        progress(f"average marginal effects over {max_draws} draws ...")
         ames = marginal_effects(run, max_draws=max_draws)
+        progress("effects, domains and clusters: tables and figures ...")
         sections += [sec.effects_section(run, ames), sec.domains_section(run, domains),
                      sec.clusters_section(run, effect)]
     sections += [s for s in (sec.selection_section(runs),) if s]
+    progress("appendix: data, model, diagnostics, predictive checks, LOO ...")
     sections += [sec.data_section(run), sec.model_section(runs), sec.diagnostics_section(runs),
                  sec.ppc_section(run), sec.comparison_section(runs, loos, compared)]
     sections.insert(0, findings_section(run, ames=ames, loos=loos, compared=compared,
