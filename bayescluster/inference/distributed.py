@@ -1,8 +1,10 @@
 """Many tasks on Dask: a ``LocalCluster`` of single-threaded processes, or a running one.
 
-``scheduler=None`` starts a ``LocalCluster`` of ``workers`` processes; ``tcp://HOST:PORT``
-uses a running cluster. Refits (:mod:`bayescluster.inference.refit`) keep each worker's
-compiled model, so a task costs one compile per worker, not one per task.
+``scheduler=None`` starts a ``LocalCluster`` of ``workers`` processes, without a dashboard
+and with its scheduler's HTTP server on a free port (Dask's default, 8787, may belong to
+another cluster on the machine); ``tcp://HOST:PORT`` uses a running cluster. Refits
+(:mod:`bayescluster.inference.refit`) keep each worker's compiled model, so a task costs one
+compile per worker, not one per task.
 """
 
 import logging
@@ -40,7 +42,8 @@ def map_tasks(func: Callable, tasks: list, *, scheduler: str | None = None, work
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               scheduler_kwargs={"dashboard_address": ":0"})
         client = Client(cluster)
     else:
         client = Client(scheduler)

@@ -82,8 +82,12 @@ def test_make_demo_reproduces_the_committed_tables(provenance, default_run, tabl
         for column in columns:
             # two independent estimates, each with its MCSE: 6 SE of their difference. The
             # committed one is fixed, and the largest of the ~125 committed errors sits near
-            # 3 of its SE, leaving the new estimate 3 SE+ (1e-3 / 125 each)
-            tolerance = 6 * np.sqrt(2) * se[column] + 1e-9
+            # 3 of its SE, leaving the new estimate 3 SE+ (1e-3 / 125 each). An interval
+            # bound's MCSE (a 5 % or 95 % quantile's) is itself noisy: for sd_domain's upper
+            # bound it ranged 0.006 to 0.012 over 11 seeds, so a run that underestimates it
+            # gets 10 of its SE (reports/false_failures.md)
+            spread = 10 if column in PROBS else 6
+            tolerance = spread * np.sqrt(2) * se[column] + 1e-9
             assert within(f"{row} {column}", now.loc[row, column] - committed.loc[row, column],
                           -tolerance, tolerance), \
                 (table, row, column, now.loc[row, column], committed.loc[row, column])
