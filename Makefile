@@ -6,7 +6,7 @@ PYTHON312 := $(shell python3.12 --version >/dev/null 2>&1 && echo "python3.12" |
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo beyond bench test test-fast clean
+.PHONY: setup browser brms demo beyond bench test test-fast clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
@@ -32,10 +32,24 @@ beyond: setup
 	$(VENV)/bin/bayescluster demo --out reports/beyond --runs runs/beyond \
 	  --compare negbin_hier selection_zinb claims_hier citations_hier
 
-# Speed against bambi and (where R has brms) brms at N = 229, 2,290, 10,700: reports/benchmarks.md
-bench: setup
+# Speed against brms and bambi: the suite of models (benchmarks/suite.py), then the firm
+# model at N = 229, 2,290, 10,700 (benchmarks/bench.py): reports/benchmarks.md. bambi needs
+# formulae 0.6 (bayescluster 0.9), so it gets its own environment; brms comes from Debian.
+BAMBI_VENV := .venv-bambi
+$(BAMBI_VENV)/.installed:
+	$(PYTHON312) -m venv $(BAMBI_VENV)
+	$(BAMBI_VENV)/bin/python -m pip install --quiet "bambi==0.21.0" "nutpie>=0.16,<0.17" h5netcdf h5py
+	touch $@
+
+brms:
+	@Rscript -e 'library(brms); library(glmmTMB)' >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get install -y -q r-cran-brms r-cran-glmmtmb || \
+	    { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q r-cran-brms r-cran-glmmtmb; }; }
+
+bench: setup brms $(BAMBI_VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[bench]"
-	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/suite.py
+	$(PY) benchmarks/bench.py --systems bayescluster brms bambi
 
 test: setup browser
 	$(VENV)/bin/ruff check bayescluster tests benchmarks
@@ -47,4 +61,4 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(BAMBI_VENV) .pytest_cache

@@ -9,7 +9,7 @@ from bayescluster.study.simulate import simulate
 
 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
 
-# The false-failure study (benchmarks/test_tolerances.py) reruns the stochastic tests with
+# The false-failure study (benchmarks/false_failures.py) reruns the stochastic tests with
 # every sampler seed shifted, standing for another machine's draws (floating-point order
 # changes the chains as a new seed does). Data seeds stay: numpy's generators give the same
 # tables on every machine, so the data are part of what a test states.

@@ -14,9 +14,17 @@ import pandas as pd
 from bayescluster.analysis.intervals import CI_PROB, interval, intervals
 from bayescluster.core.errors import BayesclusterError
 
+
+def _var_mean(y: np.ndarray) -> np.ndarray:
+    """Variance over mean along the last axis; NaN for fewer than two firms."""
+    if y.shape[-1] < 2:
+        return np.full(y.shape[:-1], np.nan)
+    return y.var(axis=-1, ddof=1) / np.maximum(y.mean(axis=-1), 1e-12)
+
+
 STATISTICS = {
     "zeros": lambda y: (y == 0).mean(axis=-1),
-    "var_mean": lambda y: y.var(axis=-1, ddof=1) / np.maximum(y.mean(axis=-1), 1e-12),
+    "var_mean": _var_mean,
     "max": lambda y: y.max(axis=-1).astype(float),
 }
 
@@ -56,6 +64,11 @@ def ppc_statistics(run, *, by: str | None = "domain", group: str = "posterior",
     for facet, idx in _facets(run, by).items():
         for name, stat in STATISTICS.items():
             observed = float(stat(y[idx]))
+            if np.isnan(observed):  # a statistic one firm cannot give
+                rows.append({"facet": facet, "statistic": name, "observed": np.nan,
+                             "replicated_mean": np.nan, "lower": np.nan, "upper": np.nan,
+                             "p_value": np.nan, "firms": len(idx)})
+                continue
             replicated = stat(rep[:, idx])
             lower, upper = interval(replicated, ci_prob=ci_prob)
             rows.append({"facet": facet, "statistic": name, "observed": observed,

@@ -90,6 +90,10 @@ def effect_draws(run, *, contrasts: Contrasts | None = None, max_draws: int | No
 def summarise(draws_table: pd.DataFrame, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Mean, median, central interval and P(> 0) of each effect, margin and group."""
     keys = ["effect", "margin", "level", "group"]
+    if draws_table.empty:  # no contrast (no binary covariate): an empty table, same shape
+        index = pd.MultiIndex.from_tuples([], names=keys)
+        return pd.DataFrame(columns=["mean", "median", "lower", "upper", "p_gt_0"],
+                            index=index, dtype=float)
     grouped = draws_table.groupby(keys, sort=False)["value"]
     lower, upper = grouped_intervals(grouped, ci_prob=ci_prob)
     table = pd.DataFrame({

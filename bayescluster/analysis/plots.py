@@ -123,6 +123,9 @@ def domain_clusters_plot(domains: pd.DataFrame, clusters: pd.DataFrame, effect: 
     return fig
 
 
+LEGEND_DOMAINS = 10  # domains a density panel names in its legend
+
+
 def domain_densities_plot(draws: dict[str, dict[str, np.ndarray]],
                           contrast: tuple[str, np.ndarray] | None = None):
     """Posterior densities of each domain's effects, and one contrast with P(> 0) shaded.
@@ -138,14 +141,18 @@ def domain_densities_plot(draws: dict[str, dict[str, np.ndarray]],
     fig = _figure((3.7 * panels, 3.0))
     axes = np.atleast_1d(fig.subplots(1, panels))
     for ax, (effect, by_domain) in zip(axes, draws.items(), strict=False):
+        named = len(by_domain) <= LEGEND_DOMAINS  # more: grey lines, counted in the title
         for k, (domain, values) in enumerate(by_domain.items()):
             grid, density = _density(values)
-            ax.plot(grid, density, color=f"C{k}", label=domain)
+            ax.plot(grid, density, **({"color": f"C{k}", "label": domain} if named else
+                                      {"color": "0.3", "lw": 0.6, "alpha": 0.5}))
         ax.axvline(0, color="0.6", lw=1, ls="--")
         ax.set_yticks([])
-        ax.set_title(f"{effect} by domain", fontsize=10)
+        ax.set_title(f"{effect} by domain" + ("" if named else f" ({len(by_domain)})"),
+                     fontsize=10)
         ax.set_xlabel("effect (log scale)")
-        ax.legend(fontsize=7)
+        if named:
+            ax.legend(fontsize=7)
     if contrast is not None:
         name, values = contrast
         ax = axes[-1]

@@ -45,6 +45,11 @@ def build_parser():
     return parser
 
 
+def _warning_line(message, category, filename, lineno, line=None) -> str:
+    """A warning as one line for the terminal, without the source line Python adds."""
+    return f"warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     import signal
@@ -60,11 +65,14 @@ def main(argv: list[str] | None = None) -> int:
 
         args = build_parser().parse_args(argv)
         warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        formatted, warnings.formatwarning = warnings.formatwarning, _warning_line
         try:
             return args.func(args)
         except BayesclusterError as error:
             print(f"error: {error}", file=sys.stderr)
             return error.exit_code
+        finally:
+            warnings.formatwarning = formatted
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

@@ -72,6 +72,21 @@ def _closest(name: str, options) -> str:
     return f" Did you mean '{match[0]}'?" if match else ""
 
 
+def _uses_labels(labels: pd.Series, known: Collection[str]) -> bool:
+    """Whether a domain column is written in the ``known`` labels.
+
+    It is if it uses one of them or a near miss of one (``Bio`` for ``bio``). A column with
+    neither is a grouping of the user's own (``LOCATION`` of a table that is not firms).
+    """
+    lowered = {str(k).lower() for k in known}
+    for label in labels.dropna().unique():
+        label = str(label)
+        if label in known or label.lower() in lowered or difflib.get_close_matches(
+                label.lower(), lowered, n=1, cutoff=0.8):
+            return True
+    return False
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV firm table, turning every read failure into a DataError."""
     path = Path(path)
@@ -201,8 +216,9 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
         A registry of cluster -> domain, used when ``roles.domain`` is set and the table
         has no such column.
     known_domains : collection of str, optional
-        The domain labels a domain column may use (a typo is an error, not a new domain);
-        ``roles.domains``, a spec's declaration, takes precedence.
+        The domain labels a domain column may use, if it uses any of them or a near miss
+        of one (so a typo is an error, not a new domain, while a table grouped by labels
+        of its own keeps them); ``roles.domains``, a spec's declaration, takes precedence.
     check_outcome : bool
         Refuse an outcome that is 0 for every firm (False for rows to predict, whose
         outcome is not used).
@@ -345,13 +361,14 @@ def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
             raise DataError(f"column {roles.domain!r}: cluster(s) {', '.join(bad)} have no "
                             f"domain ({_rows(frame, gap)}). Fix: give every row of a cluster "
                             "its domain, or drop the domain column to use the registry's.")
-        if known:
+        if known and (roles.domains or _uses_labels(dom, known)):
             strange = ~dom.isin(list(known))
             if strange.any():
-                first = str(dom[strange].iloc[0])
+                hint = next((h for h in (_closest(str(label), known)
+                                         for label in dom[strange].unique()) if h), "")
                 raise DataError(f"column {roles.domain!r} has domain label(s) not among "
                                 f"{', '.join(sorted(known))}: {_rows(frame, strange, roles.domain)}"
-                                f".{_closest(first, known)} Fix: correct them, or declare the "
+                                f".{hint} Fix: correct them, or declare the "
                                 "domains in the spec's [hierarchy] domains = [...].")
         pairs = pd.DataFrame({"c": clusters, "d": dom.astype(str)}).drop_duplicates()
         clash = pairs["c"].duplicated(keep=False)

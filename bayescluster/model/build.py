@@ -173,14 +173,35 @@ def _row_covariates(design: Design, priors: dict):
     return x, logw
 
 
+def _intercept(name: str, spec: dict, design: Design, centres: np.ndarray):
+    r"""The intercept the sampler moves.
+
+    Where design columns are centred (:func:`~bayescluster.model.design.column_centres`)
+    the prior is on the intercept at the covariates' means, ``{name}_centred``
+    (:math:`\beta_0^c`, as brms' ``Intercept``), and :func:`_uncentred` gives ``name`` on
+    the user's scale: the same linear predictor, with far less correlation between the
+    intercept and the slopes. Otherwise it is ``name`` itself.
+    """
+    return prior(f"{name}_centred" if np.any(centres) else name, spec, design)
+
+
+def _uncentred(name: str, sampled, centres: np.ndarray, coef):
+    r"""The intercept on the user's scale, :math:`\beta_0 = \beta_0^c - \bar x^\top\beta`."""
+    if not np.any(centres):
+        return sampled
+    return pm.Deterministic(name, sampled - pt.dot(centres, coef))
+
+
 def _group_effects(design: Design, priors: dict, model_coef, beta0,
-                   parameterisation: Parameterisation):
+                   parameterisation: Parameterisation, beta0_sampled=None):
     r"""Per-cluster deviations (cluster, effect) and the domain-and-cluster totals.
 
     Non-centred clusters: :math:`u_c = \mathrm{diag}(\sigma) L \tilde u_c`. Centred
     clusters sample their total :math:`t_c \sim \mathrm{MvN}(\mu + \delta_{d[c]}, \Sigma)`
     directly (population effect inside the mean, so a data-rich cluster's total does not
-    trade off against the population effect), and :math:`u_c = t_c - \mu - \delta_{d[c]}`.
+    trade off against the population effect), and :math:`u_c = t_c - \mu - \delta_{d[c]}`;
+    with centred columns their intercept is sampled at the covariates' means
+    (``beta0_sampled``, see :func:`_intercept`).
     """
     spec = design.spec
     n_effect = len(design.varying)
@@ -192,6 +213,8 @@ def _group_effects(design: Design, priors: dict, model_coef, beta0,
     centre = domain_dev[design.cluster_domain]
     chol = _cluster_chol(priors, n_effect)
     population = pt.stack([beta0 if k < 0 else model_coef[k] for k in design.varying_index])
+    sampled = population if beta0_sampled is None or beta0_sampled is beta0 else pt.stack(
+        [beta0_sampled if k < 0 else model_coef[k] for k in design.varying_index])
     dims_nc, dims_c = _cluster_dims(centred)
     parts = []
     if (~centred).any():
@@ -199,7 +222,7 @@ def _group_effects(design: Design, priors: dict, model_coef, beta0,
         parts.append((np.flatnonzero(~centred), pt.dot(raw, chol.T)))
     if centred.any():
         at = np.flatnonzero(centred)
-        mean = population[None, :] + centre[at]
+        mean = sampled[None, :] + centre[at]
         level = pm.MvNormal("cluster_level", mu=mean, chol=chol, dims=(dims_c, "effect"))
         parts.append((at, level - mean))
     if len(parts) == 1:  # one form for every cluster: no scatter into a zero matrix
@@ -360,8 +383,10 @@ def build(design: Design, parameterisation: Parameterisation | None = None) -> B
         parameterisation = choose(design)
     centred = parameterisation.centred
     with pm.Model(coords=coords(design, centred)) as model:
-        beta0 = prior("intercept", priors["intercept"], design)
+        beta0_sampled = _intercept("intercept", priors["intercept"], design,
+                                   design.fixed_centres)
         coef = prior("beta", priors["coef"], dims="coef") if design.fixed else None
+        beta0 = _uncentred("intercept", beta0_sampled, design.fixed_centres, coef)
         x, logw = _row_covariates(design, priors)
         eta = pt.zeros(design.n_rows) + beta0
         X = column_matrix(design.fixed, x, design.n_rows)
@@ -369,7 +394,8 @@ def build(design: Design, parameterisation: Parameterisation | None = None) -> B
             eta = eta + pt.dot(X, coef)
         group = row_cluster = offset = None
         if design.varying:
-            group = _group_effects(design, priors, coef, beta0, parameterisation)
+            group = _group_effects(design, priors, coef, beta0, parameterisation,
+                                   beta0_sampled)
             row_cluster = design.cluster_index[design.row_firm]
             Z = pt.as_tensor_variable(varying_matrix(design, X, design.n_rows))
             eta = eta + (group[row_cluster] * Z).sum(axis=1)
@@ -379,11 +405,13 @@ def build(design: Design, parameterisation: Parameterisation | None = None) -> B
         alpha = prior("dispersion", priors["dispersion"]) if family.dispersion else None
         zeta = zeta_rows = None
         if family.zero_part:
-            zeta_rows = gamma0 = prior("zero_intercept", priors["zero_intercept"])
+            zeta_rows = gamma0 = _intercept("zero_intercept", priors["zero_intercept"],
+                                            design, design.zero_centres)
             W = column_matrix(design.zero, x, design.n_rows)
             if W is not None:
-                zeta_rows = gamma0 + pt.dot(W, prior("zero_beta", priors["zero_coef"],
-                                                     dims="zero_coef"))
+                gamma = prior("zero_beta", priors["zero_coef"], dims="zero_coef")
+                gamma0 = _uncentred("zero_intercept", gamma0, design.zero_centres, gamma)
+                zeta_rows = gamma0 + pt.dot(W, gamma)
             else:
                 pm.Deterministic("p_zero", pt.sigmoid(gamma0))
             zeta = pt.zeros(design.n_rows) + zeta_rows

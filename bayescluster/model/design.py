@@ -62,6 +62,8 @@ class Design:
     firm_rows: np.ndarray = None  # (firm, max combos) padded with ``n_rows``
     impute_continuous: dict[str, np.ndarray] = field(default_factory=dict)  # firm indices
     impute_binary: dict[str, np.ndarray] = field(default_factory=dict)
+    fixed_centres: np.ndarray = None  # (coef,) see column_centres
+    zero_centres: np.ndarray = None  # (zero_coef,)
 
     @property
     def n_firms(self) -> int:
@@ -101,7 +103,12 @@ class Design:
         (``x_model = (t(x) - centre) / scale``).
         """
         return {"transforms": {name: {"center": c, "scale": s}
-                               for name, (c, s) in self.transform_stats.items()}}
+                               for name, (c, s) in self.transform_stats.items()},
+                "centred_columns": {
+                    part: {c.label: float(v) for c, v in zip(columns, centres, strict=True)
+                           if v != 0.0}
+                    for part, columns, centres in (("fixed", self.fixed, self.fixed_centres),
+                                                   ("zero", self.zero, self.zero_centres))}}
 
 
 def column_matrix(columns: list[Column], x, n_rows: int):
@@ -133,6 +140,43 @@ def column_matrix(columns: list[Column], x, n_rows: int):
     if not out:
         return None
     return np.stack(out, axis=1) if isinstance(x, np.ndarray) else pt.stack(out, axis=1)
+
+
+def column_centres(columns: list[Column], values: np.ndarray) -> np.ndarray:
+    r"""Where each design column is centred inside the model (0: it is not).
+
+    A column of a continuous covariate, or a product with one, is centred at its mean over
+    the firms where it is observed, as brms and rstanarm centre their design matrices: the
+    model samples the intercept at the covariates' means, where it is nearly uncorrelated
+    with the slopes, and reports it on the user's scale,
+    :math:`\beta_0 = \beta_0^{c} - \bar x^\top \beta`. Indicators, dummies, constant
+    columns and columns already at mean zero (standardised) are left as they are, so a
+    model on standardised covariates is the same model as before.
+
+    Parameters
+    ----------
+    columns : list of Column
+        ``design.fixed`` or ``design.zero``.
+    values : ndarray
+        (firm, covariate) values on the model's scale, NaN where missing.
+
+    Returns
+    -------
+    ndarray
+        (column,) centres.
+    """
+    out = np.zeros(len(columns))
+    for k, column in enumerate(columns):
+        if column.dummy is not None:
+            continue
+        value = np.prod(values[:, list(column.factors)], axis=1)
+        value = value[~np.isnan(value)]
+        if value.size == 0 or np.isin(value, (0.0, 1.0)).all():
+            continue
+        mean, sd = float(value.mean()), float(value.std())
+        if sd > 0 and abs(mean) > 1e-9 * sd:
+            out[k] = mean
+    return out
 
 
 def varying_matrix(design: Design, X, n_rows: int):
@@ -285,6 +329,8 @@ def make_design(spec: Spec, data: FirmData) -> Design:
         cluster_index=cluster_index, cluster_domain=cluster_domain, frame=frame,
         n_dropped=n_before - len(frame),
     )
+    design.fixed_centres = column_centres(design.fixed, values)
+    design.zero_centres = column_centres(design.zero, values)
     _expand(design)
     return design
 

@@ -60,6 +60,8 @@ def effect_findings(ames: pd.DataFrame, effect: str, outcome: str, *,
     ``outcome`` is the outcome in words ("patents"); ``lead`` replaces the opening words
     ("Changing participant from 0 to 1").
     """
+    if ames.empty:
+        return []
     table = ames.xs("total", level="margin")
     if (effect, "overall", "all") not in table.index:
         return []
@@ -87,7 +89,7 @@ def contrast_finding(run, ames: pd.DataFrame, effect: str, domains: tuple[str, s
     row = cmp.contrast(run, a, b, level="domain", effect=effect)
     text = (f"The {effect} effect is larger in {a} than in {b} clusters: "
             f"{chance(row['p_a_gt_b'])}.")
-    table = ames.xs("total", level="margin")
+    table = ames.xs("total", level="margin") if not ames.empty else ames
     if (effect, "domain", a) in table.index and (effect, "domain", b) in table.index:
         text = text[:-1] + (f" ({a} {table.loc[(effect, 'domain', a), 'median']:+.2f}, "
                             f"{b} {table.loc[(effect, 'domain', b), 'median']:+.2f} "

@@ -209,6 +209,15 @@ def model_section(runs) -> Section:
         table = pd.DataFrame(recorded).T.rename_axis("covariate")
         blocks.append(Table(table, "transforms", caption="Centres and scales the fit "
                             "recorded: on the model's scale x = (t(x) − center) / scale"))
+    centred = {part: columns for part, columns in
+               run.decisions.get("centred_columns", {}).items() if columns}
+    if centred:
+        parts = "; ".join(f"{'count part' if part == 'fixed' else 'zero part'}: " + ", ".join(
+            f"{name} at {value:.3g}" for name, value in columns.items())
+            for part, columns in centred.items())
+        blocks.append(Text(f"Centred inside the model ({parts}): the sampler moves the "
+                           "intercept at these means, where its prior applies, and the "
+                           "tables report it on the data's scale, as brms does."))
     priors = pd.DataFrame({"prior": {k: _prior_text(v) for k, v in spec.priors.items()
                                      if _prior_used(k, spec, run.design)}})
     blocks.append(Table(priors.rename_axis("parameter"), "priors", caption="Priors"))
@@ -251,15 +260,20 @@ def effects_blocks(run, ames: pd.DataFrame, fixed: pd.DataFrame, *, fixed_captio
                                 "interval, P(> 0))")
     margin = ames.index.get_level_values("margin")
     level = ames.index.get_level_values("level")
+    groups = Table(group_parameters(run), "group_parameters", fold=True,
+                   caption="Group-level SDs, correlations, dispersion, P(zero) (and, for a "
+                           "selection model, rho and the participation equation)")
+    if ames.empty:
+        return [Table(fixed, "fixed_effects", caption=caption), groups,
+                Text("The model has no binary covariate, so there is no average marginal "
+                     "effect of switching one on; the fixed effects above are on the log "
+                     "mean.")]
     picture = figure("marginal_effects", f"Average marginal effects on E[{outcome}], "
                      "overall and by domain"
                      + (f" (x: {reference_label})" if reference else ""),
                      lambda: plots.effects_plot(ames, outcome=outcome, reference=reference,
                                                 reference_label=reference_label))
-    blocks = [Row((Table(fixed, "fixed_effects", caption=caption), picture)),
-              Table(group_parameters(run), "group_parameters", fold=True,
-                    caption="Group-level SDs, correlations, dispersion, P(zero) (and, "
-                            "for a selection model, rho and the participation equation)"),
+    blocks = [Row((Table(fixed, "fixed_effects", caption=caption), picture)), groups,
               Table(ames[(margin == "total") & (level != "cluster")].droplevel("margin"),
                     "marginal_effects", fold=True, caption=ames_caption or
                     f"Average marginal effects on E[{outcome}], overall and by domain")]

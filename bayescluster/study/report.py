@@ -4,7 +4,8 @@ The Findings open with the paper's questions in plain words (H1, participation b
 H2); the Data section gains Table 3 beside the data's statistics and the participants per
 domain; ``Effects`` becomes ``Policy effects`` (H1 and H2 answered from the posterior,
 Table 4 and Section 6.1 beside the estimates); given quality runs (``claims_hier``,
-``citations_hier``) a ``Patent quality`` section follows the others' effects.
+``citations_hier``) a ``Patent quality`` section follows the others' effects. A run whose
+table is not the paper's firms (no ``participant`` covariate) gets the generic report.
 """
 
 from pathlib import Path
@@ -165,11 +166,13 @@ def extend(runs: list, sections: list[Section], options: dict) -> list[Section]:
 
 
 def build(runs: list, *, domains: tuple[str, str] | None = None, **kwargs):
-    """The study's report as a Document.
+    """The study's report as a Document (the generic one for a table of other data).
 
     ``domains`` defaults to bio and IT when the data have both; other options as
     :func:`bayescluster.reporting.build.build`.
     """
+    if "participant" not in runs[0].design.covariates:  # not the paper's questions
+        return generic.build(runs, domains=domains, **kwargs)
     if domains is None and set(DEFAULT_DOMAINS) <= set(runs[0].design.domain_labels):
         domains = DEFAULT_DOMAINS
     return generic.build(runs, domains=domains, extend=extend,

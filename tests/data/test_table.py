@@ -283,3 +283,20 @@ def test_a_domain_label_typo_is_an_error_unless_declared(table):
     declared = Roles(**{**PAPER_ROLES.__dict__, "domains": ("Bio", "it", "energy",
                                                             "manufacturing")})
     assert "Bio" in set(generic(typo, declared).domains.values())
+
+
+def test_a_table_grouped_by_labels_of_its_own_keeps_them(table):
+    """The registry's domain labels bind a table that uses them (or near misses of them),
+    not one grouped by labels of its own; a declaration binds every table."""
+    halves = {c: ("north", "south")[i % 2] for i, c in enumerate(sorted(table["cluster"].unique()))}
+    own = table.assign(domain=table["cluster"].map(halves))
+    assert set(validate(own).domains.values()) <= {"north", "south"}
+    near = own.assign(domain=own["domain"].replace({"north": "Energy"}))
+    with pytest.raises(DataError, match=r"not among bio, energy, it, manufacturing: .*"
+                                        r" Did you mean 'energy'\?"):
+        validate(near)
+    declared = Roles(**{**PAPER_ROLES.__dict__, "domains": ("east", "west")})
+    from bayescluster.data import validate as generic
+
+    with pytest.raises(DataError, match=r"not among east, west: .*\('(north|south)'\)"):
+        generic(own, declared)

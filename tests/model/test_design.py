@@ -1,5 +1,6 @@
 import numpy as np
 import pymc as pm
+import pytensor
 import pytest
 from scipy import special, stats
 
@@ -190,3 +191,32 @@ def test_fused_likelihood_is_the_weighted_sum_of_the_firms_log_likelihoods(firms
         assert out[0] == pytest.approx(out[1], rel=1e-10)
         for got, want in zip(out[2:2 + len(values)], out[2 + len(values):], strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-8)
+
+
+def test_continuous_columns_are_centred_inside_the_model(firms):
+    """paper_m3 takes log(scale), rd and projects as given: the model samples the intercept
+    at their means and reports it on the user's scale, with the same linear predictor."""
+    spec = load_spec("paper_m3")
+    design = make_design(spec, validate(firms))
+    centred = design.decisions["centred_columns"]["fixed"]
+    assert set(centred) == {"log(scale)", "rd", "projects"}
+    for label, value in centred.items():
+        column = design.values[:, design.covariates.index(label.removeprefix("log(")
+                                                          .removesuffix(")"))]
+        assert value == pytest.approx(np.nanmean(column))
+    # indicators, dummies and standardised columns are left alone: zinb_hier is unchanged
+    standard = make_design(load_spec("zinb_hier"), validate(firms))
+    assert not standard.fixed_centres.any() and not standard.zero_centres.any()
+    built = build(design)
+    names = [rv.name for rv in built.model.free_RVs]
+    assert "intercept_centred" in names and "intercept" not in names
+    model = built.model
+    beta = np.linspace(-0.5, 0.5, len(design.coef_labels))
+    eta, intercept = pytensor.function(
+        [model["intercept_centred"], model["beta"]], [built.eta, model["intercept"]],
+        mode="FAST_COMPILE")(0.7, beta)
+    X = np.column_stack([c.dummy if c.dummy is not None else
+                         np.prod(design.row_values[:, list(c.factors)], axis=1)
+                         for c in design.fixed])
+    assert intercept == pytest.approx(0.7 - design.fixed_centres @ beta)
+    np.testing.assert_allclose(eta, intercept + X @ beta, rtol=1e-12)
