@@ -6,7 +6,8 @@ effect (AME) in a draw is
 
 .. math:: \mathrm{AME}_b = \frac1n\sum_i E[y_i \mid x_i, b=1] - E[y_i \mid x_i, b=0],
 
-with every other covariate at the firm's own value (interaction terms recomputed). Callers
+with every other covariate at the firm's own value (interaction terms recomputed); for a
+categorical covariate each level is set against the baseline level (``trt[progabide]``). Callers
 may add contrasts of several covariates at once (a study's policy profile). For zinb and
 hurdle models the same differences are given for the extensive margin P(y >= 1) and the
 intensive margin E[y | y >= 1]. Summaries are over posterior draws: overall, per domain and
@@ -21,7 +22,8 @@ from bayescluster.core.errors import BayesclusterError
 from bayescluster.model.evaluate import draws
 from bayescluster.model.predictor import Predictor
 
-Contrasts = dict[str, tuple[dict[str, float], dict[str, float]]]
+# name -> (values on, values off): a number for a covariate, a level for a categorical one
+Contrasts = dict[str, tuple[dict[str, float | str], dict[str, float | str]]]
 
 
 def binary_contrasts(design) -> Contrasts:
@@ -30,11 +32,36 @@ def binary_contrasts(design) -> Contrasts:
     return {b: ({b: 1.0}, {b: 0.0}) for b in binary}
 
 
-def _set(design, x: np.ndarray, values: dict) -> np.ndarray:
+def categorical_contrasts(design) -> Contrasts:
+    """Each level of a categorical covariate against its baseline, as ``name[level]``."""
+    out = {}
+    for column in (*design.fixed, *design.zero):
+        if column.source is None or column.label in out:
+            continue
+        labels = design.frame[column.source].astype(str)
+        base = design.spec.baselines.get(column.source, sorted(labels.unique())[0])
+        out[column.label] = ({column.source: column.level}, {column.source: base})
+    return out
+
+
+def default_contrasts(design) -> Contrasts:
+    """Every binary covariate and every categorical level.
+
+    :func:`binary_contrasts` and :func:`categorical_contrasts` together.
+    """
+    return binary_contrasts(design) | categorical_contrasts(design)
+
+
+def _set(design, x: np.ndarray, values: dict) -> tuple[np.ndarray, dict[str, str]]:
+    """Covariates ``x`` with the contrast's numbers set, and its categorical levels."""
     x = x.copy()
+    levels = {}
     for name, value in values.items():
-        x[:, design.covariates.index(name)] = value
-    return x
+        if isinstance(value, str):
+            levels[name] = value
+        else:
+            x[:, design.covariates.index(name)] = value
+    return x, levels
 
 
 def _groups(run) -> dict[str, np.ndarray]:
@@ -59,7 +86,7 @@ def effect_draws(run, *, contrasts: Contrasts | None = None, max_draws: int | No
     run : Run
         A fitted run.
     contrasts : dict, optional
-        name -> (covariates on, covariates off); default :func:`binary_contrasts`.
+        name -> (covariates on, covariates off); default :func:`default_contrasts`.
     max_draws : int or None
         Posterior draws used, thinned evenly (None: all).
     seed : int
@@ -69,7 +96,7 @@ def effect_draws(run, *, contrasts: Contrasts | None = None, max_draws: int | No
         raise BayesclusterError("a prior-only run has no posterior to compute effects from.")
     design = run.design
     predictor = Predictor(design, run.posterior)
-    contrasts = binary_contrasts(design) if contrasts is None else contrasts
+    contrasts = default_contrasts(design) if contrasts is None else contrasts
     groups = _groups(run)
     margins = ["total"] + (["extensive", "intensive"] if predictor.family.zero_part else [])
     records = []
@@ -77,8 +104,8 @@ def effect_draws(run, *, contrasts: Contrasts | None = None, max_draws: int | No
     for k, d in enumerate(draws(run.built, run.posterior, rng, max_draws)):
         s = predictor.index(d.chain, d.draw)
         for name, (on, off) in contrasts.items():
-            hi = predictor.margins(_set(design, d.x, on), s)
-            lo = predictor.margins(_set(design, d.x, off), s)
+            (x_on, at_on), (x_off, at_off) = _set(design, d.x, on), _set(design, d.x, off)
+            hi, lo = predictor.margins(x_on, s, at_on), predictor.margins(x_off, s, at_off)
             for margin in margins:
                 diff = hi[margin] - lo[margin]
                 for (level, group), idx in groups.items():
@@ -151,7 +178,8 @@ def profile_predictions(run, profile: dict[str, float], *, ci_prob: float = CI_P
     records = []
     for k, d in enumerate(draws(run.built, run.posterior, np.random.default_rng(seed),
                                 max_draws)):
-        m = predictor.margins(_set(design, d.x, scaled), predictor.index(d.chain, d.draw))
+        x, levels = _set(design, d.x, scaled)
+        m = predictor.margins(x, predictor.index(d.chain, d.draw), levels)
         for margin, values in m.items():
             for (level, group), idx in groups.items():
                 records.append((margin, level, group, k, values[idx].mean()))

@@ -83,18 +83,26 @@ def cmd_compare(args) -> int:
 def cmd_effects(args) -> int:
     """Average marginal effects (with the paper's Section 6.1) and profile predictions."""
     from bayescluster.analysis import plots
-    from bayescluster.analysis.effects import parse_profile, profile_predictions
+    from bayescluster.analysis.effects import (
+        average_marginal_effects,
+        parse_profile,
+        profile_predictions,
+    )
     from bayescluster.inference.run import load
-    from bayescluster.study.policy import policy_effects
+    from bayescluster.study.policy import applies, policy_effects
 
     run, out = load(args.run, verify=not args.no_verify), args.out
-    table = policy_effects(run, max_draws=args.max_draws)
+    study = applies(run.design)
+    table = (policy_effects if study else average_marginal_effects)(
+        run, max_draws=args.max_draws)
     shown = table if args.by_cluster else table[
         table.index.get_level_values("level") != "cluster"]
-    _show(f"average marginal effects on E[{run.outcome}] (paper: Section 6.1)", shown, out,
-          "effects")
-    _figure(plots.effects_plot(table, outcome=run.outcome, reference="paper",
-                               reference_label="paper (Sec. 6.1)"), out, "effects")
+    _show(f"average marginal effects on E[{run.outcome}]"
+          + (" (paper: Section 6.1)" if study else ""), shown, out, "effects")
+    if not table.empty:
+        _figure(plots.effects_plot(table, outcome=run.outcome,
+                                   reference="paper" if study else None,
+                                   reference_label="paper (Sec. 6.1)"), out, "effects")
     for text in args.profile or []:
         _show(f"profile {text}", profile_predictions(run, parse_profile(text),
                                                      max_draws=args.max_draws), out,

@@ -111,7 +111,8 @@ class Design:
                                                    ("zero", self.zero, self.zero_centres))}}
 
 
-def column_matrix(columns: list[Column], x, n_rows: int):
+def column_matrix(columns: list[Column], x, n_rows: int,
+                  levels: dict[str, str] | None = None):
     """The (row, column) matrix of design ``columns`` at covariate values ``x``.
 
     Parameters
@@ -122,6 +123,9 @@ def column_matrix(columns: list[Column], x, n_rows: int):
         (row, covariate) values on the model's scale.
     n_rows : int
         Rows of ``x``.
+    levels : dict, optional
+        Categorical covariate -> the level every row takes (a counterfactual); otherwise
+        each row keeps its own.
 
     Returns
     -------
@@ -130,7 +134,9 @@ def column_matrix(columns: list[Column], x, n_rows: int):
     """
     out = []
     for column in columns:
-        if column.dummy is not None:
+        if column.dummy is not None and levels and column.source in levels:
+            out.append(np.full(n_rows, float(levels[column.source] == column.level)))
+        elif column.dummy is not None:
             out.append(column.dummy)
         else:
             value = np.ones(n_rows)

@@ -55,13 +55,15 @@ def stacked(ds: xr.Dataset, name: str) -> np.ndarray:
     return values.reshape(-1, *values.shape[2:])
 
 
-def columns(design: Design, x: np.ndarray, which: str = "fixed") -> np.ndarray:
+def columns(design: Design, x: np.ndarray, which: str = "fixed",
+            levels: dict[str, str] | None = None) -> np.ndarray:
     """(firm, column) design columns from covariate values (firm, covariate).
 
     ``which`` is ``fixed`` or ``zero``; a design without such columns gives (firm, 0).
+    ``levels`` sets categorical covariates to one level for every firm.
     """
     cols = design.fixed if which == "fixed" else design.zero
-    out = column_matrix(cols, x, x.shape[0])
+    out = column_matrix(cols, x, x.shape[0], levels)
     return np.zeros((x.shape[0], 0)) if out is None else out
 
 
@@ -101,10 +103,14 @@ class Predictor:
         """The stacked draw index of (chain, draw)."""
         return chain * self.n_draw + draw
 
-    def parameters(self, x: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """(mu, P(zero)) per firm for covariates ``x`` at stacked draw ``s``."""
+    def parameters(self, x: np.ndarray, s: int, levels: dict[str, str] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(mu, P(zero)) per firm at stacked draw ``s``.
+
+        For covariates ``x``, with categorical covariates at ``levels`` if given.
+        """
         design = self.design
-        X = columns(design, x)
+        X = columns(design, x, levels=levels)
         group_rows = Z = None
         if self.group is not None:
             Z = varying_matrix(design, X, len(x))
@@ -117,14 +123,16 @@ class Predictor:
         p_zero = None
         if self.family.zero_part:
             zeta = self.zero_intercept[s] + (
-                columns(design, x, "zero") @ self.zero_beta[s] if self.zero_beta is not None
+                columns(design, x, "zero", levels) @ self.zero_beta[s]
+                if self.zero_beta is not None
                 else 0.0)
             p_zero = expit(zeta)
         return np.exp(eta), p_zero
 
-    def margins(self, x: np.ndarray, s: int) -> dict[str, np.ndarray]:
+    def margins(self, x: np.ndarray, s: int, levels: dict[str, str] | None = None
+                ) -> dict[str, np.ndarray]:
         """E[y], P(y >= 1) and E[y | y >= 1] per firm."""
-        mu, p_zero = self.parameters(x, s)
+        mu, p_zero = self.parameters(x, s, levels)
         alpha = None if self.alpha is None else self.alpha[s]
         mean = self.family.mean(mu, alpha, p_zero)
         positive = self.family.p_positive(mu, alpha, p_zero)

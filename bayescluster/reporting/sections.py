@@ -265,9 +265,9 @@ def effects_blocks(run, ames: pd.DataFrame, fixed: pd.DataFrame, *, fixed_captio
                            "selection model, rho and the participation equation)")
     if ames.empty:
         return [Table(fixed, "fixed_effects", caption=caption), groups,
-                Text("The model has no binary covariate, so there is no average marginal "
-                     "effect of switching one on; the fixed effects above are on the log "
-                     "mean.")]
+                Text("The model has no binary or categorical covariate, so there is no "
+                     "average marginal effect of switching one; the fixed effects above are "
+                     "on the log mean.")]
     picture = figure("marginal_effects", f"Average marginal effects on E[{outcome}], "
                      "overall and by domain"
                      + (f" (x: {reference_label})" if reference else ""),

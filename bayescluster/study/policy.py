@@ -45,6 +45,15 @@ def table4_layout(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
                                                        "se": "paper_se"}))
 
 
+def applies(design) -> bool:
+    """Whether a run's table is the paper's firms.
+
+    It is when it has their ``participant``: then the paper's questions, tables and
+    profile apply to it.
+    """
+    return "participant" in design.covariates
+
+
 def policy_contrasts(design) -> dict:
     """Each binary covariate at 1 against 0, and the interaction's policy profile."""
     out = binary_contrasts(design)

@@ -25,6 +25,7 @@ from bayescluster.reporting.sections import (
 from bayescluster.study.firms import describe_beside_table3
 from bayescluster.study.policy import (
     INTERACTION,
+    applies,
     hypotheses,
     policy_effects,
     table4_layout,
@@ -171,7 +172,7 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, **kwargs):
     ``domains`` defaults to bio and IT when the data have both; other options as
     :func:`bayescluster.reporting.build.build`.
     """
-    if "participant" not in runs[0].design.covariates:  # not the paper's questions
+    if not applies(runs[0].design):
         return generic.build(runs, domains=domains, **kwargs)
     if domains is None and set(DEFAULT_DOMAINS) <= set(runs[0].design.domain_labels):
         domains = DEFAULT_DOMAINS

@@ -73,9 +73,47 @@ def test_fixed_effects_and_variances_match_glmmtmb(grouse, within):
                       -0.75 * sd, 0.75 * sd), groups.loc[ours]
 
 
-def test_the_report_of_a_table_without_binary_covariates(grouse, tmp_path):
+def test_the_report_of_a_table_of_other_data(grouse, tmp_path):
     paths = bc.report(grouse, tmp_path / "report", reloo=0)
     markdown = Path(paths["markdown"]).read_text()
-    assert "The model has no binary covariate" in markdown
+    ames = pd.read_csv(tmp_path / "report" / "tables" / "marginal_effects.csv")
+    assert {"YEAR[y96]", "YEAR[y97]"} == set(ames["effect"])  # each level against y95
     assert "Centred inside the model (count part: HEIGHT at 462)" in markdown
     assert "Policy effects" not in markdown  # the study's sections are for its firms
+
+
+def test_a_categorical_levels_average_marginal_effect_is_its_brute_force(grouse):
+    """YEAR[y96] against YEAR's baseline y95 on E[TICKS], from the draws by hand: each
+    chick's mean exp(cluster total + beta_YEAR + beta_HEIGHT * HEIGHT) at each level."""
+    from bayescluster.analysis.effects import average_marginal_effects
+
+    table = average_marginal_effects(grouse, max_draws=None)
+    post, design = grouse.posterior, grouse.design
+    total = post["cluster_total"].sel(effect="intercept").stack(s=("chain", "draw")).values
+    beta = post["beta"].stack(s=("chain", "draw"))
+    height = design.frame["HEIGHT"].to_numpy(dtype=float)
+    base = total[design.cluster_index] + np.outer(height, beta.sel(coef="HEIGHT").values)
+    for level in ("y96", "y97"):
+        shift = beta.sel(coef=f"YEAR[{level}]").values
+        brute = (np.exp(base + shift) - np.exp(base)).mean(axis=0).mean()
+        assert table.loc[(f"YEAR[{level}]", "total", "overall", "all"), "mean"] == \
+            pytest.approx(brute, rel=1e-9)
+
+
+def test_the_effects_command_on_a_table_of_other_data(grouse, tmp_path, capsys):
+    from bayescluster.cli import main
+
+    grouse.save(tmp_path / "run")
+    with pytest.warns(UserWarning, match="fewer than 2 firms"):  # the table is read again
+        assert main(["effects", str(tmp_path / "run"), "--max-draws", "100"]) == 0
+    shown = capsys.readouterr().out
+    assert "YEAR[y96]" in shown and "paper" not in shown
+
+
+def test_a_model_of_continuous_covariates_only_is_reported_without_effects(tmp_path):
+    """MASS's epil without its treatment: no covariate to switch, so no marginal effect."""
+    frame = _public_data().epil()
+    run = bc.fit("y ~ base + age + (1 | subject)", frame, family="negbin", id="row",
+                 chains=1, draws=60, tune=60, seed=1, quiet=True)
+    markdown = Path(bc.report(run, tmp_path / "report", reloo=0)["markdown"]).read_text()
+    assert "no binary or categorical covariate" in markdown
