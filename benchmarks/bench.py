@@ -305,7 +305,9 @@ def available(system: str) -> str | None:
 
     needs = {"bambi": "bambi", "bambi_nutpie": "bambi", "bayescluster_flow": "flowjax"}
     if system in needs and find_spec(needs[system]) is None:
-        return f"{needs[system]} is not installed (pip install -e '.[bench]')"
+        return (f"{needs[system]} is not installed here (bambi needs formulae 0.6: the suite, "
+                "benchmarks/suite.py, runs it in .venv-bambi)" if needs[system] == "bambi"
+                else f"{needs[system]} is not installed (pip install -e '.[bench]')")
     return None
 
 
