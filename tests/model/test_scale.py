@@ -220,8 +220,9 @@ def test_jax_backend_on_cpu_matches_numba(default_run, sampler_seed, within):
               for c in run.posterior["coef"].values}
     for name, (a, b) in pairs.items():
         se = np.hypot(float(azs.mcse(a, method="mean")), float(azs.mcse(b, method="mean")))
-        # two independent estimates of one posterior mean: 5 SE of their difference
-        # (two-sided 6e-7 each). At 2 x 500 draws after 500 tuning steps the JAX means
-        # varied twice as much as their MCSE said; 1,000 of each bring them in line
-        assert within(f"{name} jax - numba", float(a.mean() - b.mean()), -5 * se,
-                      5 * se), name
+        # two independent estimates of one posterior mean: their difference in SE of the
+        # difference. Over 14 seeds of the false-failure study it varied 1.5 times as much
+        # as those SE said (2 chains estimate each MCSE roughly), so 5 SE left jointrd a
+        # rate of 1.2e-3; 6 SE is 4 of the observed spread (reports/false_failures.md)
+        assert within(f"{name} jax - numba", float(a.mean() - b.mean()), -6 * se,
+                      6 * se), name
