@@ -90,14 +90,23 @@ def test_missing_treatment_is_an_error_for_the_selection_model():
         make_design(spec, validate(table, spec.roles))
 
 
+class _Fits(dict):
+    """Shipped specs fitted on the shipped data at their default settings, on first use."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        self.seed = seed
+
+    def __missing__(self, name: str):
+        spec = load_spec(name)
+        self[name] = fit(spec, load(DEFAULT_DATA, spec.roles), seed=self.seed, quiet=True)
+        return self[name]
+
+
 @pytest.fixture(scope="module")
 def shipped(sampler_seed):
-    """selection_zinb, claims_hier and citations_hier on the shipped data, default settings."""
-    out = {}
-    for name in ("selection_zinb", "claims_hier", "citations_hier"):
-        spec = load_spec(name)
-        out[name] = fit(spec, load(DEFAULT_DATA, spec.roles), seed=sampler_seed(1), quiet=True)
-    return out
+    """selection_zinb, claims_hier and citations_hier, each fitted when a test first asks."""
+    return _Fits(sampler_seed(1))
 
 
 @pytest.mark.sampling
