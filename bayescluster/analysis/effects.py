@@ -38,9 +38,8 @@ def categorical_contrasts(design) -> Contrasts:
     for column in (*design.fixed, *design.zero):
         if column.source is None or column.label in out:
             continue
-        labels = design.frame[column.source].astype(str)
-        base = design.spec.baselines.get(column.source, sorted(labels.unique())[0])
-        out[column.label] = ({column.source: column.level}, {column.source: base})
+        out[column.label] = ({column.source: column.level},
+                             {column.source: column.baseline})
     return out
 
 

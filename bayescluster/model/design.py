@@ -30,6 +30,7 @@ class Column:
     dummy: np.ndarray | None = field(default=None, repr=False)
     source: str | None = None  # a dummy's categorical covariate
     level: str | None = None  # and the level it marks
+    baseline: str | None = None  # and that covariate's baseline level
 
 
 @dataclass
@@ -263,7 +264,7 @@ def _columns(terms: tuple[Term, ...], spec: Spec, covariates: list[str],
                 if level != base:
                     dummy = (labels == level).to_numpy(dtype=float)
                     out.append(Column(f"{name}[{level}]", dummy=dummy, source=name,
-                                      level=level))
+                                      level=level, baseline=base))
         else:
             idx = tuple(covariates.index(f) for f in term.factors)
             out.append(Column(spec.term_label(term), factors=idx))
