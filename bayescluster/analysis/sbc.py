@@ -10,6 +10,13 @@ Each Dask worker compiles the model once and refits it to every simulation it is
 (only the outcome changes, through shared data: :func:`bayescluster.inference.refit.refit`,
 at the spec's sampler settings), so the cost is one compile per worker.
 ``scheduler=None`` starts a ``LocalCluster``; pass ``tcp://HOST:PORT`` for a real one.
+
+A selection model also models its treatment :math:`d` (the participation probit), so a
+simulation draws it too: with the prior draw's probit index :math:`s_i`,
+:math:`d_i \sim \mathrm{Bernoulli}(\Phi(s_i))`, and the model's own latent error
+:math:`\nu_i` (its uniform :math:`u_i` read through the normal truncated by :math:`d_i`)
+then has the joint law of :math:`(d_i, \nu_i)`; the outcome is drawn given :math:`d`, and
+the refit swaps in the treatment as it does the outcome (shared data).
 """
 
 import warnings
@@ -17,11 +24,12 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import ndtr
 
 from bayescluster.core.errors import BayesclusterError
 from bayescluster.inference.distributed import map_tasks
 from bayescluster.inference.refit import refit
-from bayescluster.model.build import build, exact_arithmetic
+from bayescluster.model.build import TREATMENT_DATA, build, exact_arithmetic
 from bayescluster.model.design import make_design
 from bayescluster.model.evaluate import predictive
 
@@ -30,7 +38,8 @@ def _scalars(ds) -> dict[str, np.ndarray]:
     """Every scalar parameter (and each element of small vectors) as (chain*draw,) arrays."""
     out = {}
     for name in ("intercept", "beta", "dispersion", "zero_intercept", "sd_domain",
-                 "sd_cluster"):
+                 "sd_cluster", "rho", "firm_sd", "selection_intercept", "selection_beta",
+                 "selection_sd_cluster"):
         if name not in ds:
             continue
         da = ds[name]
@@ -45,26 +54,53 @@ def _scalars(ds) -> dict[str, np.ndarray]:
 
 
 def prior_simulations(spec, data, sims: int, seed: int = 0) -> list[dict]:
-    """``sims`` draws of (parameters, outcomes) from the prior predictive."""
+    """``sims`` draws of (parameters, outcomes) from the prior predictive.
+
+    Each is a dict: ``sim``, ``seed`` (its refit's), ``theta`` (the true scalars), ``y``;
+    for a selection model also ``treatment`` and ``p_treatment``, each firm's probability
+    of it under the draw.
+    """
     import pymc as pm
 
     design = make_design(spec, data)
     built = build(design)
+    selection = built.selection_index is not None
+    if selection and design.marginalised:
+        missing = [c for c, binary in zip(design.covariates, design.binary, strict=True)
+                   if binary and data.frame[c].isna().any()]
+        raise BayesclusterError(
+            f"sbc of the selection model {spec.name!r} draws each firm's treatment from its "
+            "participation probit, which needs every binary covariate observed; values are "
+            f"missing in {', '.join(repr(c) for c in missing)}. Fix: pass a table without "
+            "those firms (--data), or set missing = \"drop\" in the spec.")
     with warnings.catch_warnings(), built.model, exact_arithmetic():
         warnings.filterwarnings("ignore", message=".*Potential.*")
+        if selection:
+            pm.Deterministic("sbc_selection_index", built.selection_index)
         prior = pm.sample_prior_predictive(draws=sims, random_seed=seed)["prior"].to_dataset()
-    _, y_rep = predictive(built, prior, np.random.default_rng(seed), want_loglik=False)
+    rng = np.random.default_rng(seed)
     truths = _scalars(prior)
-    return [{"sim": k, "seed": seed + 1 + k, "y": y_rep[0, k],
-             "theta": {name: float(v[k]) for name, v in truths.items()}}
-            for k in range(sims)]
+    tasks = [{"sim": k, "seed": seed + 1 + k,
+              "theta": {name: float(v[k]) for name, v in truths.items()}}
+             for k in range(sims)]
+    if not selection:
+        _, y_rep = predictive(built, prior, rng, want_loglik=False)
+        return [task | {"y": y_rep[0, k]} for k, task in enumerate(tasks)]
+    index = np.asarray(prior["sbc_selection_index"].values)[0]
+    treatment = (rng.uniform(size=index.shape) < ndtr(index)).astype(np.int64)
+    for k, task in enumerate(tasks):
+        built.model.set_data(TREATMENT_DATA, treatment[k].astype("float64"))
+        _, y_rep = predictive(built, prior.isel(draw=[k]), rng, want_loglik=False)
+        task.update(y=y_rep[0, 0], treatment=treatment[k], p_treatment=ndtr(index[k]))
+    return tasks
 
 
 def _fit_and_rank(task: dict, spec, data, chains: int, draws: int, tune: int, thin: int,
                   target_accept: float | None) -> dict:
     """Fit one simulation (reusing this process's compiled model) and rank its truths."""
     _, tree = refit(spec, data, seed=task["seed"], chains=chains, draws=draws, tune=tune,
-                    target_accept=target_accept, outcome=task["y"])
+                    target_accept=target_accept, outcome=task["y"],
+                    treatment=task.get("treatment"))
     post = tree["posterior"].to_dataset().isel(draw=slice(None, None, thin))
     diverging = int(np.asarray(tree["sample_stats"]["diverging"].values).sum())
     ranks = {name: int((values < task["theta"][name]).sum())
@@ -84,14 +120,6 @@ def run(spec, data, *, sims: int = 100, chains: int = 2, draws: int = 400, tune:
     if sims < 2:
         raise BayesclusterError("SBC needs at least 2 simulations (100 or more to judge "
                                 "uniformity).")
-    if spec.selection:
-        raise BayesclusterError(
-            f"sbc cannot check {spec.name!r}: its treatment "
-            f"({spec.selection['treatment']!r}) is modelled (the participation equation), "
-            "so each simulation would need its own simulated treatment, and the ranks of a "
-            "refit that keeps the observed one are not uniform even for a correct model "
-            "(reports/sbc/README.md). Fix: check a selection model by simulation with known "
-            "truth (benchmarks/selection_validation.py).")
     tasks = prior_simulations(spec, data, sims, seed)
     rows = []
     for result in map_tasks(_fit_and_rank, tasks, scheduler=scheduler, workers=workers,

@@ -35,7 +35,7 @@ __all__ = [
     "formula_spec",
     "group_effects", "group_totals", "load_run", "loo", "parameters", "ppc_statistics",
     "load_spec", "predict", "predict_draws", "profile_predictions", "ranks", "report",
-    "rootogram", "shrinkage", "table",
+    "rootogram", "sbc", "shrinkage", "table",
 ]
 
 
@@ -120,6 +120,29 @@ def report(runs: Run | list[Run], out_dir: str | Path, **options) -> dict[str, P
     The first run is reported on, the others compared with it; returns the files' paths.
     """
     return write_report(runs, out_dir, **options)
+
+
+def sbc(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | None = None,
+        **options) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulation-based calibration of ``model`` on ``data``'s covariates.
+
+    ``options`` are :func:`bayescluster.analysis.sbc.run`'s (``sims``, ``chains``,
+    ``draws``, ``tune``, ``thin``, ``seed``, ``scheduler``, ``workers``...).
+
+    Returns
+    -------
+    ranks : DataFrame
+        One row per simulation and parameter: the true value's rank among the thinned
+        posterior draws.
+    uniformity : DataFrame
+        Per parameter: the chi-square test of the ranks' histogram and whether the rank
+        ECDF stays in its simultaneous 99 % band.
+    """
+    from bayescluster.analysis import sbc as calibration
+
+    chosen = _spec(model)
+    ranks = calibration.run(chosen, table(data, chosen), **options)
+    return ranks, calibration.uniformity(ranks)
 
 
 def predict(run: Run, new_data: pd.DataFrame | str | Path, **options) -> pd.DataFrame:

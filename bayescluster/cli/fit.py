@@ -180,7 +180,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sbc", help="simulation-based calibration, refits on Dask")
     p.add_argument("--spec", default=str(DEFAULT_SPEC))
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                   help="covariates to simulate on (its outcome is ignored)")
+                   help="covariates to simulate on (its outcome, and a selection model's "
+                   "treatment, are drawn anew)")
     p.add_argument("--sims", type=whole(2, 100_000, 100), default=100)
     p.add_argument("--chains", type=CHAINS, default=2)
     p.add_argument("--draws", type=DRAWS, default=400)

@@ -1,4 +1,6 @@
-"""Exception types shown to users without a traceback."""
+"""Exception types shown to users without a traceback, and the near-miss hint they share."""
+
+import difflib
 
 
 class BayesclusterError(Exception):
@@ -21,3 +23,10 @@ class RunError(BayesclusterError):
 
 class ReportError(BayesclusterError):
     """A report could not be built (a figure or section failed)."""
+
+
+def did_you_mean(name: str, options, cutoff: float = 0.6) -> str:
+    """`` Did you mean 'x'?`` for the option closest to ``name``, or ``""`` if none is."""
+    match = difflib.get_close_matches(str(name), [str(o) for o in options], n=1,
+                                      cutoff=cutoff)
+    return f" Did you mean '{match[0]}'?" if match else ""

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayescluster.core.errors import DataError
+from bayescluster.core.errors import DataError, did_you_mean
 from bayescluster.data.roles import Roles
 
 SHOW = 5
@@ -68,8 +68,7 @@ def _show(value) -> str:
 
 
 def _closest(name: str, options) -> str:
-    match = difflib.get_close_matches(name, [str(o) for o in options], n=1, cutoff=0.5)
-    return f" Did you mean '{match[0]}'?" if match else ""
+    return did_you_mean(name, options, cutoff=0.5)
 
 
 def _uses_labels(labels: pd.Series, known: Collection[str]) -> bool:

@@ -1,12 +1,12 @@
 """Refits of one compiled model to new shared data.
 
-SBC (new outcomes) and leave-one-cluster-out (a cluster's likelihood weights at zero) use
-this one refit.
+SBC (new outcomes, and a selection model's new treatment) and leave-one-cluster-out (a
+cluster's likelihood weights at zero) use this one refit.
 
 A process keeps the built and nutpie-compiled model of the last (spec, data) it saw, with
-the data as inputs, so refits that change only the outcome or the firms' weights cost one
-compile per process (per Dask worker). The sampler settings are the spec's ``[sampling]``
-unless the caller sets them.
+the data as inputs, so refits that change only the outcome, the firms' weights or the
+treatment cost one compile per process (per Dask worker). The sampler settings are the
+spec's ``[sampling]`` unless the caller sets them.
 """
 
 import numpy as np
@@ -15,7 +15,7 @@ import xarray as xr
 from bayescluster.data.table import FirmData
 from bayescluster.inference.fit import compile_nutpie
 from bayescluster.inference.run import data_hash
-from bayescluster.model.build import FIRM_WEIGHT, Y_DATA, Built, build
+from bayescluster.model.build import FIRM_WEIGHT, TREATMENT_DATA, Y_DATA, Built, build
 from bayescluster.model.design import make_design
 from bayescluster.spec.parse import Spec
 from bayescluster.spec.sampling import sampling_settings
@@ -35,9 +35,9 @@ def compiled(spec: Spec, data: FirmData) -> tuple[Built, object]:
 
 def refit(spec: Spec, data: FirmData, *, seed: int, chains: int = 2, draws: int | None = None,
           tune: int | None = None, target_accept: float | None = None,
-          outcome: np.ndarray | None = None,
-          weights: np.ndarray | None = None) -> tuple[Built, xr.DataTree]:
-    """Sample ``spec`` on ``data`` again with a new outcome or new likelihood weights.
+          outcome: np.ndarray | None = None, weights: np.ndarray | None = None,
+          treatment: np.ndarray | None = None) -> tuple[Built, xr.DataTree]:
+    """Sample ``spec`` on ``data`` again with a new outcome, weights or treatment.
 
     Parameters
     ----------
@@ -53,6 +53,8 @@ def refit(spec: Spec, data: FirmData, *, seed: int, chains: int = 2, draws: int 
         (firm,) counts replacing the observed outcome.
     weights : ndarray, optional
         (firm,) likelihood weights (0 holds a firm out).
+    treatment : ndarray, optional
+        (firm,) 0/1 replacing a selection model's observed treatment.
 
     Returns
     -------
@@ -70,6 +72,8 @@ def refit(spec: Spec, data: FirmData, *, seed: int, chains: int = 2, draws: int 
         shared[Y_DATA] = np.asarray(outcome, dtype="float64")[design.row_firm]
     if weights is not None:
         shared[FIRM_WEIGHT] = np.asarray(weights, dtype="float64")
+    if treatment is not None:
+        shared[TREATMENT_DATA] = np.asarray(treatment, dtype="float64")
     if shared:
         model = model.with_data(**shared)
     chosen = sampling_settings(spec.sampling, draws=draws, tune=tune,

@@ -35,7 +35,7 @@ likelihood.
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pymc as pm
@@ -52,7 +52,16 @@ from bayescluster.model.priors import prior, prior_dist
 
 Y_DATA = "y_rows"  # the outcome per row, as shared data
 FIRM_WEIGHT = "firm_weight"  # each firm's weight in the likelihood (0 holds a firm out)
+TREATMENT_DATA = "treatment"  # a selection model's treatment per firm, as shared data
 FUSED_FROM_ROWS = 20_000  # see fused_likelihood
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """A compiled function of batched draws, and which of its outputs have the draw axis."""
+
+    fn: object
+    batched: tuple[bool, ...]
 
 
 @dataclass
@@ -68,13 +77,22 @@ class Built:
     x: pt.TensorVariable  # (row, covariate): values with imputations filled in
     row_logw: pt.TensorVariable  # (row,) the combination's log-prob without the outcome
     parameterisation: Parameterisation
+    selection_index: pt.TensorVariable | None = None  # (row,) the probit's index
+    _evaluator: object = field(default=None, init=False, repr=False, compare=False)
 
-    def evaluator(self):
-        """Compile the batched evaluator of the model's tensors.
+    def evaluator(self) -> Evaluator:
+        """The batched evaluator of the model's tensors, compiled on first use.
 
         It maps free RV values (in ``model.free_RVs`` order), each with a leading draw
-        axis, to the tensors, each with that axis.
+        axis, to the tensors: eta, firm_loglik, row_logpost, x, row_logw and zeta, each
+        with that axis unless no parameter reaches it. Shared data (the outcome, weights,
+        a selection model's treatment) are read at each call.
         """
+        if self._evaluator is None:
+            self._evaluator = self._compile_evaluator()
+        return self._evaluator
+
+    def _compile_evaluator(self):
         outputs = [self.eta, self.firm_loglik, self.row_logpost, self.x,
                    pt.zeros(self.design.n_rows) + self.row_logw]
         if self.zeta is not None:
@@ -83,13 +101,12 @@ class Built:
         batched = [pt.tensor(dtype=rv.type.dtype, shape=(None, *rv.type.shape), name=rv.name)
                    for rv in rvs]
         vectorised = vectorize_graph(outputs, dict(zip(rvs, batched, strict=True)))
-        n_draws = batched[0].shape[0]
-        # an output no parameter reaches (x without imputation) comes back without the axis
-        vectorised = [v if v.ndim > o.ndim else pt.broadcast_to(v, (n_draws, *v.shape))
-                      for v, o in zip(vectorised, outputs, strict=True)]
         with exact_arithmetic():
-            return pytensor.function(batched, vectorised, on_unused_input="ignore",
-                                     mode="FAST_RUN")
+            fn = pytensor.function(batched, vectorised, on_unused_input="ignore",
+                                   mode="FAST_RUN")
+        # an output no parameter reaches (x without imputation) comes back without the axis
+        return Evaluator(fn, tuple(v.ndim > o.ndim
+                                   for v, o in zip(vectorised, outputs, strict=True)))
 
 
 @contextmanager
@@ -140,7 +157,9 @@ def coords(design: Design, centred: np.ndarray | None = None) -> dict:
 def _row_covariates(design: Design, priors: dict):
     """(row, covariate) values with continuous latents filled in, and binary log weights.
 
-    The values are numpy when no continuous covariate is imputed.
+    The values are numpy when no continuous covariate is imputed and no treatment is
+    modelled. A selection model's treatment column is shared data (``TREATMENT_DATA``), so
+    a compiled model can be refit to a simulated treatment (SBC).
     """
     x = np.nan_to_num(design.row_values)
     if design.impute_continuous:
@@ -170,6 +189,10 @@ def _row_covariates(design: Design, priors: dict):
             bits == 0, 1.0, 0.0) * pt.log1p(-p)
         observed = design.values[:, j][~np.isnan(design.values[:, j])]
         pm.Bernoulli(f"impute_{name}_obs", p, observed=observed.astype(np.int64))
+    if design.treatment is not None:
+        j = design.treatment
+        treatment = pm.Data(TREATMENT_DATA, design.values[:, j].astype("float64"))
+        x = pt.set_subtensor(pt.as_tensor_variable(x)[:, j], treatment[design.row_firm])
     return x, logw
 
 
@@ -314,8 +337,9 @@ def _selection(design: Design, priors: dict, x, eta):
     likelihood :math:`\Phi(\pm(\gamma_0 + w_i^\top\gamma + v_{c_i}))`; the latent
     :math:`\nu_i` is drawn from its normal truncated by :math:`d_i`, as the inverse CDF of a
     uniform :math:`u_i` (non-centred: changing :math:`\rho` moves no latent variable).
-    Returns the count model's linear predictor with the firm effect, and the treatment's
-    log-probability per row.
+    Returns the count model's linear predictor with the firm effect, the treatment's
+    log-probability per row, and the probit's index
+    :math:`\gamma_0 + w_i^\top\gamma + v_{c_i}` per row.
     """
     sel = design.spec.selection
     firm_sd = prior("firm_sd", priors["firm_sd"])
@@ -339,7 +363,7 @@ def _selection(design: Design, priors: dict, x, eta):
     nu = pm.math.probit(q)
     xi = pm.Normal("firm_xi", 0.0, 1.0, dims="firm")[design.row_firm]
     eta = eta + firm_sd * (rho * nu + pt.sqrt(1.0 - rho**2) * xi)
-    return eta, pt.switch(treated, log_p1, log_p0)
+    return eta, pt.switch(treated, log_p1, log_p0), index
 
 
 def fused_likelihood(design: Design, x) -> bool:
@@ -415,8 +439,9 @@ def build(design: Design, parameterisation: Parameterisation | None = None) -> B
             else:
                 pm.Deterministic("p_zero", pt.sigmoid(gamma0))
             zeta = pt.zeros(design.n_rows) + zeta_rows
+        selection_index = None
         if design.treatment is not None:
-            eta, selection_logp = _selection(design, priors, x, eta)
+            eta, selection_logp, selection_index = _selection(design, priors, x, eta)
             logw = logw + selection_logp
         # shared, so a compiled model can be refit to new outcomes (SBC) without recompiling
         y = pm.Data(Y_DATA, design.y[design.row_firm].astype("float64"))
@@ -435,4 +460,4 @@ def build(design: Design, parameterisation: Parameterisation | None = None) -> B
             loglik = (firm_loglik * weight).sum()
         pm.Potential("loglik", loglik)
     return Built(model, design, eta, zeta, firm_loglik, row_logpost, pt.as_tensor_variable(x),
-                 logw, parameterisation)
+                 logw, parameterisation, selection_index)

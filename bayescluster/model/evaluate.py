@@ -48,7 +48,7 @@ def draws(built, ds: xr.Dataset, rng: np.random.Generator,
     predictive draws, which must not see the outcome).
     """
     design = built.design
-    fn = built.evaluator()
+    evaluator = built.evaluator()
     names = [rv.name for rv in built.model.free_RVs]
     arrays = [np.asarray(ds[n].values) for n in names]
     n_chain, n_draw = arrays[0].shape[:2]
@@ -56,9 +56,11 @@ def draws(built, ds: xr.Dataset, rng: np.random.Generator,
     size = max(1, min(256, BATCH_VALUES // max(design.n_rows, 1)))
     for start in range(0, len(pairs), size):
         chains, draws_ = np.array(pairs[start:start + size]).T
-        batch = fn(*[a[chains, draws_] for a in arrays])
+        batch = evaluator.fn(*[a[chains, draws_] for a in arrays])
         for k, (c, d) in enumerate(pairs[start:start + size]):
-            yield _draw(design, [o[k] for o in batch], c, d, rng, given_outcome)
+            yield _draw(design, [o[k] if has_axis else o
+                                 for o, has_axis in zip(batch, evaluator.batched, strict=True)],
+                        c, d, rng, given_outcome)
 
 
 def _draw(design, out, c, d, rng, given_outcome) -> Draw:
@@ -69,13 +71,13 @@ def _draw(design, out, c, d, rng, given_outcome) -> Draw:
     """
     eta, firm_ll, x = out[0], out[1], out[3]
     row_lp = out[2] if given_outcome else out[4]
-    rows = np.arange(design.n_firms)
+    rows = slice(None)  # a row per firm: views, not copies
     if design.marginalised:
         lp = np.append(row_lp, -np.inf)[design.firm_rows]
         p = np.exp(lp - lp.max(axis=1, keepdims=True))
         cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
         pick = (rng.random((design.n_firms, 1)) > cum).sum(axis=1)
-        rows = design.firm_rows[rows, np.minimum(pick, cum.shape[1] - 1)]
+        rows = design.firm_rows[np.arange(design.n_firms), np.minimum(pick, cum.shape[1] - 1)]
     zeta = out[5][rows] if len(out) > 5 else None
     return Draw(c, d, eta[rows], zeta, firm_ll, x[rows])
 

@@ -33,6 +33,34 @@ def _np_nb_draw(rng, mu, alpha):
     return _poisson(rng, rng.gamma(n, np.minimum(mu, MAX_RATE) / n))
 
 
+REDRAWS = 8  # rounds of redrawing zeros before the few left are drawn by inversion
+
+
+def _np_positive_nb_draw(rng, mu, alpha):
+    """NB draws conditioned on y >= 1 (the hurdle's count part).
+
+    Zeros are redrawn, which leaves each draw exactly zero-truncated NB; after ``REDRAWS``
+    rounds the draws still at zero (rates so small that P(0) is near 1) are drawn by
+    inverting the truncated CDF.
+    """
+    mu = np.asarray(mu, dtype=float)
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), mu.shape)
+    out = np.array(_np_nb_draw(rng, mu, alpha))
+    for _ in range(REDRAWS):
+        zero = np.flatnonzero(out == 0)
+        if not zero.size:
+            return out
+        out.flat[zero] = _np_nb_draw(rng, mu.flat[zero], alpha.flat[zero])
+    zero = np.flatnonzero(out == 0)
+    if zero.size:
+        n = 1.0 / alpha.flat[zero]
+        p = n / (n + mu.flat[zero])
+        p0 = stats.nbinom.pmf(0, n, p)
+        u = p0 + rng.random(zero.size) * (1 - p0)
+        out.flat[zero] = np.maximum(stats.nbinom.ppf(np.minimum(u, 1 - 1e-12), n, p), 1)
+    return out
+
+
 @dataclass(frozen=True)
 class Likelihood(Family):
     """A declared family with its computations."""
@@ -87,12 +115,7 @@ class Likelihood(Family):
         zero = rng.random(mu.shape) < p_zero
         if self.name == "zinb":
             return np.where(zero, 0, _np_nb_draw(rng, mu, alpha))
-        n = np.broadcast_to(1.0 / np.asarray(alpha, dtype=float), mu.shape)
-        p = n / (n + mu)
-        p0 = stats.nbinom.pmf(0, n, p)
-        u = p0 + rng.random(mu.shape) * (1 - p0)
-        positive = np.maximum(stats.nbinom.ppf(np.minimum(u, 1 - 1e-12), n, p), 1)
-        return np.where(zero, 0, positive).astype(np.int64)
+        return np.where(zero, 0, _np_positive_nb_draw(rng, mu, alpha)).astype(np.int64)
 
 
 LIKELIHOODS: dict[str, Likelihood] = {

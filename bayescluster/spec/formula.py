@@ -18,7 +18,7 @@ Anything else is a :class:`~bayescluster.core.errors.SpecError` naming the part.
 
 from collections.abc import Mapping
 
-from bayescluster.core.errors import SpecError
+from bayescluster.core.errors import SpecError, did_you_mean
 
 TRANSFORMS = {"log": "log", "scale": "standardize"}
 
@@ -195,8 +195,9 @@ def infer_roles(frame, covariates: list[str], transforms: Mapping[str, list[str]
     roles = {}
     for name in covariates:
         if name not in frame:
-            raise SpecError(f"the formula names {name!r}, which is not a column of the data. "
-                            f"Columns present: {', '.join(map(str, frame.columns))}.")
+            raise SpecError(f"the formula names {name!r}, which is not a column of the data."
+                            f"{did_you_mean(name, frame.columns)} Columns present: "
+                            f"{', '.join(map(str, frame.columns))}.")
         values = pd.to_numeric(frame[name], errors="coerce")
         text = values.isna() & frame[name].notna() & (frame[name].astype(str).str.strip()
                                                        != "")

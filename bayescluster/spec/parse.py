@@ -6,13 +6,12 @@ whether cluster effects pool toward domain means, priors, and the missing-data r
 See ``models/README.md`` for every key and its default.
 """
 
-import difflib
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bayescluster.core.errors import SpecError
+from bayescluster.core.errors import SpecError, did_you_mean
 from bayescluster.core.resources import MODELS, shipped, shipped_names
 from bayescluster.data.roles import Roles
 from bayescluster.spec.families import FAMILIES
@@ -85,8 +84,7 @@ def _unknown(kind: str, names, valid) -> None:
         if not all(isinstance(n, str) for n in bad):
             raise SpecError(f"{kind} {', '.join(map(repr, bad))} must be text. Valid names "
                             f"are: {', '.join(valid)}.")
-        hint = difflib.get_close_matches(bad[0], list(valid), n=1)
-        near = f" Did you mean '{hint[0]}'?" if hint else ""
+        near = did_you_mean(bad[0], valid)
         raise SpecError(f"unknown {kind} {', '.join(map(repr, bad))}.{near} "
                         f"Valid names are: {', '.join(valid)}.")
 

@@ -65,10 +65,64 @@ def test_the_rank_ecdf_band_holds_calibrated_ranks_at_its_probability():
     assert (~sbc.uniformity(ranks, ecdf=ecdf)["in_band"]).sum() <= 6
 
 
-def test_sbc_refuses_a_model_whose_treatment_is_modelled(tmp_path, capsys):
-    """The selection model's participation is data with a likelihood: a refit keeping the
-    observed treatment is not a draw from the joint model, so its ranks would mislead."""
-    code = main(["sbc", "--spec", "selection_zinb", "--sims", "5", "--out", str(tmp_path)])
+BINARIES = ["national", "jointrd", "sameregion"]
+
+
+def _complete_firms(path, columns):
+    """The shipped firms without a missing value in ``columns``, written to ``path``."""
+    import pandas as pd
+
+    from bayescluster.core.resources import DEFAULT_DATA
+
+    pd.read_csv(DEFAULT_DATA).dropna(subset=columns).to_csv(path, index=False)
+    return path
+
+
+def test_sbc_of_a_selection_model_needs_its_binaries_observed(tmp_path, capsys):
+    """Each simulation draws the treatment from the participation probit, whose index a
+    firm with a summed-out binary does not have: refused before any fit, naming them."""
+    code = main(["sbc", "--spec", "selection_zinb", "--sims", "5",
+                 "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
-    assert code == 2 and "its treatment ('participant') is modelled" in err and "Fix:" in err
-    assert not any(tmp_path.iterdir())
+    assert code == 2 and "'national', 'jointrd', 'sameregion'" in err and "Fix:" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_selection_simulation_draws_its_treatment_from_the_probit(tmp_path, within,
+                                                                    sampler_seed):
+    """Participation in each simulation is Bernoulli(Phi(s)), s the prior draw's probit
+    index: summed over 100 simulations, the treated count minus its expectation, in SDs,
+    is N(0, 1); |z| < 5 fails with probability 6e-7. The outcome is drawn on that
+    treatment: a simulation's outcomes change with it."""
+    from bayescluster.spec import load_spec
+    from bayescluster.study.firms import load
+
+    spec = load_spec("selection_zinb")
+    data = load(_complete_firms(tmp_path / "firms.csv", BINARIES), spec.roles)
+    tasks = sbc.prior_simulations(spec, data, 100, seed=sampler_seed(5))
+    treated = sum(int(t["treatment"].sum()) for t in tasks)
+    expected = sum(t["p_treatment"].sum() for t in tasks)
+    variance = sum((t["p_treatment"] * (1 - t["p_treatment"])).sum() for t in tasks)
+    assert within("treated count's z", (treated - expected) / np.sqrt(variance), -5, 5)
+    assert all(set(np.unique(t["treatment"])) <= {0, 1} for t in tasks)
+    assert len({tuple(t["treatment"]) for t in tasks}) == 100
+    assert {"rho", "firm_sd", "selection_intercept", "selection_beta[age]"} <= set(
+        tasks[0]["theta"])
+
+
+def test_sbc_of_a_selection_model_ranks_rho_and_the_participation_equation(tmp_path):
+    """Two simulations end to end on firms with the binaries observed: each refit is on its
+    own drawn treatment, and the ranks cover rho, the firm effect's SD and the probit."""
+    import pandas as pd
+
+    data = _complete_firms(tmp_path / "firms.csv", BINARIES)
+    code = main(["sbc", "--spec", "selection_zinb", "--data", str(data), "--sims", "2",
+                 "--chains", "1", "--draws", "60", "--tune", "60", "--thin", "1",
+                 "--workers", "2", "--seed", "7", "--out", str(tmp_path / "out")])
+    assert code == 0
+    ranks = pd.read_csv(tmp_path / "out" / "ranks.csv")
+    names = set(ranks["parameter"])
+    assert {"rho", "firm_sd", "selection_intercept", "selection_sd_cluster",
+            "selection_beta[age]", "intercept", "beta[participant]"} <= names
+    assert ranks.groupby("sim")["parameter"].nunique().eq(len(names)).all()
+    assert ranks["rank"].between(0, 60).all()

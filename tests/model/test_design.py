@@ -67,7 +67,7 @@ def test_marginalised_binary_loglik_equals_hand_mixture(firms, family):
     assert design.marginalised
     point = dict(zip([v.name for v in built.model.free_RVs],
                      pm.draw(built.model.free_RVs, random_seed=3), strict=True))
-    _, firm_ll, _ = (out[0] for out in built.evaluator()(
+    _, firm_ll, _ = (out[0] for out in built.evaluator().fn(
         *(np.asarray(v)[None] for v in point.values()))[:3])
     frame = design.frame
     rd_c, rd_s = design.transform_stats["rd"]
@@ -140,13 +140,15 @@ def test_batched_evaluator_equals_the_model_graph_draw_by_draw(firms, which):
     rvs = built.model.free_RVs
     points = [pm.draw(rvs, random_seed=s) for s in range(3)]
     stacked = [np.stack([p[k] for p in points]) for k in range(len(rvs))]
-    batch = built.evaluator()(*stacked)
+    evaluator = built.evaluator()
+    batch = evaluator.fn(*stacked)
     outputs = [built.eta, built.firm_loglik, built.row_logpost, built.x]
     single = pytensor.function(rvs, outputs, on_unused_input="ignore")
     for s, point in enumerate(points):
-        for got, want in zip(batch, single(*point), strict=False):
-            assert got.shape == (3, *np.shape(want))
-            np.testing.assert_allclose(got[s], want, rtol=1e-10, atol=1e-12)
+        for got, has_axis, want in zip(batch, evaluator.batched, single(*point), strict=False):
+            assert got.shape == ((3,) if has_axis else ()) + np.shape(want)
+            np.testing.assert_allclose(got[s] if has_axis else got, want, rtol=1e-10,
+                                       atol=1e-12)
 
 
 @pytest.mark.slow  # compiles four models with their gradients (~60 s)

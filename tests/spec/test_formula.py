@@ -111,6 +111,8 @@ def test_roles_are_read_from_the_values():
         "b": "binary", "n": "numeric", "c": "categorical", "p": "positive"}
     with pytest.raises(SpecError, match="names 'q', which is not a column"):
         infer_roles(frame, ["q"], {})
+    with pytest.raises(SpecError, match=r"names 'HEIGHt', .*\. Did you mean 'HEIGHT'\? "):
+        infer_roles(pd.DataFrame({"HEIGHT": [1.0], "YEAR": ["a"]}), ["HEIGHt"], {})
 
 
 @pytest.mark.sampling
