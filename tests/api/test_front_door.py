@@ -62,6 +62,10 @@ def test_python_errors_are_the_package_s_exceptions(frame):
         bc.fit("zinb_hierr", frame)
     with pytest.raises(DataError, match="required column 'pat' is missing"):
         bc.fit("zinb_hier", frame.drop(columns="pat"))
+    with pytest.raises(BayesclusterError, match="at least 2 simulations"):
+        bc.sbc("zinb_hier", frame, sims=1)
+    with pytest.raises(BayesclusterError, match="'national', 'jointrd', 'sameregion'"):
+        bc.sbc("selection_zinb", sims=5)  # the shipped firms miss some binaries
     assert issubclass(SpecError, BayesclusterError)
 
 
