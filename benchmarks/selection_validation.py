@@ -7,6 +7,9 @@ the participation effect with and without the correction. Writes
 ``reports/selection_validation.md``.
 
     .venv/bin/python benchmarks/selection_validation.py --n 1000 --seeds 21 22 23 24
+
+``--merge A.csv B.csv`` writes the report from earlier calls' CSVs (other seeds of the same
+settings), so that slow settings can run a few seeds at a time.
 """
 
 import argparse
@@ -63,10 +66,17 @@ def main(argv=None) -> int:
     parser.add_argument("--specs", nargs="+", default=["selection_zinb", "zinb_hier"],
                         help="the corrected model and, to compare, the uncorrected one")
     parser.add_argument("--out", type=Path, default=Path("reports/selection_validation.md"))
+    parser.add_argument("--merge", type=Path, nargs="+",
+                        help="write the report from these CSVs of earlier calls (the same "
+                        "settings, other seeds) instead of fitting")
     args = parser.parse_args(argv)
-    rows = [one(args.n, s, rho, args.participation, tuple(args.specs), args.instrument)
-            for rho in args.rho for s in args.seeds]
-    table = pd.DataFrame(rows)
+    if args.merge:
+        table = pd.concat([pd.read_csv(p) for p in args.merge], ignore_index=True)
+        table = table.sort_values(["rho_true", "seed"], ignore_index=True)
+        args.seeds = sorted(table["seed"].unique().tolist())
+    else:
+        table = pd.DataFrame([one(args.n, s, rho, args.participation, tuple(args.specs),
+                                  args.instrument) for rho in args.rho for s in args.seeds])
     table.to_csv(args.out.with_suffix(".csv"), index=False)
     lines = [
         "# Selection model: repeated-simulation check",
@@ -74,7 +84,9 @@ def main(argv=None) -> int:
         f"`python benchmarks/selection_validation.py --n {args.n} --participation "
         f"{args.participation} --instrument {args.instrument} --rho "
         f"{' '.join(map(str, args.rho))} --specs {' '.join(args.specs)} --seeds "
-        f"{' '.join(map(str, args.seeds))}`; 2 chains x 500 draws (700 tune) per fit, nutpie.",
+        f"{' '.join(map(str, args.seeds))}`; 2 chains x 500 draws (700 tune) per fit, nutpie."
+        + (f" Seeds run in separate calls, merged from {', '.join(p.name for p in args.merge)}."
+           if args.merge else ""),
         "",
     ]
     if "rho_covered" in table:
