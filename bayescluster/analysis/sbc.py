@@ -120,6 +120,7 @@ def run(spec, data, *, sims: int = 100, chains: int = 2, draws: int = 400, tune:
     if sims < 2:
         raise BayesclusterError("SBC needs at least 2 simulations (100 or more to judge "
                                 "uniformity).")
+    progress(f"sbc: drawing {sims} simulations from the prior of {spec.name}")
     tasks = prior_simulations(spec, data, sims, seed)
     rows = []
     for result in map_tasks(_fit_and_rank, tasks, scheduler=scheduler, workers=workers,

@@ -67,10 +67,6 @@ def _show(value) -> str:
     return f"{number:g}"
 
 
-def _closest(name: str, options) -> str:
-    return did_you_mean(name, options, cutoff=0.5)
-
-
 def _uses_labels(labels: pd.Series, known: Collection[str]) -> bool:
     """Whether a domain column is written in the ``known`` labels.
 
@@ -239,7 +235,7 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
     _check_unique(frame.columns)
     for column in roles.required:
         if column not in frame.columns:
-            hint = _closest(column, frame.columns)
+            hint = did_you_mean(column, frame.columns, cutoff=0.5)
             raise DataError(f"required column {column!r} is missing.{hint}"
                             f" Fix: add it or map your column to it in the model spec's "
                             f"[columns]. Columns present: {', '.join(map(str, frame.columns))}.")
@@ -363,7 +359,7 @@ def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
         if known and (roles.domains or _uses_labels(dom, known)):
             strange = ~dom.isin(list(known))
             if strange.any():
-                hint = next((h for h in (_closest(str(label), known)
+                hint = next((h for h in (did_you_mean(str(label), known, cutoff=0.5)
                                          for label in dom[strange].unique()) if h), "")
                 raise DataError(f"column {roles.domain!r} has domain label(s) not among "
                                 f"{', '.join(sorted(known))}: {_rows(frame, strange, roles.domain)}"
@@ -387,7 +383,8 @@ def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
     if unknown.any():
         first = clusters[unknown].iloc[0]
         raise DataError(f"column {roles.cluster!r} has cluster(s) not in the registry: "
-                        f"{_rows(out, unknown, roles.cluster)}.{_closest(first, known)} Known "
+                        f"{_rows(out, unknown, roles.cluster)}."
+                        f"{did_you_mean(first, known, cutoff=0.5)} Known "
                         f"clusters: {', '.join(known)}. Fix: use these ids, or add a "
                         f"{roles.domain!r} column giving each cluster's domain.")
     return {c: known[c] for c in sorted(clusters.unique())}
