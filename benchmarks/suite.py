@@ -6,7 +6,8 @@ domain and cluster) on simulated firms with the covariates as a user gives them 
 standardised; the hurdle family on the standardised firms; and ``negbin`` and ``zinb``
 fits of two public data sets that R ships (``benchmarks/public_data.py``): lme4's
 grouseticks (chicks within broods within locations, ``HEIGHT`` as given) and MASS's epil
-(seizure counts, subjects as clusters, ``base`` and ``age`` as given). As N grows, the
+(seizure counts, subjects as clusters, ``base`` and ``age`` as given), and pscl's
+bioChemists (articles, one level, zero-inflated). As N grows, the
 standardised firm model at 2,290 and 10,700 firms is fitted by bayescluster alone.
 
 Clocks, the same for every system:
@@ -69,7 +70,7 @@ class Case:
     data: str  # a key of DATA
     formula: str
     family: str  # bayescluster's name: negbin, zinb, hurdle_nb
-    id: str
+    id: str | None  # the firm id column (None: the table has none)
     correlated: bool  # a group term with more than one effect (brms: an LKJ prior)
     what: str
     systems: tuple[str, ...] = SYSTEMS  # the systems this case is fitted by
@@ -100,7 +101,9 @@ def _public(name: str):
 
 
 DATA = {"firms": firms, "firms_2290": lambda: firms(2290), "firms_10700": lambda: firms(10700),
-        "grouseticks": lambda: _public("grouseticks")(), "epil": lambda: _public("epil")()}
+        "grouseticks": lambda: _public("grouseticks")(), "epil": lambda: _public("epil")(),
+        "biochemists": lambda: _public("biochemists")()}
+ARTICLES = "art ~ fem + mar + kid5 + phd + ment"
 GIVEN = FIXED.format(scale="log_scale", rd="rd", projects="projects")
 STANDARD = FIXED.format(scale="log_scale_z", rd="rd_z", projects="projects_z")
 CASES = {
@@ -118,6 +121,10 @@ CASES = {
                         False, "repeated counts, base and age as given"),
     "epil_zinb": Case("epil", "y ~ trt + base + age + (1 | subject)", "zinb", "row", False,
                       "repeated counts, zero-inflated"),
+    "biochemists_negbin": Case("biochemists", ARTICLES, "negbin", None, False,
+                               "one level, 915 rows"),
+    "biochemists_zinb": Case("biochemists", ARTICLES, "zinb", None, False,
+                             "one level, zero-inflated"),
     # as N grows, bayescluster alone (brms took 38 minutes at 10,700 firms for 600
     # iterations a chain: reports/benchmarks.md)
     "firms_2290": Case("firms_2290", f"pat ~ {STANDARD} + {FIRM_GROUPS}", "zinb", "firm_id",
@@ -163,7 +170,8 @@ def _bayescluster(case: Case, job: dict, folder: Path, limit: float,
     draws = ["--draws", "20", "--tune", "20"] if warm else [
         "--draws", str(job["draws"]), "--tune", str(job["tune"])]
     command = [str(BIN / "bayescluster"), "fit", "--formula", case.formula, "--family",
-               case.family, "--id", case.id, "--data", job["data"], "--out", str(out),
+               case.family, *(["--id", case.id] if case.id else []), "--data", job["data"],
+               "--out", str(out),
                "--seed", str(job["seed"]), "--chains", str(job["chains"]), *draws,
                "--quiet", "--force"]
     cold = _run(command, limit, ok=(0, 3))  # 3: written, and a gate failed

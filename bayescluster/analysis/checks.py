@@ -40,16 +40,19 @@ def _replicates(run, group: str) -> np.ndarray:
 
 
 def _facets(run, by: str | None) -> dict[str, np.ndarray]:
+    """Firm indices of all firms, then of each domain or cluster when there are several."""
     design = run.design
     out = {"all": np.arange(design.n_firms)}
     if by == "domain":
-        dom = design.cluster_domain[design.cluster_index]
-        out.update({d: np.flatnonzero(dom == k) for k, d in enumerate(design.domain_labels)})
+        index, labels = design.cluster_domain[design.cluster_index], design.domain_labels
     elif by == "cluster":
-        out.update({c: np.flatnonzero(design.cluster_index == k)
-                    for k, c in enumerate(design.cluster_labels)})
-    elif by is not None:
+        index, labels = design.cluster_index, design.cluster_labels
+    elif by is None:
+        return out
+    else:
         raise BayesclusterError(f"unknown facet {by!r}. Valid names are: domain, cluster.")
+    if len(labels) > 1:
+        out.update({label: np.flatnonzero(index == k) for k, label in enumerate(labels)})
     return out
 
 
@@ -89,7 +92,7 @@ def ppc_draws(run, statistic: str, *, group: str = "posterior",
 
 
 def ppc_facets(run, *, by: str = "domain", group: str = "posterior") -> dict:
-    """{facet: {statistic: (T(y), T(y_rep))}} for the faceted figure."""
+    """{facet: {statistic: (T(y), T(y_rep))}} for the faceted figure (empty with one group)."""
     return {facet: {s: ppc_draws(run, s, group=group, firms=idx) for s in STATISTICS}
             for facet, idx in _facets(run, by).items() if facet != "all"}
 

@@ -59,7 +59,9 @@ def run(spec, data, *, chains: int = 2, draws: int = 500, tune: int = 500, seed:
     labels = design.cluster_labels
     if not design.varying:
         raise BayesclusterError(f"spec {spec.name!r} has no cluster effects ([hierarchy] "
-                                "varying is empty); leave-one-cluster-out needs them.")
+                                "varying is empty); leave-one-cluster-out needs them. Fix: "
+                                "drop --by-cluster, or fit a model whose effects vary by "
+                                "cluster, e.g. (1 | cluster).")
     if len(labels) < 3:
         raise BayesclusterError(f"leave-one-cluster-out needs at least 3 clusters; the data "
                                 f"have {len(labels)}.")

@@ -69,7 +69,7 @@ def _keep(n: int, max_draws: int | None) -> np.ndarray:
 def _groups(run, new: FirmData, keep: np.ndarray, rng: np.random.Generator):
     """(draw, row, effect) cluster effects of the new rows; which rows' clusters are new."""
     design, post = run.design, run.posterior
-    clusters = new.frame[new.roles.cluster].astype(str).to_numpy()
+    clusters = new.cluster_column.astype(str).to_numpy()
     known = np.isin(clusters, design.cluster_labels)
     n_draw, n_row, n_effect = len(keep), len(clusters), len(design.varying)
     out = np.zeros((n_draw, n_row, n_effect))
@@ -224,7 +224,7 @@ def predict(run, new: FirmData, *, counterfactual: dict[str, float] | None = Non
     table = pd.DataFrame(index=pd.RangeIndex(new.n_firms, name="row"))
     if roles.id:
         table[roles.id] = new.frame[roles.id].to_numpy()
-    table["cluster"] = new.frame[roles.cluster].to_numpy()
+    table["cluster"] = new.cluster_column.to_numpy()
     if roles.domain and roles.domain in new.frame:
         table["domain"] = new.frame[roles.domain].to_numpy()
     table["new_cluster"] = draws["new_cluster"].values

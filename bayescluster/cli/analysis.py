@@ -125,8 +125,9 @@ def cmd_ppc(args) -> int:
     _figure(plots.rootogram_plot(root), out, "rootogram")
     stats = {s: checks.ppc_draws(run, s, group=group) for s in checks.STATISTICS}
     _figure(plots.statistics_grid(stats), out, "ppc_statistics")
-    _figure(plots.facet_statistics_plot(checks.ppc_facets(run, by=by, group=group)), out,
-            f"ppc_by_{by}")
+    facets = checks.ppc_facets(run, by=by, group=group)
+    if facets:
+        _figure(plots.facet_statistics_plot(facets), out, f"ppc_by_{by}")
     if group == "posterior":
         _figure(plots.loo_pit_plot(checks.loo_pit(run)), out, "loo_pit")
     return 0

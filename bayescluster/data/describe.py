@@ -43,7 +43,7 @@ def overview(data: FirmData) -> dict:
     roles = data.roles
     return {
         "firms": data.n_firms,
-        "clusters": data.frame[roles.cluster].nunique(),
+        "clusters": len(data.clusters),
         "domains": len(set(data.domains.values())) if data.domains else 0,
         "missing": dict(data.missing),
         "complete_cases": int(data.frame[list(roles.covariates)].notna().all(axis=1).sum()),

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+ONE_GROUP = "all firms"  # the one group of a table without a cluster column
+
 
 @dataclass(frozen=True)
 class Roles:
@@ -10,13 +12,14 @@ class Roles:
     ``outcome`` is a count that may not be missing; ``counts`` are other count columns;
     ``binary`` take values in {0, 1}; ``positive`` must be > 0 (a log is taken);
     ``numeric`` are other numbers; ``categorical`` are labels; ``cluster`` and the optional
-    ``domain`` are the groups; ``id`` identifies a firm (optional). With ``per``, the
+    ``domain`` are the groups (no ``cluster``: a single-level table, its firms one group,
+    ``ONE_GROUP``); ``id`` identifies a firm (optional). With ``per``, the
     outcome is a rate per unit of that count column (claims per patent): the model counts
     outcome x per, with offset log(per), on the firms where per > 0.
     """
 
     outcome: str
-    cluster: str
+    cluster: str | None = None
     domain: str | None = None
     id: str | None = None
     counts: tuple[str, ...] = ()

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bayescluster.core.errors import DataError, did_you_mean
-from bayescluster.data.roles import Roles
+from bayescluster.data.roles import ONE_GROUP, Roles
 
 SHOW = 5
 MAX_COUNT = 1e9  # beyond this a count is a data error, not a count the likelihood can use
@@ -40,9 +40,16 @@ class FirmData:
         return len(self.frame)
 
     @property
+    def cluster_column(self) -> pd.Series:
+        """Each firm's cluster; ``ONE_GROUP`` for every firm of a single-level table."""
+        if self.roles.cluster is None:
+            return pd.Series(ONE_GROUP, index=self.frame.index)
+        return self.frame[self.roles.cluster]
+
+    @property
     def clusters(self) -> list[str]:
         """The clusters' labels, sorted."""
-        return sorted(self.frame[self.roles.cluster].unique())
+        return sorted(self.cluster_column.unique())
 
 
 def _rows(frame: pd.DataFrame, mask, column: str | None = None) -> str:
@@ -242,7 +249,7 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame(index=frame.index)
 
-    for column in (roles.cluster, *([roles.id] if roles.id else [])):
+    for column in (c for c in (roles.cluster, roles.id) if c):
         values = frame[column].astype("string").str.strip()
         gap = values.isna() | (values == "")
         if gap.any():
@@ -294,7 +301,8 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
         out[column] = frame[column].astype("string").str.strip().astype(object)
         out.loc[out[column].isin(["", None]) | out[column].isna(), column] = np.nan
 
-    domains = _domains(frame, out, roles, domains, set(roles.domains) or known_domains)
+    domains = _domains(frame, out, roles, domains, set(roles.domains) or known_domains) \
+        if roles.cluster else None
     if domains is not None and roles.domain:
         out[roles.domain] = out[roles.cluster].map(domains)
 
@@ -305,7 +313,7 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
                             f"{_rows(out, dup, roles.id)}. Fix: give every firm a unique id.")
 
     notes = []
-    sizes = out[roles.cluster].value_counts()
+    sizes = out[roles.cluster].value_counts() if roles.cluster else pd.Series(dtype=int)
     small = sizes[sizes < 2]
     if len(small):
         note = (f"cluster(s) with fewer than 2 firms: {', '.join(map(str, small.index))}; "

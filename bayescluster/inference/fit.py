@@ -223,8 +223,10 @@ def _draw(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: 
             "observed_data": _observed(design, outcome),
         })
     else:
-        _progress(f"fitting {spec.name} ({spec.family}) on {design.n_firms} firms in "
-                  f"{len(design.cluster_labels)} clusters with {sampler}", quiet)
+        groups = f"in {len(design.cluster_labels)} clusters" if spec.columns.get("cluster") \
+            else "(single-level)"
+        _progress(f"fitting {spec.name} ({spec.family}) on {design.n_firms} firms {groups} "
+                  f"with {sampler}", quiet)
         tree = _sample(built, sampler, chains, draws, tune, seed, target_accept, quiet,
                        timings, compiled, approx_iterations, backend)
         post = tree["posterior"].to_dataset()

@@ -48,7 +48,7 @@ from bayescluster.model.design import Design, column_matrix, varying_matrix
 from bayescluster.model.families import LIKELIHOODS
 from bayescluster.model.kernel import glm_logp
 from bayescluster.model.parameterization import Parameterisation, choose
-from bayescluster.model.priors import prior, prior_dist
+from bayescluster.model.priors import has_location, prior, prior_dist
 
 Y_DATA = "y_rows"  # the outcome per row, as shared data
 FIRM_WEIGHT = "firm_weight"  # each firm's weight in the likelihood (0 holds a firm out)
@@ -196,16 +196,29 @@ def _row_covariates(design: Design, priors: dict):
     return x, logw
 
 
-def _intercept(name: str, spec: dict, design: Design, centres: np.ndarray):
-    r"""The intercept the sampler moves.
+def _intercept(name: str, spec: dict, design: Design, centres: np.ndarray,
+               means: np.ndarray, coef, at_means: bool):
+    r"""The intercept the sampler moves, and the column values it sits at.
 
     Where design columns are centred (:func:`~bayescluster.model.design.column_centres`)
-    the prior is on the intercept at the covariates' means, ``{name}_centred``
-    (:math:`\beta_0^c`, as brms' ``Intercept``), and :func:`_uncentred` gives ``name`` on
-    the user's scale: the same linear predictor, with far less correlation between the
-    intercept and the slopes. Otherwise it is ``name`` itself.
+    the prior is on the intercept at the continuous covariates' means,
+    :math:`\beta_0^c \sim p` (as brms' ``Intercept``), and :func:`_uncentred` gives
+    ``name`` on the user's scale: the same linear predictor, with far less correlation
+    between the intercept and the slopes. Otherwise the intercept is ``name`` itself.
+
+    With ``at_means`` and a location prior, the sampler moves the intercept at every
+    column's mean :math:`\bar m` (:func:`~bayescluster.model.design.column_means`:
+    indicators and dummies too), ``{name}_at_means``,
+    :math:`\beta_0^m = \beta_0^c + (\bar m - \bar x)^\top\beta`, given the prior
+    :math:`\beta_0^m \mid \beta \sim p(\cdot - (\bar m - \bar x)^\top\beta)`. The map
+    :math:`(\beta_0^c, \beta) \mapsto (\beta_0^m, \beta)` is a shear with Jacobian 1, so
+    the model, its prior on :math:`\beta_0^c` included, is unchanged; only the sampler's
+    coordinates are.
     """
-    return prior(f"{name}_centred" if np.any(centres) else name, spec, design)
+    shift = means - centres
+    if at_means and coef is not None and has_location(spec) and np.any(shift):
+        return prior(f"{name}_at_means", spec, design, shift=pt.dot(shift, coef)), means
+    return prior(f"{name}_centred" if np.any(centres) else name, spec, design), centres
 
 
 def _uncentred(name: str, sampled, centres: np.ndarray, coef):
@@ -407,10 +420,19 @@ def build(design: Design, parameterisation: Parameterisation | None = None) -> B
         parameterisation = choose(design)
     centred = parameterisation.centred
     with pm.Model(coords=coords(design, centred)) as model:
-        beta0_sampled = _intercept("intercept", priors["intercept"], design,
-                                   design.fixed_centres)
-        coef = prior("beta", priors["coef"], dims="coef") if design.fixed else None
-        beta0 = _uncentred("intercept", beta0_sampled, design.fixed_centres, coef)
+        at_means = parameterisation.intercepts_at_means
+
+        def slopes(name, key, dim, columns):
+            return prior(name, priors[key], dims=dim) if columns else None
+
+        # at every column's mean the intercept's prior depends on the slopes: they come first
+        coef = slopes("beta", "coef", "coef", design.fixed) if at_means else None
+        beta0_sampled, at = _intercept("intercept", priors["intercept"], design,
+                                       design.fixed_centres, design.fixed_means, coef,
+                                       at_means)
+        if not at_means:
+            coef = slopes("beta", "coef", "coef", design.fixed)
+        beta0 = _uncentred("intercept", beta0_sampled, at, coef)
         x, logw = _row_covariates(design, priors)
         eta = pt.zeros(design.n_rows) + beta0
         X = column_matrix(design.fixed, x, design.n_rows)
@@ -429,14 +451,18 @@ def build(design: Design, parameterisation: Parameterisation | None = None) -> B
         alpha = prior("dispersion", priors["dispersion"]) if family.dispersion else None
         zeta = zeta_rows = None
         if family.zero_part:
-            zeta_rows = gamma0 = _intercept("zero_intercept", priors["zero_intercept"],
-                                            design, design.zero_centres)
             W = column_matrix(design.zero, x, design.n_rows)
+            gamma = slopes("zero_beta", "zero_coef", "zero_coef", design.zero) \
+                if at_means else None
+            gamma0, at = _intercept("zero_intercept", priors["zero_intercept"], design,
+                                    design.zero_centres, design.zero_means, gamma, at_means)
+            if not at_means:
+                gamma = slopes("zero_beta", "zero_coef", "zero_coef", design.zero)
             if W is not None:
-                gamma = prior("zero_beta", priors["zero_coef"], dims="zero_coef")
-                gamma0 = _uncentred("zero_intercept", gamma0, design.zero_centres, gamma)
+                gamma0 = _uncentred("zero_intercept", gamma0, at, gamma)
                 zeta_rows = gamma0 + pt.dot(W, gamma)
             else:
+                zeta_rows = gamma0
                 pm.Deterministic("p_zero", pt.sigmoid(gamma0))
             zeta = pt.zeros(design.n_rows) + zeta_rows
         selection_index = None

@@ -15,6 +15,7 @@ import pandas as pd
 import pytensor.tensor as pt
 
 from bayescluster.core.errors import DataError
+from bayescluster.data.roles import ONE_GROUP
 from bayescluster.data.table import FirmData
 from bayescluster.spec.parse import Spec, Term
 
@@ -65,6 +66,8 @@ class Design:
     impute_binary: dict[str, np.ndarray] = field(default_factory=dict)
     fixed_centres: np.ndarray = None  # (coef,) see column_centres
     zero_centres: np.ndarray = None  # (zero_coef,)
+    fixed_means: np.ndarray = None  # (coef,) see column_means
+    zero_means: np.ndarray = None  # (zero_coef,)
 
     @property
     def n_firms(self) -> int:
@@ -186,6 +189,39 @@ def column_centres(columns: list[Column], values: np.ndarray) -> np.ndarray:
     return out
 
 
+def column_means(columns: list[Column], values: np.ndarray) -> np.ndarray:
+    r"""Every design column's mean (0 for a constant or standardised one), dummies too.
+
+    Where the sampler moves the intercept (brms' ``Xc``): at every column's mean the
+    intercept is nearly uncorrelated with every slope, not only the continuous ones'
+    (:func:`bayescluster.model.build._intercept`); its prior stays where
+    :func:`column_centres` puts it.
+
+    Parameters
+    ----------
+    columns : list of Column
+        ``design.fixed`` or ``design.zero``.
+    values : ndarray
+        (firm, covariate) values on the model's scale, NaN where missing.
+
+    Returns
+    -------
+    ndarray
+        (column,) means.
+    """
+    out = np.zeros(len(columns))
+    for k, column in enumerate(columns):
+        value = column.dummy if column.dummy is not None else np.prod(
+            values[:, list(column.factors)], axis=1)
+        value = value[~np.isnan(value)]
+        if value.size == 0:
+            continue
+        mean, sd = float(value.mean()), float(value.std())
+        if sd > 0 and abs(mean) > 1e-9 * sd:  # a standardised column is at its mean
+            out[k] = mean
+    return out
+
+
 def varying_matrix(design: Design, X, n_rows: int):
     """The (row, effect) values :math:`z_{ie}` of the cluster-varying effects.
 
@@ -302,8 +338,9 @@ def make_design(spec: Spec, data: FirmData) -> Design:
         column, stats[name] = _transform(spec, name, frame[name].to_numpy(dtype=float))
         values.append(column)
     values = np.column_stack(values) if values else np.zeros((len(frame), 0))
-    clusters = sorted(frame[roles.cluster].unique())
-    cluster_index = frame[roles.cluster].map({c: i for i, c in enumerate(clusters)}).to_numpy()
+    groups = frame[roles.cluster] if roles.cluster else pd.Series(ONE_GROUP, frame.index)
+    clusters = sorted(groups.unique())
+    cluster_index = groups.map({c: i for i, c in enumerate(clusters)}).to_numpy()
     if spec.pool_by_domain and data.domains:
         domains = sorted({data.domains[c] for c in clusters})
         cluster_domain = np.array([domains.index(data.domains[c]) for c in clusters])
@@ -338,6 +375,8 @@ def make_design(spec: Spec, data: FirmData) -> Design:
     )
     design.fixed_centres = column_centres(design.fixed, values)
     design.zero_centres = column_centres(design.zero, values)
+    design.fixed_means = column_means(design.fixed, values)
+    design.zero_means = column_means(design.zero, values)
     _expand(design)
     return design
 

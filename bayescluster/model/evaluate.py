@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from bayescluster.core.errors import RunError
 from bayescluster.model.families import LIKELIHOODS, MAX_RATE, expit
 
 BATCH_VALUES = 20_000_000  # draws evaluated at once x rows: about 160 MB per output
@@ -39,47 +40,84 @@ def thin_indices(n_chain: int, n_draw: int, max_draws: int | None) -> list[tuple
     return [pairs[k] for k in keep]
 
 
-def draws(built, ds: xr.Dataset, rng: np.random.Generator,
-          max_draws: int | None = None, given_outcome: bool = True) -> Iterator[Draw]:
-    """Evaluate the model at each posterior draw (thinned evenly to ``max_draws``).
+@dataclass
+class Batch:
+    """Consecutive posterior draws, evaluated on the model's own tensors at once."""
+
+    chains: np.ndarray  # (draw,)
+    draws: np.ndarray  # (draw,)
+    eta: np.ndarray  # (draw, firm) log mean of the count part
+    zeta: np.ndarray | None  # (draw, firm) logit P(zero)
+    firm_loglik: np.ndarray  # (draw, firm)
+    x: np.ndarray  # (draw, firm, covariate), or (firm, covariate) when no draw moves it
+
+    def __len__(self) -> int:
+        return len(self.chains)
+
+    def draw(self, k: int) -> Draw:
+        """The ``k``-th draw of the batch."""
+        return Draw(int(self.chains[k]), int(self.draws[k]), self.eta[k],
+                    None if self.zeta is None else self.zeta[k], self.firm_loglik[k],
+                    self.x[k] if self.x.ndim == 3 else self.x)
+
+
+def batches(built, ds: xr.Dataset, rng: np.random.Generator,
+            max_draws: int | None = None, given_outcome: bool = True) -> Iterator[Batch]:
+    """Evaluate the model at the posterior draws (thinned evenly to ``max_draws``).
+
+    A batch of draws at a time.
 
     A firm with missing binary covariates gets one combination per draw, drawn from its
     posterior given the outcome (``given_outcome``), or from its prior (for prior
-    predictive draws, which must not see the outcome).
+    predictive draws, which must not see the outcome). The uniforms behind those choices
+    come from ``rng`` draw after draw, as they would one draw at a time.
     """
     design = built.design
     evaluator = built.evaluator()
     names = [rv.name for rv in built.model.free_RVs]
+    absent = [n for n in names if n not in ds]
+    if absent:
+        raise RunError(f"the draws have no {', '.join(absent)}: they were sampled by another "
+                       "version of the model (an older bayescluster). Fix: fit the spec "
+                       "again with this version.")
     arrays = [np.asarray(ds[n].values) for n in names]
     n_chain, n_draw = arrays[0].shape[:2]
-    pairs = thin_indices(n_chain, n_draw, max_draws)
+    pairs = np.array(thin_indices(n_chain, n_draw, max_draws))
     size = max(1, min(256, BATCH_VALUES // max(design.n_rows, 1)))
     for start in range(0, len(pairs), size):
-        chains, draws_ = np.array(pairs[start:start + size]).T
-        batch = evaluator.fn(*[a[chains, draws_] for a in arrays])
-        for k, (c, d) in enumerate(pairs[start:start + size]):
-            yield _draw(design, [o[k] if has_axis else o
-                                 for o, has_axis in zip(batch, evaluator.batched, strict=True)],
-                        c, d, rng, given_outcome)
+        chains, draws_ = pairs[start:start + size].T
+        out = evaluator.fn(*[a[chains, draws_] for a in arrays])
+        # x without the draw axis stays so; any other output gets it (a broadcast view)
+        out = [o if has_axis or k == 3 else np.broadcast_to(o, (len(chains), *o.shape))
+               for k, (o, has_axis) in enumerate(zip(out, evaluator.batched, strict=True))]
+        yield _batch(design, out, chains, draws_, rng, given_outcome)
 
 
-def _draw(design, out, c, d, rng, given_outcome) -> Draw:
-    """One draw's tensors (firm-level).
-
-    A firm's binary-covariate combination is drawn from its conditional probability when
-    the design marginalises one.
-    """
+def _batch(design, out, chains, draws_, rng, given_outcome) -> Batch:
+    """A batch's firm-level tensors: each firm's row, or its drawn combination's."""
     eta, firm_ll, x = out[0], out[1], out[3]
+    zeta = out[5] if len(out) > 5 else None
+    if not design.marginalised:  # a row per firm: views, not copies
+        return Batch(chains, draws_, eta, zeta, firm_ll, x)
     row_lp = out[2] if given_outcome else out[4]
-    rows = slice(None)  # a row per firm: views, not copies
-    if design.marginalised:
-        lp = np.append(row_lp, -np.inf)[design.firm_rows]
-        p = np.exp(lp - lp.max(axis=1, keepdims=True))
-        cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
-        pick = (rng.random((design.n_firms, 1)) > cum).sum(axis=1)
-        rows = design.firm_rows[np.arange(design.n_firms), np.minimum(pick, cum.shape[1] - 1)]
-    zeta = out[5][rows] if len(out) > 5 else None
-    return Draw(c, d, eta[rows], zeta, firm_ll, x[rows])
+    n = len(chains)
+    lp = np.concatenate([row_lp, np.full((n, 1), -np.inf)], axis=1)[:, design.firm_rows]
+    p = np.exp(lp - lp.max(axis=2, keepdims=True))
+    cum = np.cumsum(p / p.sum(axis=2, keepdims=True), axis=2)
+    pick = (rng.random((n, design.n_firms, 1)) > cum).sum(axis=2)
+    firms = np.arange(design.n_firms)
+    rows = design.firm_rows[firms, np.minimum(pick, cum.shape[2] - 1)]  # (draw, firm)
+    at = np.arange(n)[:, None]
+    return Batch(chains, draws_, eta[at, rows], None if zeta is None else zeta[at, rows],
+                 firm_ll, x[at, rows] if x.ndim == 3 else x[rows])
+
+
+def draws(built, ds: xr.Dataset, rng: np.random.Generator,
+          max_draws: int | None = None, given_outcome: bool = True) -> Iterator[Draw]:
+    """Evaluate the model at each posterior draw (see :func:`batches`)."""
+    for batch in batches(built, ds, rng, max_draws, given_outcome):
+        for k in range(len(batch)):
+            yield batch.draw(k)
 
 
 def predictive(built, ds: xr.Dataset, rng: np.random.Generator,
@@ -103,11 +141,11 @@ def predictive(built, ds: xr.Dataset, rng: np.random.Generator,
     n_chain, n_draw = ds.sizes["chain"], ds.sizes["draw"]
     y_rep = np.empty((n_chain, n_draw, design.n_firms), dtype=np.int64)
     loglik = np.empty((n_chain, n_draw, design.n_firms)) if want_loglik else None
-    for d in draws(built, ds, rng, given_outcome=want_loglik):
-        p_zero = expit(d.zeta) if d.zeta is not None else None
-        a = alpha[d.chain, d.draw] if alpha is not None else None
-        mu = np.exp(np.minimum(d.eta, np.log(MAX_RATE)))
-        y_rep[d.chain, d.draw] = family.sample(rng, mu, a, p_zero)
+    for b in batches(built, ds, rng, given_outcome=want_loglik):
+        p_zero = expit(b.zeta) if b.zeta is not None else None
+        a = alpha[b.chains, b.draws][:, None] if alpha is not None else None
+        mu = np.exp(np.minimum(b.eta, np.log(MAX_RATE)))
+        y_rep[b.chains, b.draws] = family.sample(rng, mu, a, p_zero)
         if loglik is not None:
-            loglik[d.chain, d.draw] = d.firm_loglik
+            loglik[b.chains, b.draws] = b.firm_loglik
     return loglik, y_rep

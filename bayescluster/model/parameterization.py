@@ -151,11 +151,19 @@ class Parameterisation:
     domain_information : ndarray or None
         (effect,) :math:`A_e` of :func:`domain_information`; None where :math:`w` is
         fixed at 0 or 1.
+    intercepts_at_means : bool
+        Whether the intercepts are sampled at every design column's mean
+        (:func:`~bayescluster.model.design.column_means`) rather than at the continuous
+        columns' alone: in a single-level model, where the slopes are what mixes slowest
+        (on pscl's bioChemists 1.7x the min-ESS/s). Not with cluster effects: there the
+        group SDs mix slowest and lost a quarter of their ESS on grouseticks
+        (``reports/benchmarks.md``). False in runs that predate it.
     """
 
     mode: str
     centred: np.ndarray | None
     domain_information: np.ndarray | None
+    intercepts_at_means: bool = False
 
     def domain_weight(self, sd_domain):
         """:math:`w_e` at domain SD ``sd_domain`` (see :func:`domain_centring`)."""
@@ -166,20 +174,22 @@ class Parameterisation:
         return {"mode": self.mode,
                 "centred": None if self.centred is None else self.centred.tolist(),
                 "domain_information": None if self.domain_information is None
-                else self.domain_information.tolist()}
+                else self.domain_information.tolist(),
+                "intercepts_at_means": self.intercepts_at_means}
 
     @classmethod
     def from_record(cls, record: dict) -> "Parameterisation":
         """The inverse of :meth:`to_record`."""
         centred, info = record["centred"], record["domain_information"]
         return cls(record["mode"], None if centred is None else np.array(centred, bool),
-                   None if info is None else np.array(info, float))
+                   None if info is None else np.array(info, float),
+                   bool(record.get("intercepts_at_means", False)))
 
 
 def choose(design: Design) -> Parameterisation:
     """Decide the parameterisation of ``design``'s hierarchy (the rules above)."""
     if not design.varying:
-        return Parameterisation(design.spec.parameterization, None, None)
+        return Parameterisation(design.spec.parameterization, None, None, True)
     information = domain_information(design) if design.spec.pool_by_domain else None
     return Parameterisation(design.spec.parameterization, centred_clusters(design),
-                            information)
+                            information, False)

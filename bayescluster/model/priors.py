@@ -16,12 +16,22 @@ DISTS = {
 }
 
 
-def prior(name: str, spec: dict, design: Design | None = None, **kwargs):
-    """A PyMC variable from a spec prior ``{dist = ..., params}``."""
+def prior(name: str, spec: dict, design: Design | None = None, *, shift=None, **kwargs):
+    """A PyMC variable from a spec prior ``{dist = ..., params}``.
+
+    ``shift`` (a number or tensor) is added to a location prior's ``mu``.
+    """
     params = {k: v for k, v in spec.items() if k != "dist"}
     if params.get("mu") == "auto":
         params["mu"] = _auto_intercept(design)
+    if shift is not None:
+        params["mu"] = params["mu"] + shift
     return DISTS[spec["dist"]](name, **params, **kwargs)
+
+
+def has_location(spec: dict) -> bool:
+    """Whether a spec prior has a location ``mu`` that a shift can move."""
+    return "mu" in spec
 
 
 def prior_dist(spec: dict, **kwargs):

@@ -5,9 +5,10 @@ the LOO comparison. :func:`build` returns the document, :func:`write_report` wri
 (``index.html``, ``report.md``, PNG figures, ``tables/*.csv``).
 
 The report opens with its findings (plain sentences with their uncertainty, and a figure),
-then the effects, domains and clusters; the data, model, diagnostics, predictive checks
-and LOO follow as an appendix. Where PSIS-LOO fails for a few firms the report refits the
-model without each of them (:func:`bayescluster.analysis.reloo.exact_loo`).
+then the effects, domains and clusters (a single-level table has neither); the data,
+model, diagnostics, predictive checks and LOO follow as an appendix. Where PSIS-LOO fails
+for a few firms the report refits the model without each of them
+(:func:`bayescluster.analysis.reloo.exact_loo`).
 
 A study adds or replaces sections through ``extend``: a function of the runs, the generic
 sections and the build's options (with the report's ``loos`` and ``compared``) that
@@ -76,14 +77,15 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, effect: str | N
     ames = None
     sections = []
     if run.prior_only:
-        for title in ("Effects", "Domains", "Clusters"):
+        for title in ("Effects", "Domains", "Clusters")[:3 if run.data.roles.cluster else 1]:
             sections.append(Section(title, [Text("Prior-only run: no posterior.")]))
     else:
         progress(f"average marginal effects over {max_draws} draws ...")
         ames = marginal_effects(run, max_draws=max_draws)
         progress("effects, domains and clusters: tables and figures ...")
-        sections += [sec.effects_section(run, ames), sec.domains_section(run, domains),
-                     sec.clusters_section(run, effect)]
+        sections.append(sec.effects_section(run, ames))
+        if run.data.roles.cluster:
+            sections += [sec.domains_section(run, domains), sec.clusters_section(run, effect)]
     sections += [s for s in (sec.selection_section(runs),) if s]
     progress("appendix: data, model, diagnostics, predictive checks, LOO ...")
     sections += [sec.data_section(run), sec.model_section(runs), sec.diagnostics_section(runs),

@@ -86,8 +86,9 @@ def data_section(run, *, stats: pd.DataFrame | None = None, facts: str = "",
     """
     info = overview(run.data)
     roles, frame = run.data.roles, run.data.frame
-    blocks = [Text(f"{info['firms']} firms in {info['clusters']} clusters and "
-                   f"{info['domains']} domains; {facts}{info['complete_cases']} firms with "
+    groups = (f"in {info['clusters']} clusters and {info['domains']} domains"
+              if roles.cluster else "in one group (a single-level table: no cluster column)")
+    blocks = [Text(f"{info['firms']} firms {groups}; {facts}{info['complete_cases']} firms with "
                    f"every covariate. Missing values: {run.spec.missing} "
                    f"({run.design.n_dropped} firms dropped).")]
     columns = [roles.outcome, *roles.covariates]

@@ -12,6 +12,7 @@ a spec's ``[columns]`` outcome, cluster and domain, ``[fixed]``, ``[zero]``,
 - ``(effects | domain/cluster)``: effects varying by cluster, pooled toward domain means
   (also written ``(effects | domain) + (effects | domain:cluster)``), or
   ``(effects | cluster)``: one grouping level. The effects are ``1`` and fixed terms.
+  Without a group term the model is single-level: every firm in one group.
 
 Anything else is a :class:`~bayescluster.core.errors.SpecError` naming the part.
 """
@@ -156,9 +157,6 @@ def read_formula(formula: str, zero_formula: str | None = None) -> dict:
     kept, exposure = _split(description, formula)
     fixed = _terms(kept, formula, transforms)
     varying, cluster, domain = _groups(description, formula, transforms)
-    if not cluster:
-        raise _fail("a formula without clusters", formula,
-                    "Add the grouping, e.g. (1 | cluster) or (1 | domain/cluster).")
     missing = [v for v in varying if v != "intercept" and v not in fixed]
     if missing:
         raise _fail(f"varying effect(s) {', '.join(missing)} missing from the fixed terms",
@@ -172,14 +170,17 @@ def read_formula(formula: str, zero_formula: str | None = None) -> dict:
         zero = _terms([t for t in zero_description.common_terms
                        if type(t).__name__ != "Intercept"], zero_formula, transforms)
     covariates = list(dict.fromkeys(f for t in (*fixed, *zero) for f in t.split(":")))
-    columns = {"outcome": outcome, "cluster": cluster}
+    columns = {"outcome": outcome}
+    if cluster:
+        columns["cluster"] = cluster
     if domain:
         columns["domain"] = domain
     if exposure:
         columns["exposure"] = exposure
     return {"columns": columns, "fixed": fixed, "zero": zero,
             "transforms": {k: list(v) for k, v in transforms.items() if v},
-            "varying": ["intercept", *[v for v in varying if v != "intercept"]],
+            "varying": ["intercept", *[v for v in varying if v != "intercept"]] if cluster
+            else [],
             "pool_by_domain": domain is not None, "covariates": covariates}
 
 

@@ -129,7 +129,7 @@ class Spec:
     def roles(self) -> Roles:
         """The column roles the spec's [columns] and [covariates] declare."""
         by = {r: tuple(c for c, role in self.covariates.items() if role == r) for r in ROLES}
-        return Roles(outcome=self.columns["outcome"], cluster=self.columns["cluster"],
+        return Roles(outcome=self.columns["outcome"], cluster=self.columns.get("cluster"),
                      domain=self.columns.get("domain"), id=self.columns.get("id"),
                      exposure=self.columns.get("exposure"), per=self.columns.get("per"),
                      counts=by["count"],
@@ -310,9 +310,8 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
     family = raw.get("family", "zinb")
     _unknown("family", [family], list(FAMILIES))
     columns = dict(raw.get("columns", {}))
-    for needed in ("outcome", "cluster"):
-        if needed not in columns:
-            raise SpecError(f"[columns] must name the {needed!r} column.")
+    if "outcome" not in columns:
+        raise SpecError("[columns] must name the 'outcome' column.")
     for key, value in columns.items():
         _typed(f"[columns] {key}", value, str, f"name the column in quotes, e.g. {key} = "
                "\"firm_id\".")
@@ -363,6 +362,13 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         raise SpecError("[columns] give either exposure (a count outcome with an offset) or "
                         "per (an outcome that is a rate per that column), not both.")
     selection = _selection(raw.get("selection"), covariates, fixed)
+    grouped = [what for what, used in (
+        ("[hierarchy] varying", varying), ("[columns] domain", columns.get("domain")),
+        ("[selection] cluster_effect", selection and selection["cluster_effect"])) if used]
+    if grouped and "cluster" not in columns:
+        raise SpecError(f"[columns] must name the 'cluster' column: {', '.join(grouped)} "
+                        "group firms by cluster. Fix: add cluster = \"your_column\" to "
+                        "[columns], or remove those keys for a single-level model.")
     priors = {k: _prior(k, v) for k, v in {**DEFAULT_PRIORS, **raw.get("priors", {})}.items()}
     if priors["selection_rho"]["dist"] != "beta":
         raise SpecError("[priors] selection_rho must be a beta prior on (rho + 1) / 2, e.g. "

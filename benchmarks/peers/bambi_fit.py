@@ -34,8 +34,9 @@ def main(job_path: str, out_path: str) -> None:
     if job["family"] != "negbin":
         priors["psi"] = bmb.Prior("Beta", alpha=2.0, beta=2.0)
     model = bmb.Model(job["formula"], frame, family=family, priors=priors, noncentered=True)
-    model.set_priors(group_specific=bmb.Prior(
-        "Normal", mu=0.0, sigma=bmb.Prior("Gamma", alpha=2.0, beta=5.0)))
+    if "|" in job["formula"]:
+        model.set_priors(group_specific=bmb.Prior(
+            "Normal", mu=0.0, sigma=bmb.Prior("Gamma", alpha=2.0, beta=5.0)))
     tree = model.fit(draws=job["draws"], tune=job["tune"], chains=job["chains"], cores=2,
                      random_seed=job["seed"], inference_method="pymc",
                      target_accept=job["target_accept"], progressbar=False,

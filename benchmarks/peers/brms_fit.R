@@ -14,8 +14,8 @@ frame <- read.csv(job$data)
 family <- switch(job$family, negbin = negbinomial(), zinb = zero_inflated_negbinomial(),
                  hurdle_nb = hurdle_negbinomial())
 priors <- c(prior_string(sprintf("normal(%f, 2.5)", job$intercept_mu), class = "Intercept"),
-            prior(normal(0, 1), class = "b"), prior(gamma(2, 5), class = "sd"),
-            prior(normal(0, 1), class = "shape"))
+            prior(normal(0, 1), class = "b"), prior(normal(0, 1), class = "shape"))
+if (grepl("|", job$formula, fixed = TRUE)) priors <- c(priors, prior(gamma(2, 5), class = "sd"))
 if (job$correlated) priors <- c(priors, prior(lkj(2), class = "cor"))
 if (job$family == "zinb") priors <- c(priors, prior(beta(2, 2), class = "zi"))
 if (job$family == "hurdle_nb") priors <- c(priors, prior(beta(2, 2), class = "hu"))

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pymc as pm
 import pytensor
@@ -6,6 +8,7 @@ from scipy import special, stats
 
 from bayescluster.model.build import build
 from bayescluster.model.design import make_design
+from bayescluster.model.parameterization import choose
 from bayescluster.spec import load_spec, parse_spec
 from bayescluster.study.firms import validate
 
@@ -73,6 +76,8 @@ def test_marginalised_binary_loglik_equals_hand_mixture(firms, family):
     rd_c, rd_s = design.transform_stats["rd"]
     p = {c: point.get(f"impute_{c}_p") for c in ("national", "sameregion")}
     beta = dict(zip(design.coef_labels, point["beta"], strict=True))
+    intercept = point["intercept"] if "intercept" in point else \
+        point["intercept_at_means"] - design.fixed_means @ point["beta"]  # see _intercept
     rd_obs = design.values[:, design.covariates.index("rd")]
     rd_obs = rd_obs[~np.isnan(rd_obs)]
     rd_missing = rd_obs.mean() + rd_obs.std() * (
@@ -88,7 +93,7 @@ def test_marginalised_binary_loglik_equals_hand_mixture(firms, family):
         terms = []
         for combo in combos:
             x = {c: combo.get(c, row[c]) for c in ("national", "sameregion")}
-            eta = (point["intercept"] + beta["participant"] * row["participant"]
+            eta = (intercept + beta["participant"] * row["participant"]
                    + beta["national"] * x["national"] + beta["sameregion"] * x["sameregion"]
                    + beta["rd"] * rd)
             logw = sum(np.log(p[c]) if v == 1 else np.log1p(-p[c]) for c, v in combo.items())
@@ -209,7 +214,7 @@ def test_continuous_columns_are_centred_inside_the_model(firms):
     # indicators, dummies and standardised columns are left alone: zinb_hier is unchanged
     standard = make_design(load_spec("zinb_hier"), validate(firms))
     assert not standard.fixed_centres.any() and not standard.zero_centres.any()
-    built = build(design)
+    built = build(design, replace(choose(design), intercepts_at_means=False))
     names = [rv.name for rv in built.model.free_RVs]
     assert "intercept_centred" in names and "intercept" not in names
     model = built.model
@@ -222,3 +227,88 @@ def test_continuous_columns_are_centred_inside_the_model(firms):
                          for c in design.fixed])
     assert intercept == pytest.approx(0.7 - design.fixed_centres @ beta)
     np.testing.assert_allclose(eta, intercept + X @ beta, rtol=1e-12)
+
+
+def _column_values(design, columns):
+    return np.column_stack([c.dummy if c.dummy is not None else
+                            np.prod(design.values[:, list(c.factors)], axis=1)
+                            for c in columns])
+
+
+@pytest.mark.parametrize("name", ["paper_m3", "zinb_hier", "hurdle_hier"])
+def test_intercepts_sampled_at_every_columns_mean_are_the_same_model(name, firms):
+    """The sampler moves the intercepts at every column's mean (dummies and indicators
+    too); the shear to the old coordinates has Jacobian 1, so the log density at matching
+    points is the same, prior included, and so are the linear predictors."""
+    design = make_design(load_spec(name), validate(firms))
+    values = _column_values(design, design.fixed)
+    np.testing.assert_allclose(design.fixed_means, np.nanmean(values, axis=0), rtol=1e-12,
+                               atol=1e-12)
+    chosen = choose(design)
+    assert chosen.intercepts_at_means == (not design.varying)  # single-level models only
+    new = build(design, replace(chosen, intercepts_at_means=True))
+    old = build(design, replace(chosen, intercepts_at_means=False))
+    parts = [("intercept", design.fixed_means - design.fixed_centres, "beta")]
+    if design.zero:
+        parts.append(("zero_intercept", design.zero_means - design.zero_centres,
+                      "zero_beta"))
+    rng = np.random.default_rng(4)
+    for seed in range(3):
+        point = {k: v + 0.3 * rng.standard_normal(np.shape(v))
+                 for k, v in new.model.initial_point(random_seed=seed).items()}
+        mapped = dict(point)
+        for intercept, shift, coef in parts:
+            at_means = mapped.pop(f"{intercept}_at_means")
+            key = f"{intercept}_centred" if f"{intercept}_centred" in old.model.named_vars \
+                else intercept
+            mapped[key] = at_means - shift @ point[coef]
+        assert new.model.compile_logp()(point) == pytest.approx(
+            old.model.compile_logp()(mapped), rel=1e-12)
+        eta_new, eta_old = (
+            pytensor.function(b.model.value_vars, b.model.replace_rvs_by_values([b.eta])[0],
+                              on_unused_input="ignore")(
+                *[p[v.name] for v in b.model.value_vars])
+            for b, p in ((new, point), (old, mapped)))
+        np.testing.assert_allclose(eta_new, eta_old, rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["zinb_hier", "hurdle_hier", "negbin_hier"])
+def test_batched_predictive_draws_each_firms_own_distribution(name, within):
+    """``predictive`` draws a batch of posterior draws at once: its log-likelihoods are the
+    model's, draw by draw, and its replicated counts have the family's mean and variance
+    for each draw (summed over firms and draws, as z-scores)."""
+    import xarray as xr
+
+    from bayescluster.model.evaluate import draws, predictive
+    from bayescluster.model.families import LIKELIHOODS, MAX_RATE, expit
+    from bayescluster.study.simulate import simulate
+
+    table = simulate(229, seed=5, missing=False).data
+    design = make_design(load_spec(name), validate(table))
+    built = build(design)
+    rvs = built.model.free_RVs
+    values = pm.draw(rvs, draws=600, random_seed=6)
+    ds = xr.Dataset({rv.name: (("chain", "draw", *[f"{rv.name}_{k}" for k in
+                                                    range(v.ndim - 1)]), v[None])
+                     for rv, v in zip(rvs, values, strict=True)})
+    loglik, y_rep = predictive(built, ds, np.random.default_rng(7))
+    family = LIKELIHOODS[design.spec.family]
+    alpha = ds["dispersion"].values[0]
+    total, variance, n = 0.0, 0.0, 0
+    for d in draws(built, ds, np.random.default_rng(8)):
+        np.testing.assert_array_equal(loglik[0, d.draw], d.firm_loglik)
+        mu = np.exp(np.minimum(d.eta, np.log(MAX_RATE)))
+        p_zero = None if d.zeta is None else expit(d.zeta)
+        mean = family.mean(mu, alpha[d.draw], p_zero)
+        keep = mu < 50  # prior draws reach absurd rates; their variance swamps the sum
+        y = y_rep[0, d.draw][keep]
+        total += float((y - mean[keep]).sum())
+        # the variance of a draw's counts, from the family's own sampler (second moment)
+        sims = family.sample(np.random.default_rng(d.draw), np.tile(mu[keep], (40, 1)),
+                             alpha[d.draw], None if p_zero is None else
+                             np.tile(p_zero[keep], (40, 1)))
+        variance += float(sims.var(axis=0).sum())
+        n += int(keep.sum())
+    assert n > 10_000
+    z = total / np.sqrt(variance)
+    assert within("replicated total, z", z, -5.0, 5.0)

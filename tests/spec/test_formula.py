@@ -81,7 +81,6 @@ def test_formula_and_toml_build_the_same_model():
 @pytest.mark.parametrize(("formula", "message"), [
     ("pat ~ poly(rd) + (1 | cluster)", r"cannot read the call poly\(\.\.\.\)"),
     ("pat ~ 0 + rd + (1 | cluster)", "without an intercept"),
-    ("pat ~ rd", "without clusters"),
     ("pat ~ rd + (1 | a:b)", r"cannot read the grouping \(… \| a:b\)"),
     ("pat ~ log(rd) + rd + (1 | cluster)", "'rd' with two transforms"),
     ("log(pat) ~ rd + (1 | cluster)", "transformed outcome log\\(pat\\)"),
@@ -93,6 +92,13 @@ def test_formula_and_toml_build_the_same_model():
 def test_what_the_grammar_cannot_read_is_named(formula, message):
     with pytest.raises(SpecError, match=message):
         read_formula(formula)
+
+
+def test_a_formula_without_groups_is_a_single_level_model():
+    read = read_formula("art ~ fem + ment", "~ 1 + ment")
+    assert read["columns"] == {"outcome": "art"}
+    assert read["varying"] == [] and read["pool_by_domain"] is False
+    assert read["fixed"] == ["fem", "ment"] and read["zero"] == ["ment"]
 
 
 def test_a_toml_formula_needs_roles_and_owns_its_sections():

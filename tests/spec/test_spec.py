@@ -116,3 +116,16 @@ def test_users_own_column_names(tmp_path: Path):
     text = BASE.replace('outcome = "pat"', 'outcome = "patents"')
     spec = parse_spec(text)
     assert spec.roles.outcome == "patents"
+
+
+def test_a_model_that_groups_by_cluster_needs_the_cluster_column():
+    text = BASE.replace('cluster = "cluster"\n', "")
+    with pytest.raises(SpecError, match=r"must name the 'cluster' column: \[hierarchy\] "
+                                        r"varying, \[columns\] domain group firms"):
+        parse_spec(text)
+
+
+def test_a_single_level_spec_may_leave_the_cluster_out():
+    text = shipped(MODELS, "paper_m1.toml").read_text().replace('cluster = "cluster"\n', "")
+    spec = parse_spec(text)
+    assert spec.roles.cluster is None and not spec.hierarchical

@@ -1,0 +1,96 @@
+"""A table with no groups, brought as a user brings it: pscl's bioChemists (articles of 915
+PhD students) through the formula front door, a formula without a group term, checked
+against MASS's ``glm.nb`` and pscl's ``zeroinfl`` (``benchmarks/reference.R``)."""
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from arviz_stats import mcse
+
+import bayescluster as bc
+from bayescluster.analysis.summary import fixed_effects
+from bayescluster.cli import main
+
+pytestmark = pytest.mark.sampling
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "tests" / "reference"
+FORMULA = "art ~ fem + mar + kid5 + phd + ment"
+NAMES = {"intercept": "(Intercept)", "fem[Women]": "femWomen", "mar[Single]": "marSingle",
+         "kid5": "kid5", "phd": "phd", "ment": "ment"}
+
+
+@pytest.fixture(scope="module")
+def frame():
+    spec = importlib.util.spec_from_file_location("public_data",
+                                                  ROOT / "benchmarks" / "public_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.biochemists()
+
+
+@pytest.fixture(scope="module")
+def articles(frame, sampler_seed):
+    return bc.fit(FORMULA, frame, family="negbin", seed=sampler_seed(5), quiet=True)
+
+
+def _against_mle(run, reference: str, within) -> None:
+    table = pd.read_csv(REFERENCE / reference).query("part == 'count'")
+    mle = dict(zip(table["term"], table["estimate"], strict=True))
+    fixed, post = fixed_effects(run), run.posterior
+    errors = {"intercept": float(mcse(post["intercept"])),
+              **{k: float(v) for k, v in zip(run.design.coef_labels,
+                                             mcse(post["beta"]).values, strict=True)}}
+    for ours, theirs in NAMES.items():
+        row = fixed.loc[ours]
+        # 915 rows against N(0, 1) priors on slopes with standard errors of 0.003 to 0.13:
+        # the posterior mean sits well within 0.5 sd of the MLE; plus 4 MCSE
+        tolerance = 0.5 * row["sd"] + 4 * errors[ours]
+        assert within(f"{ours} mean - MLE", row["mean"] - mle[theirs], -tolerance, tolerance)
+
+
+def test_one_group_and_no_group_parameters(articles):
+    design = articles.design
+    assert articles.data.roles.cluster is None and not articles.spec.hierarchical
+    assert design.cluster_labels == ["all firms"] and design.n_firms == 915
+    assert not any(name.startswith(("sd_", "cluster_", "domain_"))
+                   for name in articles.posterior.data_vars)
+
+
+def test_negbin_matches_glm_nb(articles, within):
+    _against_mle(articles, "biochemists_negbin.csv", within)
+    alpha = float(pd.read_csv(REFERENCE / "biochemists_negbin.csv")
+                  .query("term == 'alpha'")["estimate"].iloc[0])
+    draws = articles.posterior["dispersion"]
+    sd = float(draws.std())
+    # the dispersion's posterior mean against the MLE, 0.44 with posterior sd ~0.05
+    assert within("dispersion mean - MLE", float(draws.mean()) - alpha, -0.5 * sd, 0.5 * sd)
+
+
+def test_zinb_count_part_matches_zeroinfl(frame, sampler_seed, within):
+    run = bc.fit(FORMULA, frame, family="zinb", seed=sampler_seed(6), quiet=True)
+    _against_mle(run, "biochemists_zinb.csv", within)
+
+
+def test_the_report_has_no_cluster_sections(articles, tmp_path):
+    markdown = Path(bc.report(articles, tmp_path / "report", reloo=0)["markdown"]).read_text()
+    assert "## Clusters" not in markdown and "## Domains" not in markdown
+    assert "915 firms in one group (a single-level table: no cluster column)" in markdown
+    assert "## Effects" in markdown
+
+
+def test_the_commands_on_a_single_level_run(articles, tmp_path, capsys):
+    articles.save(tmp_path / "run")
+    run = str(tmp_path / "run")
+    assert main(["ppc", run, "--out", str(tmp_path / "ppc")]) == 0
+    assert (tmp_path / "ppc" / "ppc_statistics.png").exists()
+    assert not list((tmp_path / "ppc").glob("ppc_by_*"))  # one group: nothing to facet
+    assert main(["compare", run]) == 2
+    assert "need a hierarchical spec" in capsys.readouterr().err
+    new = tmp_path / "new.csv"
+    pd.DataFrame({"fem": ["Women"], "mar": ["Single"], "kid5": [0], "phd": [3.0],
+                  "ment": [10], "art": [0]}).to_csv(new, index=False)
+    assert main(["predict", run, "--data", str(new)]) == 0
+    assert "all firms" in capsys.readouterr().out
