@@ -29,7 +29,9 @@ def cmd_validate(args) -> int:
     info = overview(data)
     print(f"{args.path}: valid firm table")
     participants = info["binary"].get("participant")
-    print(f"  firms {info['firms']}, clusters {info['clusters']}, domains {info['domains']}"
+    groups = f"clusters {info['clusters']}, domains {info['domains']}" if data.roles.cluster \
+        else "single-level (no cluster column)"
+    print(f"  firms {info['firms']}, {groups}"
           + (f", participants {participants}" if participants is not None else ""))
     if info["missing"]:
         listed = ", ".join(f"{c} {k}" for c, k in info["missing"].items())

@@ -94,3 +94,12 @@ def test_the_commands_on_a_single_level_run(articles, tmp_path, capsys):
                   "ment": [10], "art": [0]}).to_csv(new, index=False)
     assert main(["predict", run, "--data", str(new)]) == 0
     assert "all firms" in capsys.readouterr().out
+
+
+def test_validate_names_a_single_level_table(frame, tmp_path, capsys):
+    table, spec = tmp_path / "articles.csv", tmp_path / "articles.toml"
+    frame.to_csv(table, index=False)
+    spec.write_text('schema_version = 1\nfamily = "negbin"\nformula = "art ~ fem + ment"\n\n'
+                    '[covariates]\nfem = "categorical"\nment = "count"\n')
+    assert main(["validate", "--spec", str(spec), str(table)]) == 0
+    assert "firms 915, single-level (no cluster column)" in capsys.readouterr().out
