@@ -115,6 +115,7 @@ def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed
 
         t0 = time.perf_counter()
         if compiled is None:
+            _progress(f"compiling the model ({backend}) ...", quiet)
             compiled = compile_nutpie(model, backend)
         timings["compile_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -230,6 +231,7 @@ def _draw(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: 
         tree = _sample(built, sampler, chains, draws, tune, seed, target_accept, quiet,
                        timings, compiled, approx_iterations, backend)
         post = tree["posterior"].to_dataset()
+        _progress("log-likelihoods and predictive draws ...", quiet)
         t0 = time.perf_counter()
         loglik, y_rep = predictive(built, post, rng)
         timings["predictive_s"] = time.perf_counter() - t0

@@ -177,15 +177,9 @@ def column_centres(columns: list[Column], values: np.ndarray) -> np.ndarray:
     """
     out = np.zeros(len(columns))
     for k, column in enumerate(columns):
-        if column.dummy is not None:
-            continue
-        value = np.prod(values[:, list(column.factors)], axis=1)
-        value = value[~np.isnan(value)]
-        if value.size == 0 or np.isin(value, (0.0, 1.0)).all():
-            continue
-        mean, sd = float(value.mean()), float(value.std())
-        if sd > 0 and abs(mean) > 1e-9 * sd:
-            out[k] = mean
+        value = _observed(column, values)
+        if column.dummy is None and not np.isin(value, (0.0, 1.0)).all():
+            out[k] = _offset(value)
     return out
 
 
@@ -209,17 +203,22 @@ def column_means(columns: list[Column], values: np.ndarray) -> np.ndarray:
     ndarray
         (column,) means.
     """
-    out = np.zeros(len(columns))
-    for k, column in enumerate(columns):
-        value = column.dummy if column.dummy is not None else np.prod(
-            values[:, list(column.factors)], axis=1)
-        value = value[~np.isnan(value)]
-        if value.size == 0:
-            continue
-        mean, sd = float(value.mean()), float(value.std())
-        if sd > 0 and abs(mean) > 1e-9 * sd:  # a standardised column is at its mean
-            out[k] = mean
-    return out
+    return np.array([_offset(_observed(column, values)) for column in columns])
+
+
+def _observed(column: Column, values: np.ndarray) -> np.ndarray:
+    """A design column's values over the firms where it is observed."""
+    value = column.dummy if column.dummy is not None else np.prod(
+        values[:, list(column.factors)], axis=1)
+    return value[~np.isnan(value)]
+
+
+def _offset(value: np.ndarray) -> float:
+    """The mean of ``value``, or 0 where it is constant, empty or already at mean zero."""
+    if value.size == 0:
+        return 0.0
+    mean, sd = float(value.mean()), float(value.std())
+    return mean if sd > 0 and abs(mean) > 1e-9 * sd else 0.0
 
 
 def varying_matrix(design: Design, X, n_rows: int):

@@ -366,9 +366,10 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         ("[hierarchy] varying", varying), ("[columns] domain", columns.get("domain")),
         ("[selection] cluster_effect", selection and selection["cluster_effect"])) if used]
     if grouped and "cluster" not in columns:
-        raise SpecError(f"[columns] must name the 'cluster' column: {', '.join(grouped)} "
-                        "group firms by cluster. Fix: add cluster = \"your_column\" to "
-                        "[columns], or remove those keys for a single-level model.")
+        raise SpecError(f"[columns] must name the 'cluster' column, which "
+                        f"{', '.join(grouped)} need(s) to group firms. Fix: add cluster = "
+                        "\"your_column\" to [columns], or remove those keys for a "
+                        "single-level model.")
     priors = {k: _prior(k, v) for k, v in {**DEFAULT_PRIORS, **raw.get("priors", {})}.items()}
     if priors["selection_rho"]["dist"] != "beta":
         raise SpecError("[priors] selection_rho must be a beta prior on (rho + 1) / 2, e.g. "

@@ -120,8 +120,8 @@ def test_users_own_column_names(tmp_path: Path):
 
 def test_a_model_that_groups_by_cluster_needs_the_cluster_column():
     text = BASE.replace('cluster = "cluster"\n', "")
-    with pytest.raises(SpecError, match=r"must name the 'cluster' column: \[hierarchy\] "
-                                        r"varying, \[columns\] domain group firms"):
+    with pytest.raises(SpecError, match=r"must name the 'cluster' column, which \[hierarchy\] "
+                                        r"varying, \[columns\] domain need\(s\) to group"):
         parse_spec(text)
 
 
