@@ -25,11 +25,11 @@ browser:
 	    { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }; }
 
 demo: setup
-	$(VENV)/bin/bayescluster demo --out reports/demo
+	$(VENV)/bin/bayescluster demo --out reports/demo --force
 
 # Self-selection and patent quality beside the default model: reports/beyond/
 beyond: setup
-	$(VENV)/bin/bayescluster demo --out reports/beyond --runs runs/beyond \
+	$(VENV)/bin/bayescluster demo --out reports/beyond --runs runs/beyond --force \
 	  --compare negbin_hier selection_zinb claims_hier citations_hier
 
 # Speed against brms and bambi: the suite of models (benchmarks/suite.py), then the firm

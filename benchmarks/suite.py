@@ -173,7 +173,10 @@ def _bayescluster(case: Case, job: dict, folder: Path, limit: float,
                case.family, *(["--id", case.id] if case.id else []), "--data", job["data"],
                "--out", str(out),
                "--seed", str(job["seed"]), "--chains", str(job["chains"]), *draws,
-               "--quiet", "--force"]
+               "--quiet", "--force", "--no-remedies",
+               # the peers' priors (bayescluster's own default is autoscaled)
+               "--prior", "coef=normal(mu=0, sigma=1)",
+               "--prior", "zero_coef=normal(mu=0, sigma=1)"]
     cold = _run(command, limit, ok=(0, 3))  # 3: written, and a gate failed
     if warm:
         return {}

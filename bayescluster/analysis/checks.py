@@ -35,7 +35,7 @@ def _replicates(run, group: str) -> np.ndarray:
         raise BayesclusterError(f"the run has no {name} group. Fix: use a "
                                 f"{'posterior' if group == 'posterior' else '--prior-only'} "
                                 "run.")
-    values = np.asarray(run.tree[name][run.outcome].values)
+    values = np.asarray(run.tree[name][run.outcome].values, dtype=np.int64)
     return values.reshape(-1, values.shape[-1])
 
 
@@ -70,13 +70,13 @@ def ppc_statistics(run, *, by: str | None = "domain", group: str = "posterior",
             if np.isnan(observed):  # a statistic one firm cannot give
                 rows.append({"facet": facet, "statistic": name, "observed": np.nan,
                              "replicated_mean": np.nan, "lower": np.nan, "upper": np.nan,
-                             "p_value": np.nan, "firms": len(idx)})
+                             "p_value": np.nan, "n": len(idx)})
                 continue
             replicated = stat(rep[:, idx])
             lower, upper = interval(replicated, ci_prob=ci_prob)
             rows.append({"facet": facet, "statistic": name, "observed": observed,
                          "replicated_mean": replicated.mean(), "lower": lower, "upper": upper,
-                         "p_value": (replicated >= observed).mean(), "firms": len(idx)})
+                         "p_value": (replicated >= observed).mean(), "n": len(idx)})
     return pd.DataFrame(rows).set_index(["facet", "statistic"])
 
 
@@ -142,14 +142,14 @@ def loo(run):
 
 
 def pareto_k_by_cluster(run, *, elpd=None) -> pd.DataFrame:
-    """Pareto k summarised per cluster: max k, firms with k > 0.7, elpd_loo."""
+    """Pareto k summarised per cluster: rows (n), max k, rows with k > 0.7, elpd_loo."""
     elpd = elpd if elpd is not None else loo(run)
     k = np.asarray(elpd.pareto_k.values).ravel()
     elpd_i = np.asarray(elpd.elpd_i.values).ravel()
     design = run.design
     frame = pd.DataFrame({"cluster": np.array(design.cluster_labels)[design.cluster_index],
                           "k": k, "elpd_i": elpd_i})
-    return frame.groupby("cluster").agg(firms=("k", "size"), max_k=("k", "max"),
+    return frame.groupby("cluster").agg(n=("k", "size"), max_k=("k", "max"),
                                         bad_k=("k", lambda v: int((v > 0.7).sum())),
                                         elpd_loo=("elpd_i", "sum"))
 
@@ -171,8 +171,9 @@ def compare_runs(runs: dict, *, elpds: dict | None = None) -> pd.DataFrame:
                                 "outcome only.")
     ids = {name: tuple(run.design.firm_ids) for name, run in runs.items()}
     if len(set(ids.values())) > 1:
-        raise BayesclusterError("runs fit different firms (different data or missing-data "
-                                "rules); LOO can only compare models of the same firms.")
+        raise BayesclusterError("runs fit different rows (different data or missing-data "
+                                "rules); LOO can only compare models of the same rows. Fix: "
+                                "compare runs of one table with one missing-data rule.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         chosen = {name: elpds[name] if elpds and name in elpds else loo(run)

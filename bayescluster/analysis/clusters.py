@@ -21,9 +21,13 @@ from bayescluster.model.predictor import columns, linear_predictor
 def _require(run, name: str):
     post = run.posterior
     if name not in post:
-        raise BayesclusterError(f"run {run.spec.name!r} has no {name}: cluster and domain "
-                                "comparisons need a hierarchical spec ([hierarchy] varying). "
-                                "Fix: compare a run of a hierarchical spec, e.g. zinb_hier.")
+        what = "group" if name.startswith("cluster") or not run.design.varying else \
+            run.data.words.domain
+        raise BayesclusterError(f"run {run.spec.name!r} has no {name}: the model has no "
+                                f"effects varying by {what}, so there are none to compare. "
+                                "Fix: fit a model with that grouping: a formula with a group "
+                                "term, e.g. (1 | group) or (1 | upper/group), or a spec with "
+                                "[hierarchy] varying.")
     return post[name]
 
 
@@ -68,8 +72,8 @@ def group_effects(run, level: str = "cluster", *, ci_prob: float = CI_PROB) -> p
     Returns
     -------
     DataFrame
-        Indexed by (group, effect): median, lower, upper, p_gt_0, firms and, for
-        clusters, their domain.
+        Indexed by (group, effect): median, lower, upper, p_gt_0, n (rows) and, for
+        clusters pooled within domains, their domain.
     """
     check_ci_prob(ci_prob)
     design = run.design
@@ -87,9 +91,11 @@ def group_effects(run, level: str = "cluster", *, ci_prob: float = CI_PROB) -> p
             row = {level: group, "effect": effect, "median": np.median(v),
                    "lower": lower, "upper": upper, "p_gt_0": (v > 0).mean()}
             if level == "cluster":
-                row.update(domain=domain_of[group], firms=int(sizes[group]))
+                if "domain_total" in run.posterior:
+                    row["domain"] = domain_of[group]
+                row["n"] = int(sizes[group])
             else:
-                row["firms"] = int(sum(sizes[c] for c, d in domain_of.items() if d == group))
+                row["n"] = int(sum(sizes[c] for c, d in domain_of.items() if d == group))
             rows.append(row)
     return pd.DataFrame(rows).set_index([level, "effect"])
 
@@ -165,7 +171,7 @@ def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
 
     Each cluster's intercept and slopes by maximum likelihood on its own firms
     alone, with the common fixed effects, dispersion and P(zero) held at their posterior
-    medians and imputed covariates at their posterior means. A N(0, 10) penalty per
+    medians and imputed covariates' design columns at their posterior means. A N(0, 10) penalty per
     coefficient keeps a cluster whose effect is not identified (all zeros, or no firm with
     the slope's covariate) finite; such a slope (and an intercept confounded with it) is
     reported as missing.
@@ -176,8 +182,7 @@ def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
     family = LIKELIHOODS[run.spec.family]
     post = run.posterior
     xs = [d.x for d in draws(run.built, post, np.random.default_rng(0), n_draws)]
-    x = np.mean(xs, axis=0)
-    X = columns(design, x)
+    X = np.mean([columns(design, x) for x in xs], axis=0)  # indicators average to shares
     beta = post["beta"].median(("chain", "draw")).values if "beta" in post else np.zeros(0)
     slopes = [k for k in design.varying_index if k >= 0]
     common = beta.copy()
@@ -186,7 +191,8 @@ def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
     p_zero = None
     if family.zero_part:
         zeta = float(post["zero_intercept"].median()) + (
-            columns(design, x, "zero") @ post["zero_beta"].median(("chain", "draw")).values
+            np.mean([columns(design, x, "zero") for x in xs], axis=0)
+            @ post["zero_beta"].median(("chain", "draw")).values
             if "zero_beta" in post else 0.0)
         p_zero = expit(zeta) * np.ones(design.n_firms)
     Z = varying_matrix(design, X, design.n_firms)
@@ -220,21 +226,22 @@ def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
 def shrinkage(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Shrinkage per cluster and varying effect.
 
-    The no-pooling estimate, the partial-pooling posterior median, its domain's posterior
-    median, and the number of firms.
+    The no-pooling estimate, the partial-pooling posterior median, the mean it is pooled
+    toward (``pooled_mean``: its domain's posterior median, or with one grouping level the
+    population effect's), and the number of rows (n).
     """
     effects = group_effects(run, "cluster", ci_prob=ci_prob)
-    domains = group_effects(run, "domain", ci_prob=ci_prob) \
-        if "domain_total" in run.posterior else None
-    table = no_pooling(run).join(effects[["median", "domain", "firms"]])
+    pooled = "domain_total" in run.posterior
+    table = no_pooling(run).join(effects[["median", *(["domain"] if pooled else []), "n"]])
     table = table.rename(columns={"median": "partial_pool"})
-    if domains is not None:
-        table["domain_mean"] = [domains.loc[(d, e), "median"] for d, e in
+    if pooled:
+        domains = group_effects(run, "domain", ci_prob=ci_prob)
+        table["pooled_mean"] = [domains.loc[(d, e), "median"] for d, e in
                                 zip(table["domain"], table.index.get_level_values("effect"),
                                     strict=True)]
     else:  # one grouping level: shrinkage is toward the population effect
         post = run.posterior
-        table["domain_mean"] = [float(post["intercept" if e == "intercept" else "beta"].sel(
+        table["pooled_mean"] = [float(post["intercept" if e == "intercept" else "beta"].sel(
             **({} if e == "intercept" else {"coef": e})).median())
             for e in table.index.get_level_values("effect")]
     return table

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bayescluster.analysis.intervals import CI_PROB, grouped_intervals
-from bayescluster.core.errors import BayesclusterError
+from bayescluster.core.errors import BayesclusterError, DataError, did_you_mean
 from bayescluster.model.evaluate import draws
 from bayescluster.model.predictor import Predictor
 
@@ -34,13 +34,8 @@ def binary_contrasts(design) -> Contrasts:
 
 def categorical_contrasts(design) -> Contrasts:
     """Each level of a categorical covariate against its baseline, as ``name[level]``."""
-    out = {}
-    for column in (*design.fixed, *design.zero):
-        if column.source is None or column.label in out:
-            continue
-        out[column.label] = ({column.source: column.level},
-                             {column.source: column.baseline})
-    return out
+    return {f"{name}[{level}]": ({name: level}, {name: levels[0]})
+            for name, levels in design.levels.items() for level in levels[1:]}
 
 
 def default_contrasts(design) -> Contrasts:
@@ -51,16 +46,12 @@ def default_contrasts(design) -> Contrasts:
     return binary_contrasts(design) | categorical_contrasts(design)
 
 
-def _set(design, x: np.ndarray, values: dict) -> tuple[np.ndarray, dict[str, str]]:
-    """Covariates ``x`` with the contrast's numbers set, and its categorical levels."""
+def _set(design, x: np.ndarray, values: dict) -> np.ndarray:
+    """Covariates ``x`` (model scale) with ``values`` (user's scale, or levels) set."""
     x = x.copy()
-    levels = {}
     for name, value in values.items():
-        if isinstance(value, str):
-            levels[name] = value
-        else:
-            x[:, design.covariates.index(name)] = value
-    return x, levels
+        x[:, design.covariates.index(name)] = design.code(name, value)
+    return x
 
 
 def _groups(run) -> dict[str, np.ndarray]:
@@ -96,6 +87,11 @@ def effect_draws(run, *, contrasts: Contrasts | None = None, max_draws: int | No
     design = run.design
     predictor = Predictor(design, run.posterior)
     contrasts = default_contrasts(design) if contrasts is None else contrasts
+    check_covariates(design, {k for on, off in contrasts.values() for k in (*on, *off)},
+                     "contrast")
+    for on, off in contrasts.values():  # an unseen level is an error before any draw
+        for name, value in (*on.items(), *off.items()):
+            design.code(name, value)
     groups = _groups(run)
     margins = ["total"] + (["extensive", "intensive"] if predictor.family.zero_part else [])
     records = []
@@ -103,8 +99,8 @@ def effect_draws(run, *, contrasts: Contrasts | None = None, max_draws: int | No
     for k, d in enumerate(draws(run.built, run.posterior, rng, max_draws)):
         s = predictor.index(d.chain, d.draw)
         for name, (on, off) in contrasts.items():
-            (x_on, at_on), (x_off, at_off) = _set(design, d.x, on), _set(design, d.x, off)
-            hi, lo = predictor.margins(x_on, s, at_on), predictor.margins(x_off, s, at_off)
+            hi = predictor.margins(_set(design, d.x, on), s)
+            lo = predictor.margins(_set(design, d.x, off), s)
             for margin in margins:
                 diff = hi[margin] - lo[margin]
                 for (level, group), idx in groups.items():
@@ -140,45 +136,53 @@ def average_marginal_effects(run, *, contrasts: Contrasts | None = None,
                      ci_prob=ci_prob)
 
 
-def parse_profile(text: str) -> dict[str, float]:
-    """Parse ``'a=1,b=0'`` into ``{'a': 1.0, 'b': 0.0}``."""
+def check_covariates(design, names, what: str) -> None:
+    """Refuse covariates the model does not use, naming the ones it does."""
+    unknown = [k for k in names if k not in design.covariates]
+    if unknown:
+        raise DataError(f"unknown covariate(s) {', '.join(map(repr, unknown))} in the {what}; "
+                        f"the model's covariates are {', '.join(design.covariates)}."
+                        f"{did_you_mean(unknown[0], design.covariates)} Fix: name those.")
+
+
+def parse_profile(text: str) -> dict[str, float | str]:
+    """Parse ``'a=1,b=0,sex=M'`` into ``{'a': 1.0, 'b': 0.0, 'sex': 'M'}``.
+
+    A number is read as a number; anything else is a categorical level, checked against
+    the model's levels where it is used.
+    """
     out = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
-        name, _, value = part.partition("=")
+        name, sign, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sign or not name or not value:
+            raise DataError(f"profile entry {part!r} must look like name=value, e.g. "
+                            "treated=1,size=50,sex=M.")
         try:
-            out[name.strip()] = float(value)
+            out[name] = float(value)
         except ValueError:
-            raise BayesclusterError(f"profile entry {part!r} must look like name=value, "
-                                    "e.g. treated=1,size=50.") from None
+            out[name] = value
     return out
 
 
-def profile_predictions(run, profile: dict[str, float], *, ci_prob: float = CI_PROB,
+def profile_predictions(run, profile: dict[str, float | str], *, ci_prob: float = CI_PROB,
                         max_draws: int | None = 1000, seed: int = 0) -> pd.DataFrame:
     """E[y] (and margins) with the profile's covariates set for every firm.
 
     Averaged over firms overall and per domain; other covariates stay at each firm's
-    values. Profile values are on the user's scale (the run's transforms are applied).
+    values. Profile values are on the user's scale (the run's transforms are applied) or,
+    for a categorical covariate, one of its levels.
     """
     design = run.design
-    unknown = [k for k in profile if k not in design.covariates]
-    if unknown:
-        raise BayesclusterError(f"unknown covariate(s) {unknown} in the profile. Valid names "
-                                f"are: {', '.join(design.covariates)}.")
-    scaled = {}
+    check_covariates(design, profile, "profile")
     for name, value in profile.items():
-        chain = design.spec.transforms.get(name, ())
-        value = np.log(value + (1.0 if design.spec.covariates[name] == "count" else 0.0)) \
-            if "log" in chain else value
-        center, sd = design.transform_stats.get(name, (0.0, 1.0))
-        scaled[name] = (value - center) / sd
+        design.code(name, value)  # an unseen level or a text value of a number: an error
     predictor = Predictor(design, run.posterior)
     groups = {k: v for k, v in _groups(run).items() if k[0] != "cluster"}
     records = []
     for k, d in enumerate(draws(run.built, run.posterior, np.random.default_rng(seed),
                                 max_draws)):
-        x, levels = _set(design, d.x, scaled)
-        m = predictor.margins(x, predictor.index(d.chain, d.draw), levels)
+        m = predictor.margins(_set(design, d.x, profile), predictor.index(d.chain, d.draw))
         for margin, values in m.items():
             for (level, group), idx in groups.items():
                 records.append((margin, level, group, k, values[idx].mean()))

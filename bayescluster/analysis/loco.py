@@ -53,7 +53,7 @@ def run(spec, data, *, chains: int = 2, draws: int = 500, tune: int = 500, seed:
     """Leave-one-cluster-out scores, one row per cluster.
 
     ``target_accept`` None takes the spec's ``[sampling]``. Columns: spec, cluster, domain,
-    firms, elpd_loco, elpd_in_sample, divergences (of the fit that held the cluster out).
+    n (rows), elpd_loco, elpd_in_sample, divergences (of the fit that held the cluster out).
     """
     design = make_design(spec, data)
     labels = design.cluster_labels
@@ -77,7 +77,7 @@ def run(spec, data, *, chains: int = 2, draws: int = 500, tune: int = 500, seed:
         "cluster": labels,
         "domain": [design.domain_labels[d] for d in design.cluster_domain]
         if design.spec.pool_by_domain else "",
-        "firms": firms,
+        "n": firms,
         "elpd_loco": [results[c]["scores"][k] for k, c in enumerate(labels)],
         "elpd_in_sample": full,
         "divergences": [results[c]["divergences"] for c in labels],

@@ -29,19 +29,19 @@ def _axes(ax, size=(7, 5)):
 
 
 def forest(effects: pd.DataFrame, effect: str, *, ax=None):
-    """Per-cluster medians and intervals of one effect, ordered, labelled with firms."""
+    """Per-group medians and intervals of one effect, ordered, labelled with their rows."""
     table = effects.xs(effect, level="effect").sort_values("median")
     fig, ax = _axes(ax, (7, 0.32 * len(table) + 1.5))
     y = np.arange(len(table))
     ax.hlines(y, table["lower"], table["upper"], color="0.4")
-    sizes = 15 + 3 * table.get("firms", pd.Series(10, index=table.index))
+    sizes = 15 + 3 * table.get("n", pd.Series(10, index=table.index))
     ax.scatter(table["median"], y, s=sizes, color="C0", zorder=3)
-    labels = [f"{g} ({int(n)})" if "firms" in table else str(g)
-              for g, n in zip(table.index, table.get("firms", table["median"]), strict=True)]
+    labels = [f"{g} ({int(n)})" if "n" in table else str(g)
+              for g, n in zip(table.index, table.get("n", table["median"]), strict=True)]
     ax.set_yticks(y, labels)
     ax.axvline(0, color="0.7", lw=1, ls="--")
     ax.set_xlabel(f"{effect} effect (log scale), median and interval")
-    ax.set_title(f"{effect} by {table.index.name} (firms in brackets)")
+    ax.set_title(f"{effect} by {table.index.name} (rows in brackets)")
     return fig
 
 
@@ -58,7 +58,8 @@ def heatmap(matrix: pd.DataFrame, ax=None):
 def shrinkage_plot(table: pd.DataFrame, effect: str, *, ax=None):
     """Arrows from the no-pooling estimate to the partial-pooling posterior median.
 
-    The domain mean is a tick; marker size = firms.
+    The mean the group is pooled toward (its domain's, or the population's) is a tick;
+    marker size = rows.
     """
     t = table.xs(effect, level="effect").sort_values("partial_pool")
     fig, ax = _axes(ax, (7, 0.32 * len(t) + 1.5))
@@ -67,10 +68,10 @@ def shrinkage_plot(table: pd.DataFrame, effect: str, *, ax=None):
         if np.isfinite(row.no_pool):
             ax.annotate("", xy=(row.partial_pool, k), xytext=(row.no_pool, k),
                         arrowprops={"arrowstyle": "->", "color": "0.5"})
-    ax.scatter(t["no_pool"], y, s=10 + 3 * t["firms"], facecolors="none", edgecolors="C1",
+    ax.scatter(t["no_pool"], y, s=10 + 3 * t["n"], facecolors="none", edgecolors="C1",
                label="no pooling")
-    ax.scatter(t["partial_pool"], y, s=10 + 3 * t["firms"], color="C0", label="partial pooling")
-    ax.scatter(t["domain_mean"], y, marker="|", s=120, color="k", label="domain mean")
+    ax.scatter(t["partial_pool"], y, s=10 + 3 * t["n"], color="C0", label="partial pooling")
+    ax.scatter(t["pooled_mean"], y, marker="|", s=120, color="k", label="pooled mean")
     ax.set_yticks(y, t.index)
     ax.set_xlabel(f"{effect} effect (log scale)")
     ax.legend(loc="best", fontsize=8)
@@ -109,10 +110,10 @@ def domain_clusters_plot(domains: pd.DataFrame, clusters: pd.DataFrame, effect: 
     for k, (domain, row) in enumerate(d.iterrows()):
         ax.hlines(k, row["lower"], row["upper"], color="C0", lw=4, alpha=0.5)
         ax.scatter(row["median"], k, color="C0", s=60, zorder=3,
-                   label="domain: median and 90% interval" if k == 0 else None)
+                   label="median and 90% interval" if k == 0 else None)
         mine = c[c["domain"] == domain]
-        ax.scatter(mine["median"], np.full(len(mine), k - 0.28), s=8 + 1.5 * mine["firms"],
-                   color="C1", alpha=0.8, zorder=3, label="its clusters (size: firms)"
+        ax.scatter(mine["median"], np.full(len(mine), k - 0.28), s=8 + 1.5 * mine["n"],
+                   color="C1", alpha=0.8, zorder=3, label="its groups (size: rows)"
                    if k == 0 else None)
     ax.set_yticks(np.arange(len(d)), d.index)
     ax.set_ylim(-0.7, len(d) - 0.4)
@@ -127,7 +128,8 @@ LEGEND_DOMAINS = 10  # domains a density panel names in its legend
 
 
 def domain_densities_plot(draws: dict[str, dict[str, np.ndarray]],
-                          contrast: tuple[str, np.ndarray] | None = None):
+                          contrast: tuple[str, np.ndarray] | None = None, *,
+                          level: str = "domain"):
     """Posterior densities of each domain's effects, and one contrast with P(> 0) shaded.
 
     Parameters
@@ -136,6 +138,8 @@ def domain_densities_plot(draws: dict[str, dict[str, np.ndarray]],
         ``{effect: {domain: draws}}`` on the log scale.
     contrast : (str, ndarray), optional
         A label ("bio − it, participant") and the draws of that difference.
+    level : str
+        What the table calls a domain, for the titles.
     """
     panels = len(draws) + (contrast is not None)
     fig = _figure((3.7 * panels, 3.0))
@@ -148,7 +152,7 @@ def domain_densities_plot(draws: dict[str, dict[str, np.ndarray]],
                                       {"color": "0.3", "lw": 0.6, "alpha": 0.5}))
         ax.axvline(0, color="0.6", lw=1, ls="--")
         ax.set_yticks([])
-        ax.set_title(f"{effect} by domain" + ("" if named else f" ({len(by_domain)})"),
+        ax.set_title(f"{effect} by {level}" + ("" if named else f" ({len(by_domain)})"),
                      fontsize=10)
         ax.set_xlabel("effect (log scale)")
         if named:
@@ -325,7 +329,7 @@ def sbc_ecdf(ecdf: pd.DataFrame):
 
 
 def loco_scores(table: pd.DataFrame):
-    """Held-out (filled) and in-sample (open) elpd per firm by cluster, a colour a model.
+    """Held-out (filled) and in-sample (open) elpd per row by group, a colour a model.
 
     How well each model predicts a cluster it has not seen.
     """
@@ -337,13 +341,13 @@ def loco_scores(table: pd.DataFrame):
     for k, (spec, group) in enumerate(table.groupby(by, sort=False)):
         shift = (k - (len(specs) - 1) / 2) * 0.2
         y = np.array([clusters.index(c) for c in group["cluster"]]) + shift
-        ax.plot(group["elpd_loco"] / group["firms"], y, "o", color=f"C{k}", ms=4,
+        ax.plot(group["elpd_loco"] / group["n"], y, "o", color=f"C{k}", ms=4,
                 label=f"{spec}: held out")
-        ax.plot(group["elpd_in_sample"] / group["firms"], y, "o", mfc="none", color=f"C{k}",
+        ax.plot(group["elpd_in_sample"] / group["n"], y, "o", mfc="none", color=f"C{k}",
                 ms=4, label=f"{spec}: in sample")
     ax.set_yticks(range(len(clusters)), clusters, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("elpd per firm (log score; higher predicts better)")
+    ax.set_xlabel("elpd per row (log score; higher predicts better)")
     ax.legend(fontsize=7, loc="lower left")
     return fig
 

@@ -25,12 +25,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescluster.analysis.effects import check_covariates
 from bayescluster.analysis.intervals import CI_PROB, intervals
 from bayescluster.core.errors import BayesclusterError, DataError
 from bayescluster.data.table import FirmData, read_table, validate
-from bayescluster.model.design import model_scale, new_columns, varying_matrix
+from bayescluster.model.design import model_scale, varying_matrix
 from bayescluster.model.families import LIKELIHOODS, MAX_RATE, expit
 from bayescluster.model.predictor import linear_predictor, stacked
+from bayescluster.model.terms import column_matrix
 
 
 def new_rows(run, table: pd.DataFrame | str | Path, *,
@@ -54,9 +56,10 @@ def new_rows(run, table: pd.DataFrame | str | Path, *,
     if used:
         rows = np.flatnonzero(data.frame[used].isna().any(axis=1).to_numpy())
         shown = ", ".join(f"row {i + 1}" for i in rows[:5])
-        raise DataError(f"covariate(s) {', '.join(map(repr, used))} are missing in {shown}"
-                        f"{' and more' if len(rows) > 5 else ''}; a prediction needs every "
-                        "covariate. Fix: fill them in or leave those rows out.")
+        raise DataError(f"covariate(s) {', '.join(map(repr, used))} are missing (blank) in "
+                        f"{shown}{' and more' if len(rows) > 5 else ''}; a prediction needs "
+                        "every covariate. Fix: fill them in or leave those rows out.")
+    model_scale(run.design, data.frame)  # a level the fit never saw: an error, not a baseline
     return data
 
 
@@ -118,7 +121,8 @@ def _expected(run, new: FirmData, frame: pd.DataFrame, groups: np.ndarray, keep:
     design, post = run.design, run.posterior
     family = LIKELIHOODS[run.spec.family]
     x = model_scale(design, frame)
-    X = new_columns(design.fixed, frame, x)
+    X = column_matrix(design.fixed, x, len(frame))
+    X = np.zeros((len(frame), 0)) if X is None else X
     Z = varying_matrix(design, X, len(frame)) if design.varying else None
     offset = None
     if run.spec.roles.exposure:
@@ -127,7 +131,7 @@ def _expected(run, new: FirmData, frame: pd.DataFrame, groups: np.ndarray, keep:
     beta = stacked(post, "beta")[keep] if "beta" in post else None
     shift = 0.5 * stacked(post, "firm_sd")[keep] ** 2 if "firm_sd" in post else None
     alpha = stacked(post, "dispersion")[keep] if family.dispersion else None
-    W = new_columns(design.zero, frame, x)
+    W = column_matrix(design.zero, x, len(frame))
     zero_intercept = stacked(post, "zero_intercept")[keep] if family.zero_part else None
     zero_beta = stacked(post, "zero_beta")[keep] if "zero_beta" in post else None
     mu = np.empty((len(keep), len(frame)))
@@ -148,7 +152,8 @@ def _expected(run, new: FirmData, frame: pd.DataFrame, groups: np.ndarray, keep:
     return mu, alpha, p_zero, mean
 
 
-def predict_draws(run, new: FirmData, *, counterfactual: dict[str, float] | None = None,
+def predict_draws(run, new: FirmData, *,
+                  counterfactual: dict[str, float | str] | None = None,
                   max_draws: int | None = 1000, seed: int = 0) -> xr.Dataset:
     """Posterior draws of each new row's expected count, P(zero) and a predictive count.
 
@@ -159,8 +164,9 @@ def predict_draws(run, new: FirmData, *, counterfactual: dict[str, float] | None
     new : FirmData
         The new rows, validated against the run's roles (their outcome is not used).
     counterfactual : dict, optional
-        Covariates to set for every row (user's scale), e.g. ``{"treated": 1}``: adds the
-        expected count under them (``counterfactual_mean``).
+        Covariates to set for every row (user's scale, or a categorical covariate's
+        level), e.g. ``{"treated": 1, "sex": "M"}``: adds the expected count under them
+        (``counterfactual_mean``).
     max_draws : int or None
         Posterior draws used, thinned evenly (None: all).
     seed : int
@@ -178,10 +184,9 @@ def predict_draws(run, new: FirmData, *, counterfactual: dict[str, float] | None
         raise BayesclusterError(f"spec {run.spec.name!r} models a rate per "
                                 f"{run.spec.roles.per!r}; predicting rates is not supported. "
                                 "Fix: predict with a count model.")
-    unknown = sorted(set(counterfactual or {}) - set(run.design.covariates))
-    if unknown:
-        raise BayesclusterError(f"unknown covariate(s) {unknown} in the counterfactual. Valid "
-                                f"names are: {', '.join(run.design.covariates)}.")
+    check_covariates(run.design, counterfactual or {}, "counterfactual")
+    for name, value in (counterfactual or {}).items():
+        run.design.code(name, value)  # an unseen level is an error before any draw
     rng = np.random.default_rng(seed)
     keep = _keep(run.posterior.sizes["chain"] * run.posterior.sizes["draw"], max_draws)
     family = LIKELIHOODS[run.spec.family]
@@ -202,12 +207,12 @@ def predict_draws(run, new: FirmData, *, counterfactual: dict[str, float] | None
     if counterfactual:
         frame = new.frame.copy()
         for name, value in counterfactual.items():
-            frame[name] = float(value)
+            frame[name] = value if name in run.design.levels else float(value)
         out["counterfactual_mean"] = (dims, _expected(run, new, frame, groups, keep)[3])
     return out
 
 
-def predict(run, new: FirmData, *, counterfactual: dict[str, float] | None = None,
+def predict(run, new: FirmData, *, counterfactual: dict[str, float | str] | None = None,
             ci_prob: float = CI_PROB, max_draws: int | None = 1000,
             seed: int = 0) -> pd.DataFrame:
     """Each new row's predicted count: posterior mean, intervals and P(zero).

@@ -18,14 +18,13 @@ from bayescluster.analysis.effects import average_marginal_effects, profile_pred
 from bayescluster.analysis.predict import new_rows, predict_draws
 from bayescluster.analysis.predict import predict as _predict
 from bayescluster.analysis.summary import fixed_effects, group_totals, parameters
-from bayescluster.core.errors import SpecError
 from bayescluster.core.resources import DEFAULT_DATA
-from bayescluster.data.table import FirmData, read_table
+from bayescluster.data.table import FirmData
 from bayescluster.inference.fit import fit as _fit
 from bayescluster.inference.run import Run
 from bayescluster.inference.run import load as load_run
-from bayescluster.spec.formula import formula_toml, infer_roles, read_formula
-from bayescluster.spec.parse import Spec, load_spec, parse_spec
+from bayescluster.spec.choose import chosen_spec, formula_spec
+from bayescluster.spec.parse import Spec, load_spec
 from bayescluster.study import firms
 from bayescluster.study.registry import cluster_domains
 from bayescluster.study.report import write_report
@@ -37,34 +36,6 @@ __all__ = [
     "load_spec", "predict", "predict_draws", "profile_predictions", "ranks", "report",
     "rootogram", "sbc", "shrinkage", "table",
 ]
-
-
-def _spec(model: Spec | str | Path) -> Spec:
-    """A validated spec from a :class:`Spec`, a shipped spec's name or a TOML file's path."""
-    if isinstance(model, Spec):
-        return model
-    if not isinstance(model, str | Path):
-        raise SpecError(f"model must be a spec name, a TOML path, a formula or a Spec, not "
-                        f"{type(model).__name__}. Fix: e.g. bc.fit('zinb_hier', data).")
-    return load_spec(model)
-
-
-def formula_spec(formula: str, data: pd.DataFrame | str | Path | None = None, *,
-                 family: str = "zinb", zero_formula: str | None = None,
-                 roles: dict[str, str] | None = None, name: str = "formula",
-                 id: str | None = None) -> Spec:
-    """The spec of a formula, its covariates' roles read from ``data`` unless given.
-
-    See :mod:`bayescluster.spec.formula` for the grammar; ``roles`` (covariate -> role)
-    overrides what the data suggest, ``id`` names the firm id column.
-    """
-    frame = read_table(DEFAULT_DATA if data is None else data) \
-        if not isinstance(data, pd.DataFrame) else data
-    read = read_formula(formula, zero_formula)
-    chosen = {**infer_roles(frame, read["covariates"], read["transforms"]), **(roles or {})}
-    text = formula_toml(formula, family=family, zero_formula=zero_formula, roles=chosen,
-                        name=name, id_column=id)
-    return parse_spec(text, f"formula {formula!r}")
 
 
 def table(data: FirmData | pd.DataFrame | str | Path | None, model: Spec) -> FirmData:
@@ -81,9 +52,12 @@ def table(data: FirmData | pd.DataFrame | str | Path | None, model: Spec) -> Fir
 
 
 def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | None = None,
-        *, family: str = "zinb", zero_formula: str | None = None,
-        roles: dict[str, str] | None = None, id: str | None = None, **settings) -> Run:
-    """Fit a model to a firm table.
+        *, family: str | None = None, zero_formula: str | None = None,
+        roles: dict[str, str] | None = None, id: str | None = None,
+        missing: str | None = None, baselines: dict[str, str] | None = None,
+        parameterization: str | None = None, priors: dict | None = None,
+        **settings) -> Run:
+    """Fit a model to a table.
 
     Parameters
     ----------
@@ -91,26 +65,30 @@ def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
         A shipped spec's name (``"zinb_hier"``), a TOML file, a :class:`Spec`, or a formula
         (``"pat ~ x + log(z) + (1 + x | domain/cluster)"``, see :func:`formula_spec`).
     data : DataFrame, str, Path or FirmData, optional
-        The firm table (default: the shipped synthetic table).
+        The table (default: the shipped synthetic firm table).
     family, zero_formula, roles, id
         For a formula only: the family, the zero part's formula, roles that override what
-        the data suggest, and the firm id column.
+        the data suggest, and the row id column.
+    missing, baselines, parameterization, priors
+        The missing-data rule, categorical baselines, the group effects'
+        parameterisation and priors: for a formula they are its spec's; for a spec they
+        replace its keys (``missing``, ``[baselines]``, ``[hierarchy] parameterization``,
+        ``[priors]``).
     **settings
         Sampler options of :func:`bayescluster.inference.fit.fit` (``sampler``,
         ``chains``, ``draws``, ``tune``, ``seed``, ``target_accept``, ``prior_only``,
-        ``quiet``, ``backend``).
+        ``quiet``, ``backend``, ``remedies``, ``remedy_budget``).
 
     Returns
     -------
     Run
-        The fit; ``run.tree`` is its ArviZ DataTree, ``run.save(path)`` writes it.
+        The fit; ``run.tree`` is its ArviZ DataTree, ``run.save(path)`` writes it. A run
+        that failed its convergence gates warns (:class:`ConvergenceWarning`).
     """
-    if isinstance(model, str) and "~" in model:
-        frame = data.frame if isinstance(data, FirmData) else data
-        chosen = formula_spec(model, frame, family=family, zero_formula=zero_formula,
-                              roles=roles, id=id)
-    else:
-        chosen = _spec(model)
+    chosen = chosen_spec(model, data.frame if isinstance(data, FirmData) else data,
+                         family=family, zero_formula=zero_formula, roles=roles, id=id,
+                         missing=missing, baselines=baselines,
+                         parameterization=parameterization, priors=priors)
     return _fit(chosen, table(data, chosen), **settings)
 
 
@@ -140,7 +118,7 @@ def sbc(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     """
     from bayescluster.analysis import sbc as calibration
 
-    chosen = _spec(model)
+    chosen = chosen_spec(model, data.frame if isinstance(data, FirmData) else data)
     ranks = calibration.run(chosen, table(data, chosen), **options)
     return ranks, calibration.uniformity(ranks)
 

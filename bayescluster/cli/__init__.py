@@ -45,9 +45,9 @@ def build_parser():
     return parser
 
 
-def _warning_line(message, category, filename, lineno, line=None) -> str:
-    """A warning as one line for the terminal, without the source line Python adds."""
-    return f"warning: {message}\n"
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr, without the source line Python adds."""
+    sys.stderr.write(f"warning: {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,18 +61,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import warnings
 
-        from bayescluster.core.errors import BayesclusterError
+        from bayescluster.cli.common import claim_outputs
+        from bayescluster.core.errors import BayesclusterError, ConvergenceWarning
 
         args = build_parser().parse_args(argv)
-        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-        formatted, warnings.formatwarning = warnings.formatwarning, _warning_line
-        try:
-            return args.func(args)
-        except BayesclusterError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return error.exit_code
-        finally:
-            warnings.formatwarning = formatted
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            # a failed run's caveat is the command's own output: shown once, never raised
+            warnings.simplefilter("default", ConvergenceWarning)
+            warnings.showwarning = _show_warning
+            try:
+                claim_outputs(args)
+                return args.func(args)
+            except BayesclusterError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return error.exit_code
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

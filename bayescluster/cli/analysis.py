@@ -16,8 +16,7 @@ from bayescluster.cli.common import (
     SEED,
     TARGET_ACCEPT,
     dask_options,
-    file_out,
-    folder,
+    out_option,
     print_table,
     verify_option,
     whole,
@@ -25,7 +24,8 @@ from bayescluster.cli.common import (
 from bayescluster.core.atomic import atomic_path
 
 
-def _show(title: str, frame, out: Path | None, name: str, digits: int = 3):
+def _show(title: str, frame, out: Path | None, name: str, digits: int = 3, words=None):
+    frame = frame if words is None else words.relabel(frame)
     print(f"\n== {title}")
     print_table(frame, digits)
     if out is not None:
@@ -49,9 +49,11 @@ def cmd_compare(args) -> int:
     from bayescluster.inference.run import load
 
     run, out = load(args.run, verify=not args.no_verify), args.out
+    w = run.data.words
     effects = cmp.group_effects(run, "cluster")
-    _show("cluster effects (total = population + domain + cluster)", effects, out,
-          "cluster_effects")
+    upper = f" + {w.domain}" if "domain_total" in run.posterior else ""
+    _show(f"{w.group} effects (total = population{upper} + {w.group})", effects, out,
+          "cluster_effects", words=w)
     for effect in run.design.varying:
         _figure(plots.forest(effects, effect), out, f"forest_{effect}")
     effect = args.effect or cmp.default_effect(run.design)
@@ -59,24 +61,26 @@ def cmd_compare(args) -> int:
         a, b = args.clusters
         _show(f"contrast {a} - {b} ({effect})",
               cmp.contrast(run, a, b, level="cluster", effect=effect).to_frame().T, out,
-              "cluster_contrast")
+              "cluster_contrast", words=w)
     matrix = cmp.contrast_matrix(run, "cluster", effect=effect)
-    _show(f"P(row > column), {effect}", matrix, out, "cluster_matrix", 2)
+    _show(f"P(row > column), {effect}", matrix, out, "cluster_matrix", 2, words=w)
     _figure(plots.heatmap(matrix), out, f"matrix_{effect}")
     _show(f"ranks ({effect}, 1 = largest)", cmp.ranks(run, "cluster", effect=effect,
-                                                      top=args.top), out, "ranks", 2)
+                                                      top=args.top), out, "ranks", 2,
+          words=w)
     shrink = cmp.shrinkage(run)
-    _show("shrinkage: no pooling -> partial pooling (domain mean)", shrink, out, "shrinkage")
+    _show("shrinkage: no pooling -> partial pooling (toward the pooled mean)", shrink, out,
+          "shrinkage", words=w)
     _figure(plots.shrinkage_plot(shrink, effect), out, f"shrinkage_{effect}")
     if "domain_total" in run.posterior:
         for e in run.design.varying:
-            _show(f"domain contrasts ({e})", cmp.domain_contrasts(run, effect=e), out,
-                  f"domain_contrasts_{e}")
-        if args.domains:
+            _show(f"{w.domain} contrasts ({e})", cmp.domain_contrasts(run, effect=e), out,
+                  f"domain_contrasts_{e}", words=w)
+        if args.domains and set(args.domains) <= set(run.design.domain_labels):
             a, b = args.domains
             rows = pd.DataFrame([cmp.contrast(run, a, b, level="domain", effect=e)
                                  for e in run.design.varying], index=run.design.varying)
-            _show(f"{a} - {b} by effect", rows, out, "domain_pair")
+            _show(f"{a} - {b} by effect", rows, out, "domain_pair", words=w)
     return 0
 
 
@@ -95,18 +99,25 @@ def cmd_effects(args) -> int:
     study = applies(run.design)
     table = (policy_effects if study else average_marginal_effects)(
         run, max_draws=args.max_draws)
+    if table.empty:
+        print(f"\n{args.run}: the model has no binary or categorical covariate, so there is "
+              "no average marginal effect of switching one; its coefficients (bayescluster "
+              "summary) are effects on the log mean. Profiles (--profile x=VALUE) give "
+              f"E[{run.outcome}] at chosen values.")
     shown = table if args.by_cluster else table[
         table.index.get_level_values("level") != "cluster"]
-    _show(f"average marginal effects on E[{run.outcome}]"
-          + (" (paper: Section 6.1)" if study else ""), shown, out, "effects")
     if not table.empty:
+        _show(f"average marginal effects on E[{run.outcome}]"
+              + (" (paper: Section 6.1)" if study else ""), shown, out, "effects",
+              words=run.data.words)
         _figure(plots.effects_plot(table, outcome=run.outcome,
                                    reference="paper" if study else None,
                                    reference_label="paper (Sec. 6.1)"), out, "effects")
     for text in args.profile or []:
         _show(f"profile {text}", profile_predictions(run, parse_profile(text),
                                                      max_draws=args.max_draws), out,
-              "profile_" + text.replace("=", "").replace(",", "_"))
+              "profile_" + "".join(c if c.isalnum() or c in "-." else "_"
+                                   for c in text.replace("=", "")), words=run.data.words)
     return 0
 
 
@@ -119,7 +130,8 @@ def cmd_ppc(args) -> int:
     group = "prior" if run.prior_only else "posterior"
     by = "cluster" if args.by_cluster else "domain"
     _show(f"{group} predictive checks (p = P(T(y_rep) >= T(y)))",
-          checks.ppc_statistics(run, by=by, group=group), out, "ppc_statistics")
+          checks.ppc_statistics(run, by=by, group=group), out, "ppc_statistics",
+          words=run.data.words)
     root = checks.rootogram(run, group=group)
     _show("rootogram", root, out, "rootogram", 2)
     _figure(plots.rootogram_plot(root), out, "rootogram")
@@ -135,19 +147,23 @@ def cmd_ppc(args) -> int:
 
 def cmd_loo(args) -> int:
     """PSIS-LOO, model comparison and leave-one-cluster-out."""
+    import numpy as np
     import pandas as pd
 
     from bayescluster.analysis import checks, plots
+    from bayescluster.analysis.reloo import K_THRESHOLD
     from bayescluster.inference.run import load
 
     runs = {str(p): load(p, verify=not args.no_verify) for p in args.runs}
     out = args.out
     for name, run in runs.items():
-        elpd = checks.loo(run)
+        elpd, w = checks.loo(run), run.data.words
+        bad = int((np.asarray(elpd.pareto_k.values) > K_THRESHOLD).sum())
         print(f"\n== {name}: elpd_loo {float(elpd.elpd):.2f} (SE {float(elpd.se):.2f}), "
-              f"p_loo {float(elpd.p):.1f}")
-        _show("Pareto k by cluster", checks.pareto_k_by_cluster(run, elpd=elpd), out,
-              f"pareto_k_{Path(name).name}")
+              f"p_loo {float(elpd.p):.1f}; Pareto k > {K_THRESHOLD} for {w.count(bad)}")
+        if run.design.varying:
+            _show(f"Pareto k by {w.group}", checks.pareto_k_by_cluster(run, elpd=elpd), out,
+                  f"pareto_k_{Path(name).name}", words=w)
     if len(runs) > 1:
         _show("model comparison (stacking weights)", checks.compare_runs(runs), out,
               "loo_compare")
@@ -162,10 +178,11 @@ def cmd_loo(args) -> int:
                              workers=args.workers)
             tables.append(table.assign(model=Path(name).name))
         table = pd.concat(tables, ignore_index=True)
-        _show("leave-one-cluster-out elpd by cluster (refits on Dask)",
-              table.set_index(["model", "cluster"]), out, "loco", 2)
-        _show("leave-one-cluster-out total (higher predicts new clusters better)",
-              loco.summarise(table), out, "loco_summary", 2)
+        w = next(iter(runs.values())).data.words
+        _show(f"leave-one-{w.group}-out elpd by {w.group} (refits on Dask)",
+              table.set_index(["model", "cluster"]), out, "loco", 2, words=w)
+        _show(f"leave-one-{w.group}-out total (higher predicts new {w.groups} better)",
+              loco.summarise(table), out, "loco_summary", 2, words=w)
         _figure(plots.loco_scores(table), out, "loco")
     return 0
 
@@ -185,12 +202,15 @@ def cmd_predict(args) -> int:
                     if args.counterfactual else None, ci_prob=args.prob,
                     max_draws=args.max_draws, seed=args.seed)
     shown = table if len(table) <= 40 else table.head(40)
-    _show(f"predictions for {len(table)} new rows ({int(table['new_cluster'].sum())} in "
-          "clusters the run has not seen: their effects drawn from the domain's distribution)",
-          shown, None, "predictions")
+    w, unseen = run.data.words, int(table["new_cluster"].sum())
+    source = f"their {w.domain}'s" if "domain_total" in run.posterior else "the fitted"
+    heading = f"predictions for {len(table)} new rows" + (
+        f" ({unseen} in {w.groups} the run has not seen: their effects drawn from {source} "
+        "distribution of group effects)" if run.design.varying else "")
+    _show(heading, shown, None, "predictions", words=w)
     if args.out is not None:
         with atomic_path(args.out) as tmp:
-            table.to_csv(tmp, index=False)
+            w.relabel(table).to_csv(tmp, index=False)
         print(f"wrote {args.out}")
     if args.draws_out is not None:
         counts = predict_draws(run, new, max_draws=args.max_draws, seed=args.seed)["count"]
@@ -224,7 +244,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clusters", nargs=2, metavar=("A", "B"))
     p.add_argument("--domains", nargs=2, metavar=("A", "B"), default=["bio", "it"])
     p.add_argument("--top", type=whole(1, 1000, 3), default=3)
-    p.add_argument("--out", type=folder)
+    out_option(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("effects", help="average marginal effects on E[pat]; predictions")
@@ -234,14 +254,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="covariates to set, e.g. participant=1,national=1,sameregion=1")
     p.add_argument("--by-cluster", action="store_true")
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
-    p.add_argument("--out", type=folder)
+    out_option(p)
     p.set_defaults(func=cmd_effects)
 
     p = sub.add_parser("ppc", help="posterior (or prior) predictive checks")
     p.add_argument("run", type=Path)
     verify_option(p)
     p.add_argument("--by-cluster", action="store_true", help="facet by cluster, not domain")
-    p.add_argument("--out", type=folder)
+    out_option(p)
     p.set_defaults(func=cmd_ppc)
 
     p = sub.add_parser("loo", help="PSIS-LOO, model comparison, leave-one-cluster-out")
@@ -256,7 +276,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target-accept", type=TARGET_ACCEPT,
                    help="default: the spec's [sampling], else 0.9")
     dask_options(p)
-    p.add_argument("--out", type=folder)
+    out_option(p)
     p.set_defaults(func=cmd_loo)
 
     p = sub.add_parser("predict", help="predicted counts for new firms (known or new clusters)")
@@ -270,9 +290,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prob", type=PROB, default=0.9, help="interval probability")
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
     p.add_argument("--seed", type=SEED, default=0)
-    p.add_argument("--out", type=file_out, help="CSV of the predictions")
-    p.add_argument("--draws-out", type=file_out,
-                   help="CSV of the predictive draws of each row's count (sample, row, count)")
+    out_option(p, "file", help="CSV of the predictions")
+    out_option(p, "file", flag="--draws-out",
+               help="CSV of the predictive draws of each row's count (sample, row, count)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("report", help="HTML and Markdown report from saved runs (refits "
@@ -288,5 +308,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reloo", type=RELOO, default=LIMIT, metavar="N",
                    help="refit exactly without each firm PSIS-LOO cannot estimate (Pareto k "
                         f"> 0.7) when a run has at most N of them (default {LIMIT}; 0: never)")
-    p.add_argument("--out", type=folder, required=True)
+    out_option(p, required=True, help="folder of the report (index.html, report.md, "
+               "figures, tables/)")
     p.set_defaults(func=cmd_report)

@@ -26,6 +26,62 @@ def _ranged(cast, noun: str, low, high, example, open_low: bool, open_high: bool
     return parse
 
 
+def out_option(p: argparse.ArgumentParser, kind: str = "folder", *, flag: str = "--out",
+               required: bool = False, default: str | None = None, help: str | None = None,
+               companions=None) -> None:
+    """Add an output option (a ``folder`` or a ``file``) and ``--force``.
+
+    Every verb's outputs are declared here and checked by :func:`claim_outputs` before
+    the verb starts: an existing file, or a folder that holds files, is refused unless
+    ``--force`` is given. ``companions`` maps a file's path to further paths the verb
+    writes beside it (a simulated table's truth).
+    """
+    dest = flag.lstrip("-").replace("-", "_")
+    text = help or ("folder to write the tables (CSV) and figures (PNG) into"
+                    if kind == "folder" else "file to write")
+    p.add_argument(flag, type=folder if kind == "folder" else file_out, required=required,
+                   default=default, help=text + " (refused if it exists, unless --force)")
+    outputs = p.get_default("outputs") or ()
+    p.set_defaults(outputs=(*outputs, (flag, dest, kind, companions)))
+    if not any(action.dest == "force" for action in p._actions):
+        p.add_argument("--force", action="store_true",
+                       help="replace existing output files (and write into a folder that "
+                            "holds files)")
+
+
+def claim_outputs(args: argparse.Namespace) -> None:
+    """Refuse to overwrite: an existing output file or non-empty folder needs ``--force``.
+
+    Raises
+    ------
+    RunError
+        Naming the option, the path, what is there and the fix.
+    """
+    from bayescluster.core.errors import RunError
+
+    if getattr(args, "force", False):
+        return
+    for flag, dest, kind, companions in getattr(args, "outputs", ()):
+        path = getattr(args, dest, None)
+        if path is None:
+            continue
+        path = Path(path)
+        if kind == "folder":
+            held = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+            if held:
+                shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3
+                                               else "")
+                raise RunError(f"{flag} {str(path)!r} already holds files ({shown}). Fix: "
+                               "name a new or empty folder, or pass --force to write into "
+                               "it (files of the same names are replaced).")
+            continue
+        taken = [p for p in (path, *(companions(path) if companions else ())) if p.exists()]
+        if taken:
+            raise RunError(f"{flag} {str(path)!r}: {' and '.join(map(str, taken))} already "
+                           "exist(s). Fix: name another file, or pass --force to replace "
+                           f"{'it' if len(taken) == 1 else 'them'}.")
+
+
 def folder(text: str) -> Path:
     """An argparse type: a directory to write into (created if missing), not a file."""
     path = Path(text)

@@ -1,70 +1,91 @@
-"""Command-line verbs for firm tables and the main job: validate, describe, simulate, demo."""
+"""Command-line verbs for tables and the main job: validate, describe, simulate, demo."""
 
 import argparse
 import warnings
 from pathlib import Path
 
-from bayescluster.cli.common import GATES_FAILED, SEED, folder, number, print_table, whole
+from bayescluster.cli.common import GATES_FAILED, SEED, number, out_option, print_table, whole
 from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
 
 
-def _roles(spec_path):
-    if spec_path is None:
-        from bayescluster.study.firms import PAPER_ROLES
+def _table(args):
+    """The table a verb reads, validated with the roles its --spec or --formula gives.
 
-        return PAPER_ROLES
-    from bayescluster.spec.parse import load_spec
+    Neither given: the study's roles for the study's firm table; any other table needs a
+    formula or a spec to say which column is the count.
+    """
+    from bayescluster.cli.fit import spec_of
+    from bayescluster.core.errors import DataError
+    from bayescluster.data.table import read_table
+    from bayescluster.study.firms import PAPER_ROLES, STUDY_COLUMNS, is_study_table, validate
 
-    return load_spec(spec_path).roles
+    frame = read_table(args.path)
+    spec = spec_of(args, frame, default=None)
+    if spec is None and not is_study_table(frame.columns):
+        absent = ", ".join(sorted(STUDY_COLUMNS - set(frame.columns)))
+        raise DataError(f"{args.path}: which column is the count? The table is not the study's "
+                        f"firm table (it has no {absent}). Fix: pass --formula, e.g. "
+                        f"--formula \"{frame.columns[0]} ~ ...\", or --spec with a TOML "
+                        "spec naming its columns.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = validate(frame, PAPER_ROLES if spec is None else spec.roles)
+    return data, [str(w.message) for w in caught]
 
 
 def cmd_validate(args) -> int:
-    """Check a firm table and summarise it."""
+    """Check a table and summarise it."""
     from bayescluster.data.describe import overview
-    from bayescluster.study.firms import load
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        data = load(args.path, _roles(args.spec))
-    info = overview(data)
-    print(f"{args.path}: valid firm table")
+    data, notes = _table(args)
+    info, w = overview(data), data.words
+    print(f"{args.path}: valid table of {w.count(info['rows'])}")
     participants = info["binary"].get("participant")
-    groups = f"clusters {info['clusters']}, domains {info['domains']}" if data.roles.cluster \
-        else "single-level (no cluster column)"
-    print(f"  firms {info['firms']}, {groups}"
-          + (f", participants {participants}" if participants is not None else ""))
+    if data.roles.cluster:
+        groups = w.count(info["groups"], "groups") + (
+            f" in {w.count(info['domains'], 'domains')}" if data.roles.domain else "")
+    else:
+        groups = "single-level (no grouping column)"
+    print(f"  {groups}" + (f", participants {participants}" if participants is not None
+                           else ""))
+    for name, counts in info["levels"].items():
+        shown = ", ".join(f"{level} {n}" for level, n in list(counts.items())[:8])
+        more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+        print(f"  {name}: {len(counts)} levels ({shown}{more})")
     if info["missing"]:
         listed = ", ".join(f"{c} {k}" for c, k in info["missing"].items())
-        print(f"  missing covariate values: {listed}; complete cases {info['complete_cases']}")
+        print(f"  missing covariate values (blank cells): {listed}; complete "
+              f"{w.rows} {info['complete_cases']}")
     else:
         print("  no missing covariate values")
-    for w in caught:
-        print(f"  warning: {w.message}")
+    for note in notes:
+        print(f"  warning: {note}")
     return 0
 
 
 def cmd_describe(args) -> int:
-    """Statistics of a firm table beside the paper's Table 3."""
-    from bayescluster.study.firms import describe_beside_table3, load
+    """Statistics of a table (the study's beside the paper's Table 3)."""
+    from bayescluster.data.describe import describe, levels
+    from bayescluster.study.firms import STUDY_WORDS, describe_beside_table3
 
-    data = load(args.path, _roles(args.spec))
-    print(f"{args.path}: {data.n_firms} firms; ours beside the paper's Table 3 (N = 229)")
-    print_table(describe_beside_table3(data), 2)
+    data, _ = _table(args)
+    if data.words == STUDY_WORDS:
+        print(f"{args.path}: {data.n_firms} firms; ours beside the paper's Table 3 (N = 229)")
+        print_table(describe_beside_table3(data), 2)
+    else:
+        print(f"{args.path}: {data.words.count(data.n_firms)}")
+        print_table(describe(data), 2)
+    table = levels(data)
+    if not table.empty:
+        print("\ncategorical columns: rows per level")
+        print_table(table, 2)
     return 0
 
 
 def cmd_simulate(args) -> int:
     """Write a calibrated synthetic firm table and its truth."""
-    from bayescluster.core.errors import RunError
-    from bayescluster.study.simulate import simulate, truth_path, write
+    from bayescluster.study.simulate import simulate, write
 
-    out = Path(args.out)
-    if out.is_dir():
-        raise RunError(f"--out {str(out)!r} is a directory. Fix: name the CSV file to write.")
-    taken = [str(p) for p in (out, truth_path(out)) if p.exists()]
-    if taken and not args.force:
-        raise RunError(f"{' and '.join(taken)} already exist(s). Fix: choose another --out or "
-                       "pass --force to replace them.")
     sim = simulate(n=args.n, seed=args.seed, rho=args.rho, trait_sd=args.trait_sd,
                    missing=not args.complete, participation=args.participation)
     table, truth = write(sim, args.out)
@@ -76,24 +97,36 @@ def cmd_demo(args) -> int:
     """The main job on the shipped data: validate, describe, fit, check, report."""
     from bayescluster.study.demo import demo
 
+    plain = {"spec": None, "formula": None, "family": None, "zero_formula": None, "id": None,
+             "missing": None, "baseline": None, "parameterization": None, "prior": None}
     print(f"== validate {DEFAULT_DATA}")
-    cmd_validate(argparse.Namespace(path=DEFAULT_DATA, spec=None))
+    cmd_validate(argparse.Namespace(path=DEFAULT_DATA, **plain))
     print(f"\n== describe {DEFAULT_DATA}")
-    cmd_describe(argparse.Namespace(path=DEFAULT_DATA, spec=None))
-    passed = demo(DEFAULT_SPEC, DEFAULT_DATA, Path(args.out), args.runs, tuple(args.compare))
+    cmd_describe(argparse.Namespace(path=DEFAULT_DATA, **plain))
+    passed = demo(DEFAULT_SPEC, DEFAULT_DATA, Path(args.out), args.runs, tuple(args.compare),
+                  force=args.force)
     return 0 if passed else GATES_FAILED
+
+
+def _truth(path: Path) -> tuple[Path, ...]:
+    from bayescluster.study.simulate import truth_path
+
+    return (truth_path(path),)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register validate, describe, simulate and demo."""
-    p = sub.add_parser("validate", help="check a firm table and summarise it")
+    from bayescluster.cli.fit import model_options
+
+    p = sub.add_parser("validate", help="check a table against a model's roles and "
+                       "summarise it")
     p.add_argument("path", type=Path)
-    p.add_argument("--spec", type=Path, help="map columns to roles with this model spec")
+    model_options(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("describe", help="statistics of a firm table beside Table 3")
+    p = sub.add_parser("describe", help="statistics of a table (the study's beside Table 3)")
     p.add_argument("path", type=Path)
-    p.add_argument("--spec", type=Path)
+    model_options(p)
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("simulate", help="write a calibrated synthetic firm table and its truth")
@@ -106,15 +139,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--participation", choices=("copula", "probit"), default="copula",
                    help="how firms select into participation: copula (Appendix 2's "
                    "correlations) or probit (the selection model's own assumption)")
-    p.add_argument("--force", action="store_true", help="replace an existing table")
     p.add_argument("--complete", action="store_true", help="no missing covariate values")
-    p.add_argument("--out", type=Path, required=True)
+    out_option(p, "file", required=True, help="CSV of the table (its truth is written beside)",
+               companions=_truth)
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("demo", help="validate, fit, check and report on the shipped data")
-    p.add_argument("--out", default="reports/demo", type=folder)
-    p.add_argument("--runs", default="runs/demo", type=folder,
-                   help="parent folder of the run directories (one per spec)")
+    out_option(p, default="reports/demo", help="folder of the report")
+    out_option(p, flag="--runs", default="runs/demo",
+               help="parent folder of the run directories (one per spec)")
     p.add_argument("--compare", nargs="*", default=["negbin_hier"], metavar="SPEC",
                    help="further specs to fit and report beside the default (e.g. "
                         "selection_zinb claims_hier citations_hier)")

@@ -11,7 +11,8 @@ from bayescluster.cli.common import (
     SEED,
     TARGET_ACCEPT,
     dask_options,
-    folder,
+    number,
+    out_option,
     print_gates,
     verify_option,
     whole,
@@ -19,39 +20,48 @@ from bayescluster.cli.common import (
 from bayescluster.cli.common import print_table as _print
 from bayescluster.core.errors import RunError
 from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
-from bayescluster.spec.sampling import BACKENDS, SAMPLERS
+from bayescluster.spec.sampling import BACKENDS, REMEDY_BUDGET, SAMPLERS
+
+
+def spec_of(args, data=None, default: str | None = "zinb_hier"):
+    """The spec a verb's ``--spec`` or ``--formula`` gives, with the options that change it.
+
+    Neither given: the ``default`` spec (None: no spec).
+    """
+    from bayescluster.spec.choose import chosen_spec
+
+    if args.formula and args.spec:
+        raise RunError("give either --spec or --formula, not both. Fix: drop one.")
+    model = args.formula or args.spec or default
+    if model is None:
+        return None
+    options = {"family": args.family, "zero_formula": args.zero_formula, "id": args.id,
+               "missing": args.missing, "baselines": dict(args.baseline or []),
+               "parameterization": args.parameterization,
+               "priors": dict(args.prior or [])}
+    if not args.formula:
+        given = [f"--{k.replace('_', '-')}" for k in ("family", "zero_formula", "id")
+                 if options.pop(k) is not None]
+        if given:
+            raise RunError(f"{', '.join(given)} go(es) with --formula; a spec names its own. "
+                           "Fix: drop it, or give --formula.")
+    return chosen_spec(model, data, **options)
 
 
 def cmd_fit(args) -> int:
-    """Fit a spec to a firm table and write the run."""
+    """Fit a spec or formula to a table and write the run."""
     from bayescluster.inference.fit import fit
-    from bayescluster.inference.run import RUN_FILE, save
-    from bayescluster.spec.parse import load_spec
+    from bayescluster.inference.run import save
     from bayescluster.study.firms import load
 
-    if args.formula:
-        from bayescluster.api import formula_spec
-
-        if args.spec:
-            raise RunError("give either --spec or --formula, not both.")
-        spec = formula_spec(args.formula, args.data, family=args.family,
-                            zero_formula=args.zero_formula, id=args.id)
-    else:
-        spec = load_spec(args.spec or "zinb_hier")
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        raise RunError(f"--out {str(args.out)!r} is a file; a run is written into a directory. "
-                       "Fix: name a new directory.")
-    if (Path(args.out) / RUN_FILE).exists() and not args.force:
-        raise RunError(f"{args.out} already holds a run. Fix: choose another --out or pass "
-                       "--force to overwrite it.")
+    spec = spec_of(args, args.data)
     data = load(args.data, spec.roles)
     run = fit(spec, data, sampler=args.sampler, chains=args.chains, draws=args.draws,
               tune=args.tune, seed=args.seed, target_accept=args.target_accept,
-              prior_only=args.prior_only, quiet=args.quiet, backend=args.backend)
+              prior_only=args.prior_only, quiet=args.quiet, backend=args.backend,
+              remedies=not args.no_remedies, remedy_budget=args.remedy_budget)
     path = save(run, args.out, force=args.force)
     print(f"wrote {path}")
-    if run.design.n_dropped:
-        print(f"dropped {run.design.n_dropped} firms with missing covariates (missing = drop)")
     return 0 if print_gates(run) else GATES_FAILED
 
 
@@ -81,7 +91,7 @@ def cmd_summary(args) -> int:
         print("prior-only run: no posterior to summarise")
         return 0
     pct = int(round(args.prob * 100))
-    print(f"{run.spec.name} ({run.spec.family}) on {run.design.n_firms} firms"
+    print(f"{run.spec.name} ({run.spec.family}) on {run.data.words.count(run.design.n_firms)}"
           + (f" ({run.design.n_dropped} dropped)" if run.design.n_dropped else "")
           + f"; posterior mean, SD and {pct}% interval")
     standardized = [c for c, t in run.spec.transforms.items() if "standardize" in t]
@@ -102,7 +112,7 @@ def cmd_summary(args) -> int:
         _print(part)
     totals = group_totals(run, "domain", ci_prob=args.prob)
     if not totals.empty:
-        print("\ndomain effects (population + domain deviation)")
+        print(f"\n{run.data.words.domain} effects (population + deviation)")
         _print(totals)
     return 0
 
@@ -138,19 +148,58 @@ def cmd_sbc(args) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register fit, diagnose, summary and sbc."""
-    p = sub.add_parser("fit", help="fit a model spec to a firm table; write a run directory")
+def _baseline(text: str) -> tuple[str, str]:
+    name, sign, level = text.partition("=")
+    if not sign or not name.strip() or not level.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not COLUMN=LEVEL. Fix: e.g. "
+                                         "--baseline sex=F.")
+    return name.strip(), level.strip()
+
+
+def _prior(text: str) -> tuple[str, object]:
+    from bayescluster.core.errors import SpecError
+    from bayescluster.spec.parse import prior_option
+
+    try:
+        return prior_option(text)
+    except SpecError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def model_options(p: argparse.ArgumentParser) -> None:
+    """The options that name a model: a spec or a formula, and what a formula leaves open."""
+    from bayescluster.spec.families import FAMILIES
+    from bayescluster.spec.parse import MISSING, PARAMETERIZATIONS
+
     p.add_argument("--spec", help="spec path or shipped name (default: zinb_hier)")
     p.add_argument("--formula", help="the model as a formula instead of a spec, e.g. "
                    "\"pat ~ participant + log(scale) + (1 + participant | domain/cluster)\"; "
-                   "roles are read from the data")
-    p.add_argument("--family", default="zinb", help="with --formula: poisson, negbin, zinb or "
-                   "hurdle_nb")
+                   "roles are read from the data (text columns and C(x) are categorical)")
+    p.add_argument("--family", choices=tuple(FAMILIES),
+                   help="with --formula: the likelihood (default zinb)")
     p.add_argument("--zero-formula", help="with --formula: the zero part, e.g. \"~ 1 + rd\"")
-    p.add_argument("--id", help="with --formula: the firm id column")
+    p.add_argument("--id", help="with --formula: the row id column")
+    p.add_argument("--missing", choices=MISSING,
+                   help="missing covariates: impute (sum over a missing binary or "
+                        "categorical value, a latent continuous one; the default) or drop "
+                        "the row")
+    p.add_argument("--baseline", type=_baseline, action="append", metavar="COLUMN=LEVEL",
+                   help="a categorical column's baseline level (default: its first level)")
+    p.add_argument("--parameterization", choices=PARAMETERIZATIONS,
+                   help="how group effects are sampled (default auto: by how much each "
+                        "group's data say)")
+    p.add_argument("--prior", type=_prior, action="append", metavar="NAME=DIST(...)",
+                   help="a prior, e.g. \"sd_cluster=gamma(alpha=4, beta=10)\" (keys and "
+                        "defaults: models/README.md)")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register fit, diagnose, summary and sbc."""
+    p = sub.add_parser("fit", help="fit a model spec or formula to a table; write a run "
+                       "directory")
+    model_options(p)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--out", type=Path, required=True)
+    out_option(p, required=True, help="folder of the run (run.nc)")
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
     p.add_argument("--backend", choices=BACKENDS, default="numba",
                    help="nutpie's compiler: numba (CPU) or jax (the jax extra; GPU if present)")
@@ -161,7 +210,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target-accept", type=TARGET_ACCEPT,
                    help="default: the spec's [sampling], else 0.9")
     p.add_argument("--prior-only", action="store_true", help="prior predictive draws only")
-    p.add_argument("--force", action="store_true", help="overwrite an existing run")
+    p.add_argument("--no-remedies", action="store_true",
+                   help="keep a fit that fails its gates as it is (by default the other "
+                        "parameterisation, target_accept 0.99, longer tuning and more draws "
+                        "are tried, as the failure calls for)")
+    p.add_argument("--remedy-budget", type=number(0, 100, 6), default=REMEDY_BUDGET,
+                   help="the remedies' sampling work at most, in multiples of the first "
+                        f"fit's (default {REMEDY_BUDGET:g})")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_fit)
 
@@ -192,6 +247,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="default: the spec's [sampling], else 0.9")
     p.add_argument("--seed", type=SEED, default=0)
     dask_options(p)
-    p.add_argument("--out", type=folder, required=True)
+    out_option(p, required=True)
     p.set_defaults(func=cmd_sbc)
 

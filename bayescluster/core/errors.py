@@ -1,4 +1,4 @@
-"""Exception types shown to users without a traceback, and the near-miss hint they share."""
+"""User-fixable errors, the warning of a failed fit, and the near-miss hint they share."""
 
 import difflib
 
@@ -23,6 +23,14 @@ class RunError(BayesclusterError):
 
 class ReportError(BayesclusterError):
     """A report could not be built (a figure or section failed)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit failed its convergence gates: its estimates may be wrong.
+
+    Filter it as any warning (``warnings.simplefilter("ignore", bc.ConvergenceWarning)``);
+    the message names the gates that failed, where, and the fix.
+    """
 
 
 def did_you_mean(name: str, options, cutoff: float = 0.6) -> str:

@@ -1,4 +1,4 @@
-"""Descriptive statistics of a validated firm table."""
+"""Descriptive statistics of a validated table."""
 
 import pandas as pd
 
@@ -11,7 +11,7 @@ def describe(data: FirmData) -> pd.DataFrame:
     Parameters
     ----------
     data : FirmData
-        A validated firm table.
+        A validated table.
 
     Returns
     -------
@@ -37,15 +37,41 @@ def overview(data: FirmData) -> dict:
     Returns
     -------
     dict
-        ``firms``, ``clusters``, ``domains``, ``missing`` (column -> missing values),
-        ``complete_cases`` and ``binary`` (column -> firms coded 1).
+        ``rows``, ``groups`` (clusters), ``domains``, ``missing`` (column -> missing
+        values), ``complete_cases``, ``binary`` (column -> rows coded 1) and ``levels``
+        (categorical column -> rows per level).
     """
     roles = data.roles
     return {
-        "firms": data.n_firms,
-        "clusters": len(data.clusters),
+        "rows": data.n_firms,
+        "groups": len(data.clusters),
         "domains": len(set(data.domains.values())) if data.domains else 0,
         "missing": dict(data.missing),
         "complete_cases": int(data.frame[list(roles.covariates)].notna().all(axis=1).sum()),
         "binary": {c: int(data.frame[c].sum()) for c in roles.binary},
+        "levels": {c: data.frame[c].value_counts(sort=False).sort_index().to_dict()
+                   for c in roles.categorical},
     }
+
+
+def levels(data: FirmData) -> pd.DataFrame:
+    """Rows per level of every categorical column, and its blank cells.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (column, level), one column ``rows``; a column's blank cells are the
+        level ``(blank)``, counted, never a level of the model.
+    """
+    parts = []
+    for column in data.roles.categorical:
+        counts = data.frame[column].value_counts(sort=False).sort_index()
+        blank = int(data.frame[column].isna().sum())
+        if blank:
+            counts = pd.concat([counts, pd.Series({"(blank)": blank})])
+        parts.append(pd.DataFrame({"column": column, "level": counts.index.astype(str),
+                                   "rows": counts.to_numpy()}))
+    if not parts:
+        return pd.DataFrame(columns=["rows"], index=pd.MultiIndex.from_tuples(
+            [], names=["column", "level"]))
+    return pd.concat(parts).set_index(["column", "level"])

@@ -1,8 +1,65 @@
-"""Which column of a firm table plays which role in a model."""
+"""Which column of a table plays which role in a model, and the words its rows go by."""
 
 from dataclasses import dataclass
 
-ONE_GROUP = "all firms"  # the one group of a table without a cluster column
+ONE_GROUP = "(one group)"  # the one group of a table without a cluster column
+
+
+@dataclass(frozen=True)
+class Words:
+    """How messages, tables and reports name a table's rows, groups and outcome.
+
+    A table's own words by default (:meth:`of`): "row" and "rows", its grouping columns'
+    names ("BROOD group"), its outcome column's name. A study passes its own (the
+    Industrial Cluster Project's firms, clusters, domains and patents).
+    """
+
+    row: str = "row"
+    rows: str = "rows"
+    group: str = "group"  # the lower grouping level (the cluster column)
+    groups: str = "groups"
+    domain: str = "domain"  # the upper grouping level (the domain column)
+    domains: str = "domains"
+    outcome: str = "the outcome"
+    group_key: str = "group"  # a table's column of groups, where the package says cluster
+    domain_key: str = "domain"  # ... and of the upper level, where it says domain
+
+    @classmethod
+    def of(cls, roles: "Roles") -> "Words":
+        """The table's own words: rows, its grouping columns' names, its outcome's."""
+        group = f"{roles.cluster} group" if roles.cluster else "group"
+        domain = f"{roles.domain} group" if roles.domain else "domain"
+        return cls("row", "rows", group, f"{group}s", domain, f"{domain}s", roles.outcome,
+                   roles.cluster or "group", roles.domain or "domain")
+
+    def relabel(self, frame):
+        """A table with the package's ``cluster`` and ``domain`` in these words.
+
+        Index and column names, and the values of an index level named ``level`` (the
+        marginal effects' overall, domain and cluster rows), become the table's own
+        column names (``nest``, ``LOCATION``); the frame itself is not changed.
+        """
+        names = {"cluster": self.group_key, "domain": self.domain_key}
+        if all(k == v for k, v in names.items()):
+            return frame
+
+        def word(name):
+            if not isinstance(name, str):
+                return name
+            head, sep, tail = name.partition(" ")  # also "cluster A" of a contrast matrix
+            return names.get(head, head) + sep + tail
+
+        out = frame.rename(columns=word)
+        if "level" in (out.index.names or []):
+            out = out.rename(index=word, level="level")
+        out.index = out.index.set_names([word(n) for n in out.index.names])
+        out.columns = out.columns.set_names([word(n) for n in out.columns.names])
+        return out
+
+    def count(self, n: int, noun: str = "rows") -> str:
+        """``'1 row'``, ``'12 rows'``, ``'3 BROOD groups'``: a number and its noun."""
+        singular = {"rows": self.row, "groups": self.group, "domains": self.domain}[noun]
+        return f"{n:,} {singular if n == 1 else getattr(self, noun)}"
 
 
 @dataclass(frozen=True)
@@ -30,6 +87,11 @@ class Roles:
     exposure: str | None = None
     per: str | None = None
     domains: tuple[str, ...] = ()  # the domain labels a table may use (empty: any)
+
+    @property
+    def words(self) -> Words:
+        """The table's own words (:meth:`Words.of`)."""
+        return Words.of(self)
 
     @property
     def covariates(self) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Firm tables: load, map columns to roles, validate.
+"""Tables of counts (a study's firm tables among them): load, map columns to roles, validate.
 
 Validation works on roles, not names: a model spec maps a user's columns to the roles of
 :class:`~bayescluster.data.roles.Roles`. A table without a domain column takes each
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bayescluster.core.errors import DataError, did_you_mean
-from bayescluster.data.roles import ONE_GROUP, Roles
+from bayescluster.data.roles import ONE_GROUP, Roles, Words
 
 SHOW = 5
 MAX_COUNT = 1e9  # beyond this a count is a data error, not a count the likelihood can use
@@ -26,22 +26,31 @@ MAX_COUNT = 1e9  # beyond this a count is a data error, not a count the likeliho
 
 @dataclass
 class FirmData:
-    """A validated firm table (a copy: the caller's frame is never changed)."""
+    """A validated table (a copy: the caller's frame is never changed).
+
+    ``words`` are how messages and reports name its rows, groups and outcome (the table's
+    own unless a study passes its own).
+    """
 
     frame: pd.DataFrame
     roles: Roles
     domains: dict[str, str] | None
     missing: dict[str, int]
     warnings: list[str] = field(default_factory=list)
+    words: Words | None = None
+
+    def __post_init__(self):
+        if self.words is None:
+            self.words = self.roles.words
 
     @property
     def n_firms(self) -> int:
-        """Number of firms (rows)."""
+        """Number of rows (firms, in the study's words)."""
         return len(self.frame)
 
     @property
     def cluster_column(self) -> pd.Series:
-        """Each firm's cluster; ``ONE_GROUP`` for every firm of a single-level table."""
+        """Each row's group (cluster); ``ONE_GROUP`` for every row of a single-level table."""
         if self.roles.cluster is None:
             return pd.Series(ONE_GROUP, index=self.frame.index)
         return self.frame[self.roles.cluster]
@@ -90,34 +99,34 @@ def _uses_labels(labels: pd.Series, known: Collection[str]) -> bool:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV firm table, turning every read failure into a DataError."""
+    """Read a CSV table, turning every read failure into a DataError."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"file {str(path)!r} does not exist. Fix: give the path of a CSV "
-                        "firm table (for example data/firms.csv).")
+                        "table (for example data/firms.csv).")
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a directory, not a CSV file. Fix: give the path "
-                        "of a CSV firm table.")
+                        "of a CSV table.")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                             skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"file {str(path)!r} is empty: no header and no rows. Fix: write one "
-                        "row a firm under a header of column names.") from None
+                        "record a row under a header of column names.") from None
     except pd.errors.ParserError as error:
         _check_row_lengths(path, len(_header(path)))
         raise DataError(f"file {str(path)!r} cannot be read as CSV ({error}). Fix: save it "
-                        "as comma-separated UTF-8 text, one row a firm.") from None
+                        "as comma-separated UTF-8 text, one record a row.") from None
     except (UnicodeDecodeError, OSError) as error:
         raise DataError(f"file {str(path)!r} cannot be read as CSV ({error}). Fix: save it "
-                        "as comma-separated UTF-8 text, one row a firm.") from None
+                        "as comma-separated UTF-8 text, one record a row.") from None
     header = _header(path)
     _check_unique(header)
     _check_delimiter(path, frame)
     _check_row_lengths(path, len(header))
     if frame.empty:
         raise DataError(f"file {str(path)!r} has a header but no rows (its header reads "
-                        f"{', '.join(header)[:80]!r}). Fix: give one row a firm under a "
+                        f"{', '.join(header)[:80]!r}). Fix: give one record a row under a "
                         "header of column names.")
     return frame
 
@@ -199,19 +208,19 @@ def _check_count(frame, values, column):
     if huge.any():
         raise DataError(f"column {column!r} has counts above {MAX_COUNT:.0e}: "
                         f"{_rows(frame, huge, column)}. Fix: correct them (a typo or a unit "
-                        "error); counts this large are not patents.")
+                        "error); no count model is meant for counts this large.")
 
 
 def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
              domains: Mapping[str, str] | None = None,
              known_domains: Collection[str] | None = None,
-             check_outcome: bool = True) -> FirmData:
-    """Check a firm table against ``roles`` and return a typed copy.
+             check_outcome: bool = True, words: Words | None = None) -> FirmData:
+    """Check a table against ``roles`` and return a typed copy.
 
     Parameters
     ----------
     table : DataFrame, str or Path
-        The firm table, or the path of a CSV file.
+        The table, or the path of a CSV file.
     roles : Roles
         Which column plays which role.
     domains : mapping, optional
@@ -222,8 +231,10 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
         of one (so a typo is an error, not a new domain, while a table grouped by labels
         of its own keeps them); ``roles.domains``, a spec's declaration, takes precedence.
     check_outcome : bool
-        Refuse an outcome that is 0 for every firm (False for rows to predict, whose
+        Refuse an outcome that is 0 in every row (False for rows to predict, whose
         outcome is not used).
+    words : Words, optional
+        How messages name the rows and groups (default: the table's own, ``roles.words``).
 
     Returns
     -------
@@ -235,17 +246,19 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
     DataError
         On the first problem found, with the column, rows and fix.
     """
+    w = words or roles.words
     frame = read_table(table) if isinstance(table, str | Path) else table.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty or len(frame.columns) == 0:
-        raise DataError("the firm table is empty (no rows). Fix: give one row a firm.")
+        raise DataError("the table is empty (no rows). Fix: give one record a row.")
     _check_unique(frame.columns)
     for column in roles.required:
         if column not in frame.columns:
             hint = did_you_mean(column, frame.columns, cutoff=0.5)
             raise DataError(f"required column {column!r} is missing.{hint}"
-                            f" Fix: add it or map your column to it in the model spec's "
-                            f"[columns]. Columns present: {', '.join(map(str, frame.columns))}.")
+                            f" Fix: add it, or name a column the table has (in the formula, "
+                            f"--id, or the spec's [columns]). Columns present: "
+                            f"{', '.join(map(str, frame.columns))}.")
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame(index=frame.index)
 
@@ -254,20 +267,20 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
         gap = values.isna() | (values == "")
         if gap.any():
             raise DataError(f"column {column!r} has empty values: {_rows(frame, gap)}. Fix: "
-                            f"every firm needs a {column}.")
+                            f"every {w.row} needs a {column}.")
         out[column] = values.astype(str)
 
     if roles.per:
-        _rate_outcome(frame, out, roles)
+        _rate_outcome(frame, out, roles, w)
     else:
         y = _numeric(frame, roles.outcome)
         if y.isna().any():
             raise DataError(f"outcome column {roles.outcome!r} has {int(y.isna().sum())} "
                             f"missing value(s): {_rows(frame, y.isna())}. Fix: fill them in or "
-                            "remove those firms; the outcome is never imputed.")
+                            f"remove those {w.rows}; the outcome is never imputed.")
         _check_count(frame, y, roles.outcome)
         if check_outcome and (y == 0).all():
-            raise DataError(f"outcome column {roles.outcome!r} is 0 for every firm: there is "
+            raise DataError(f"outcome column {roles.outcome!r} is 0 in every {w.row}: there is "
                             "nothing to model. Fix: check that the right column is named as "
                             "the outcome.")
         out[roles.outcome] = y.astype(int)
@@ -289,19 +302,19 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
         if bad.any():
             raise DataError(f"column {column!r} must be positive (its log is taken) but has "
                             f"values <= 0: {_rows(frame, bad, column)}. Fix: correct them, or "
-                            "declare the column 'numeric' in the spec if no log is taken.")
+                            f"take no log of it ({column}, not log({column}), in a formula; "
+                            "'numeric', not 'positive', in a spec's [covariates]).")
         out[column] = values
     if roles.exposure and out[roles.exposure].isna().any():
         gap = out[roles.exposure].isna()
         raise DataError(f"exposure column {roles.exposure!r} has missing values: "
-                        f"{_rows(frame, gap)}. Fix: fill them in or remove those firms.")
+                        f"{_rows(frame, gap)}. Fix: fill them in or remove those {w.rows}.")
     for column in roles.numeric:
         out[column] = _numeric(frame, column)
     for column in roles.categorical:
-        out[column] = frame[column].astype("string").str.strip().astype(object)
-        out.loc[out[column].isin(["", None]) | out[column].isna(), column] = np.nan
+        out[column] = _labels(frame[column])
 
-    domains = _domains(frame, out, roles, domains, set(roles.domains) or known_domains) \
+    domains = _domains(frame, out, roles, domains, set(roles.domains) or known_domains, w) \
         if roles.cluster else None
     if domains is not None and roles.domain:
         out[roles.domain] = out[roles.cluster].map(domains)
@@ -309,25 +322,43 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
     if roles.id:
         dup = out[roles.id].duplicated(keep=False)
         if dup.any():
-            raise DataError(f"column {roles.id!r} has duplicate firm ids: "
-                            f"{_rows(out, dup, roles.id)}. Fix: give every firm a unique id.")
+            raise DataError(f"column {roles.id!r} has duplicate ids: "
+                            f"{_rows(out, dup, roles.id)}. Fix: give every {w.row} a unique "
+                            "id, or name another id column.")
 
     notes = []
     sizes = out[roles.cluster].value_counts() if roles.cluster else pd.Series(dtype=int)
     small = sizes[sizes < 2]
     if len(small):
-        note = (f"cluster(s) with fewer than 2 firms: {', '.join(map(str, small.index))}; "
-                "their effects are estimated almost entirely from the pooling prior")
+        shown = ", ".join(map(str, small.index[:10])) + (
+            f" and {len(small) - 10} more" if len(small) > 10 else "")
+        note = (f"{len(small)} {w.groups if len(small) > 1 else w.group} with fewer than 2 "
+                f"{w.rows}: {shown}; their effects are estimated almost entirely from the "
+                "pooling prior")
         notes.append(note)
         warnings.warn(note, UserWarning, stacklevel=2)
     extra = [c for c in frame.columns if c not in out.columns]
     for column in extra:
         out[column] = frame[column]
     missing = {c: int(out[c].isna().sum()) for c in roles.covariates if out[c].isna().any()}
-    return FirmData(out, roles, domains, missing, notes)
+    return FirmData(out, roles, domains, missing, notes, w)
 
 
-def _rate_outcome(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles) -> None:
+def _labels(raw: pd.Series) -> pd.Series:
+    """A categorical column's labels as text, NaN for a blank cell (a missing value).
+
+    A ``pandas.Categorical`` stays one, its categories in their declared order.
+    """
+    text = raw.astype("string").str.strip()
+    blank = (text.isna() | (text == "")).to_numpy()
+    labels = text.astype(object).where(~blank, np.nan)
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        order = list(dict.fromkeys(str(c).strip() for c in raw.cat.categories))
+        return pd.Series(pd.Categorical(labels, categories=order), index=raw.index)
+    return labels
+
+
+def _rate_outcome(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles, w: Words) -> None:
     """Check an outcome that is a non-negative rate per unit of ``roles.per`` (a count).
 
     The rate may be missing only where ``per`` is 0.
@@ -335,13 +366,13 @@ def _rate_outcome(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles) -> None:
     per = _numeric(frame, roles.per)
     if per.isna().any():
         raise DataError(f"column {roles.per!r} (the outcome's 'per') has missing values: "
-                        f"{_rows(frame, per.isna())}. Fix: fill them in or remove those firms.")
+                        f"{_rows(frame, per.isna())}. Fix: fill them in or remove those {w.rows}.")
     _check_count(frame, per, roles.per)
     rate = _numeric(frame, roles.outcome)
     gap = rate.isna() & (per > 0)
     if gap.any():
         raise DataError(f"outcome column {roles.outcome!r} is missing where {roles.per!r} > 0: "
-                        f"{_rows(frame, gap)}. Fix: fill them in or remove those firms.")
+                        f"{_rows(frame, gap)}. Fix: fill them in or remove those {w.rows}.")
     bad = rate < 0
     if bad.any():
         raise DataError(f"outcome column {roles.outcome!r} is a rate per {roles.per!r} and "
@@ -353,17 +384,19 @@ def _rate_outcome(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles) -> None:
 
 def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
              registry: Mapping[str, str] | None,
-             known: Collection[str] | None = None) -> dict[str, str] | None:
+             known: Collection[str] | None = None, w: Words | None = None
+             ) -> dict[str, str] | None:
     """Cluster -> domain, from the table's own domain column or else the registry."""
+    w = w or roles.words
     clusters = out[roles.cluster]
     if roles.domain and roles.domain in frame.columns:
         dom = frame[roles.domain].astype("string").str.strip()
         gap = dom.isna() | (dom == "")
         if gap.any():
             bad = sorted(clusters[gap].unique())
-            raise DataError(f"column {roles.domain!r}: cluster(s) {', '.join(bad)} have no "
-                            f"domain ({_rows(frame, gap)}). Fix: give every row of a cluster "
-                            "its domain, or drop the domain column to use the registry's.")
+            raise DataError(f"column {roles.domain!r} is blank for {w.group}(s) "
+                            f"{', '.join(bad)} ({_rows(frame, gap)}). Fix: give every row of a "
+                            f"{w.group} its {roles.domain}.")
         if known and (roles.domains or _uses_labels(dom, known)):
             strange = ~dom.isin(list(known))
             if strange.any():
@@ -377,8 +410,10 @@ def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
         clash = pairs["c"].duplicated(keep=False)
         if clash.any():
             bad = sorted(pairs.loc[clash, "c"].unique())
-            raise DataError(f"column {roles.domain!r}: cluster(s) {', '.join(bad)} carry more "
-                            "than one domain. Fix: a cluster belongs to exactly one domain.")
+            raise DataError(f"column {roles.domain!r}: {w.group}(s) {', '.join(bad)} carry more "
+                            f"than one {roles.domain}. Fix: give all rows of a {w.group} one "
+                            f"{roles.domain} ({roles.cluster} must be nested in "
+                            f"{roles.domain}).")
         return dict(zip(pairs["c"], pairs["d"], strict=True))
     if roles.domain is None:
         return None

@@ -8,19 +8,35 @@ model's own tensors (:func:`bayescluster.model.evaluate.predictive`).
 import sys
 import time
 import warnings
+from dataclasses import asdict
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 
-from bayescluster.core.errors import BayesclusterError
+from bayescluster.core.errors import BayesclusterError, ConvergenceWarning
 from bayescluster.data.table import FirmData
-from bayescluster.inference.run import Run, stamp
+from bayescluster.inference.diagnostics import stored_gates
+from bayescluster.inference.remedies import (
+    ACCEPT_COST,
+    Failure,
+    cost,
+    failed_message,
+    next_remedy,
+)
+from bayescluster.inference.run import Run, record_decision, stamp, stored_counts, stored_loglik
 from bayescluster.model.build import Built, build, exact_arithmetic
 from bayescluster.model.design import Design, make_design
 from bayescluster.model.evaluate import predictive
-from bayescluster.spec.parse import Spec
-from bayescluster.spec.sampling import BACKENDS, SAMPLERS, sampling_settings
+from bayescluster.spec.parse import Spec, amend
+from bayescluster.spec.sampling import (
+    BACKENDS,
+    MCMC,
+    MIN_SAMPLE,
+    REMEDY_BUDGET,
+    SAMPLERS,
+    sampling_settings,
+)
 
 
 def _progress(message: str, quiet: bool) -> None:
@@ -113,11 +129,11 @@ def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed
     if sampler == "nutpie":
         import nutpie
 
-        t0 = time.perf_counter()
         if compiled is None:
+            t0 = time.perf_counter()
             _progress(f"compiling the model ({backend}) ...", quiet)
             compiled = compile_nutpie(model, backend)
-        timings["compile_s"] = time.perf_counter() - t0
+            timings["compile_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         sampler = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, progress_bar=not quiet,
@@ -168,37 +184,157 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         draws: int | None = None, tune: int | None = None, seed: int = 1,
         target_accept: float | None = None,
         prior_only: bool = False, quiet: bool = False, compiled=None,
-        approx_iterations: int = 10_000, backend: str = "numba") -> Run:
+        approx_iterations: int = 10_000, backend: str = "numba", remedies: bool = True,
+        remedy_budget: float = REMEDY_BUDGET) -> Run:
     """Fit ``spec`` to validated ``data`` and return a :class:`Run` (not yet saved).
 
-    ``prior_only`` draws from the prior and the prior predictive instead of sampling.
-    ``compiled`` reuses a nutpie-compiled model of the same structure;
-    ``approx_iterations`` is ADVI's number of iterations; ``backend`` what nutpie compiles
-    the model with (``numba`` or ``jax``). ``draws``, ``tune`` and
-    ``target_accept`` left as None come from the spec's [sampling], else 1000, 1000, 0.9.
+    Parameters
+    ----------
+    spec : Spec
+        The model.
+    data : FirmData
+        The validated table.
+    sampler : str
+        ``nutpie`` (NUTS, the default), ``pymc`` (NUTS), ``advi`` or ``pathfinder``.
+    chains : int
+        Chains.
+    draws, tune, target_accept : optional
+        Left as None they come from the spec's ``[sampling]``, else 1000, 1000, 0.9.
+    seed : int
+        The sampler's seed: the same seed, data and spec give the same draws.
+    prior_only : bool
+        Draw from the prior and the prior predictive instead of sampling.
+    quiet : bool
+        No progress lines.
+    compiled : optional
+        A nutpie-compiled model of the same structure, reused.
+    approx_iterations : int
+        ADVI's iterations.
+    backend : str
+        What nutpie compiles the model with: ``numba`` or ``jax``.
+    remedies : bool
+        When an MCMC fit of the default sample size or more fails its convergence gates,
+        try the remedies of :mod:`bayescluster.inference.remedies` and keep the first
+        attempt that passes (else the best), recording each in the run.
+    remedy_budget : float
+        The remedies' leapfrog steps, at most, as a multiple of the first attempt's.
+
+    Returns
+    -------
+    Run
+        Its ``tree.attrs["status"]`` is ``passed``, ``failed``, ``approximate`` or
+        ``prior``; a failed run also warns (:class:`~bayescluster.core.errors.ConvergenceWarning`)
+        naming the gates, where they failed, what was tried and the fix.
     """
     chosen = sampling_settings(spec.sampling, draws=draws, tune=tune,
                                target_accept=target_accept)
-    draws, tune, target_accept = chosen["draws"], chosen["tune"], chosen["target_accept"]
     if sampler not in SAMPLERS:
         raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
                                 f"{', '.join(SAMPLERS)}.")
+    settings = {"sampler": sampler, "backend": backend, "chains": chains, **chosen,
+                "seed": seed, "prior_only": prior_only}
     design = make_design(spec, data)
+    for note in design.notes:
+        _progress(note, quiet)
     if design.n_dropped:
-        _progress(f"missing = \"drop\": {design.n_dropped} of "
-                  f"{design.n_dropped + design.n_firms} firms dropped (listwise)", quiet)
+        w = data.words
+        _progress(f"missing = \"drop\": {w.count(design.n_dropped)} of "
+                  f"{design.n_dropped + design.n_firms:,} dropped (listwise)", quiet)
+    run, compiled = _attempt(spec, data, design, settings, quiet=quiet, compiled=compiled,
+                             approx_iterations=approx_iterations)
+    if remedies and sampler in MCMC and not prior_only and \
+            chains * settings["draws"] >= MIN_SAMPLE and run.tree.attrs["status"] == "failed":
+        run = _remedy(run, compiled, settings, remedy_budget, quiet)
+    if run.tree.attrs["status"] == "failed":
+        warnings.warn(ConvergenceWarning(failed_message(run)), stacklevel=2)
+    return run
+
+
+def _attempt(spec: Spec, data: FirmData, design: Design, settings: dict, *, quiet: bool,
+             compiled=None, approx_iterations: int = 10_000, parameterisation=None):
+    """One fit at ``settings``: the run, and the compiled model (for a refit to reuse)."""
     t0 = time.perf_counter()
-    built = build(design)
+    built = build(design, parameterisation)
     timings = {"build_s": time.perf_counter() - t0}
+    if settings["sampler"] == "nutpie" and not settings["prior_only"]:
+        t0 = time.perf_counter()
+        if compiled is None:
+            _progress(f"compiling the model ({settings['backend']}) ...", quiet)
+            compiled = compile_nutpie(built.model, settings["backend"])
+        timings["compile_s"] = time.perf_counter() - t0
     with exact_arithmetic():
-        tree = _draw(built, sampler, chains, draws, tune, seed, target_accept, prior_only,
-                     quiet, timings, compiled, approx_iterations, backend)
-    settings = {"sampler": sampler, "backend": backend, "chains": chains, "draws": draws,
-                "tune": tune, "seed": seed, "target_accept": target_accept,
-                "prior_only": prior_only}
-    decisions = {**design.decisions, "parameterisation": built.parameterisation.to_record()}
+        tree = _draw(built, settings["sampler"], settings["chains"], settings["draws"],
+                     settings["tune"], settings["seed"], settings["target_accept"],
+                     settings["prior_only"], quiet, timings, compiled, approx_iterations,
+                     settings["backend"])
+    decisions = {**design.decisions, "parameterisation": built.parameterisation.to_record(),
+                 "words": asdict(data.words)}
     stamp(tree, spec, data, design, settings, timings, decisions)
-    return Run(tree, spec, data, design, timings=timings)
+    return Run(tree, spec, data, design, timings=timings), compiled
+
+
+def _steps(run: Run) -> float:
+    """Leapfrog steps per iteration and chain, over the saved draws."""
+    stats = run.tree["sample_stats"]
+    return float(stats["n_steps"].mean()) if "n_steps" in stats else 1.0
+
+
+def _remedy(first: Run, compiled, settings: dict, budget: float, quiet: bool) -> Run:
+    """Refit ``first`` with the remedies in turn, within ``budget``; keep the best run.
+
+    See :mod:`bayescluster.inference.remedies`.
+    """
+    failure = Failure.from_table(stored_gates(first.tree))
+    records, tried = [], set()
+    best, best_failure, best_compiled, kept = first, failure, compiled, "the first fit"
+    per_step = first.timings.get("sample_s", 0.0) / max(
+        _steps(first) * settings["chains"] * (settings["tune"] + settings["draws"]), 1.0)
+    allowed = budget * _steps(first) * settings["chains"] * (settings["tune"]
+                                                             + settings["draws"])
+    spent = 0.0
+    while not best_failure.passed:
+        remedy = next_remedy(best_failure, best.settings,
+                             hierarchical=bool(best.design.varying),
+                             centred=best.parameterisation.centred, tried=tried,
+                             original_tune=settings["tune"])
+        if remedy is None:
+            break
+        kind = next(k for k in ("parameterization", "target_accept", "tune", "draws")
+                    if getattr(remedy, k) is not None)
+        tried.add(kind)
+        # a new parameterisation moves through a new geometry: start from the first fit's
+        # steps per iteration, at the settings it keeps
+        steps = _steps(best) if not remedy.parameterization else _steps(first) * (
+            ACCEPT_COST if best.settings["target_accept"] > settings["target_accept"] else 1.0)
+        estimate = cost(remedy, best.settings, steps, settings["chains"])
+        if spent + estimate > allowed:
+            records.append({"remedy": remedy.what, "passed": None,
+                            "result": f"not tried: over the budget of {budget:g} times the "
+                                      "first fit's steps"})
+            continue
+        _progress(f"the fit failed its convergence gates ({best_failure.text()}); trying "
+                  f"{remedy.what} (about {estimate * per_step:.0f} s of sampling) ...", quiet)
+        changed = {k: getattr(remedy, k) for k in ("target_accept", "tune", "draws")
+                   if getattr(remedy, k) is not None}
+        spec, design, reuse = best.spec, best.design, best_compiled
+        if remedy.parameterization:
+            spec = amend(best.spec, parameterization=remedy.parameterization)
+            design = make_design(spec, best.data, levels=best.design.levels)
+            reuse = None
+        run, run_compiled = _attempt(spec, best.data, design, {**best.settings, **changed},
+                                     quiet=quiet, compiled=reuse)
+        spent += _steps(run) * settings["chains"] * (run.settings["tune"]
+                                                     + run.settings["draws"])
+        result = Failure.from_table(stored_gates(run.tree))
+        records.append({"remedy": remedy.what, "passed": result.passed,
+                        "result": "passed every gate" if result.passed else result.text()})
+        if result.score < best_failure.score:
+            best, best_failure, best_compiled, kept = run, result, run_compiled, remedy.what
+    record_decision(best.tree, "remedies", {"first": failure.text(), "tried": records,
+                                            "kept": kept})
+    _progress(("the remedies worked: " if best_failure.passed else
+               "the remedies did not make the fit pass; ") + f"kept {kept}", quiet)
+    return best
 
 
 def _draw(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: int,
@@ -218,15 +354,16 @@ def _draw(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: 
         tree = xr.DataTree.from_dict({
             "prior": prior_ds,
             "prior_predictive": xr.Dataset(
-                {outcome: (("chain", "draw", "firm"), y_rep)},
+                {outcome: (("chain", "draw", "firm"), stored_counts(y_rep))},
                 coords={**{k: prior_ds[k] for k in ("chain", "draw")},
                         "firm": design.firm_ids}),
             "observed_data": _observed(design, outcome),
         })
     else:
-        groups = f"in {len(design.cluster_labels)} clusters" if spec.columns.get("cluster") \
-            else "(single-level)"
-        _progress(f"fitting {spec.name} ({spec.family}) on {design.n_firms} firms {groups} "
+        w = built.design.words
+        groups = f"in {w.count(len(design.cluster_labels), 'groups')}" \
+            if spec.columns.get("cluster") else "(single-level)"
+        _progress(f"fitting {spec.name} ({spec.family}) on {w.count(design.n_firms)} {groups} "
                   f"with {sampler}", quiet)
         tree = _sample(built, sampler, chains, draws, tune, seed, target_accept, quiet,
                        timings, compiled, approx_iterations, backend)
@@ -237,10 +374,11 @@ def _draw(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: 
         timings["predictive_s"] = time.perf_counter() - t0
         dims, firm = ("chain", "draw", "firm"), {"firm": design.firm_ids}
         base = {k: post[k] for k in ("chain", "draw")}
-        tree["log_likelihood"] = xr.DataTree(xr.Dataset({outcome: (dims, loglik)},
-                                                        coords={**base, **firm}))
-        tree["posterior_predictive"] = xr.DataTree(xr.Dataset({outcome: (dims, y_rep)},
-                                                              coords={**base, **firm}))
+        coords = {**base, **firm}
+        tree["log_likelihood"] = xr.DataTree(xr.Dataset(
+            {outcome: (dims, stored_loglik(loglik))}, coords=coords))
+        tree["posterior_predictive"] = xr.DataTree(xr.Dataset(
+            {outcome: (dims, stored_counts(y_rep))}, coords=coords))
         tree["observed_data"] = xr.DataTree(_observed(design, outcome))
     return tree
 

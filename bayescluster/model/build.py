@@ -28,8 +28,9 @@ zero-avoiding: with four domains a half-normal lets the sampler into the funnel'
 :math:`\eta_{\mathrm{LKJ}} = 2`, :math:`\alpha \sim N^+(0, 1)`,
 :math:`\gamma_0 \sim N(-1.5, 1.5)`, :math:`\gamma \sim N(0, 1)`. Missing continuous
 covariates are latent, :math:`x^{\mathrm{mis}} \sim N(m, s)` on the covariate's scale;
-missing binary covariates, :math:`x \sim \mathrm{Bernoulli}(p)`, are summed out of the
-likelihood.
+missing binary covariates, :math:`x \sim \mathrm{Bernoulli}(p)`, and missing categorical
+ones, :math:`x \sim \mathrm{Categorical}(p)` with :math:`p \sim \mathrm{Dirichlet}(1)`, are
+summed out of the likelihood.
 """
 
 import os
@@ -44,11 +45,12 @@ import pytensor.tensor as pt
 from pymc.distributions.dist_math import normal_lcdf
 from pytensor.graph.replace import vectorize_graph
 
-from bayescluster.model.design import Design, column_matrix, varying_matrix
+from bayescluster.model.design import Design, column_sds, varying_matrix
 from bayescluster.model.families import LIKELIHOODS
 from bayescluster.model.kernel import glm_logp
 from bayescluster.model.parameterization import Parameterisation, choose
 from bayescluster.model.priors import has_location, prior, prior_dist
+from bayescluster.model.terms import column_matrix
 
 Y_DATA = "y_rows"  # the outcome per row, as shared data
 FIRM_WEIGHT = "firm_weight"  # each firm's weight in the likelihood (0 holds a firm out)
@@ -145,8 +147,11 @@ def coords(design: Design, centred: np.ndarray | None = None) -> dict:
         "zero_coef": design.zero_labels,
         "selection_coef": design.selection_labels,
     }
-    for name, firms in {**design.impute_continuous, **design.impute_binary}.items():
+    for name, firms in {**design.impute_continuous, **design.impute_binary,
+                        **design.impute_categorical}.items():
         out[f"missing_{name}"] = design.firm_ids[firms].tolist()
+    for name in design.impute_categorical:
+        out[f"level_{name}"] = list(design.levels[name])
     if centred is not None and _cluster_dims(centred)[0] != "cluster":
         labels = np.asarray(design.cluster_labels)
         out["cluster_noncentred"] = labels[~centred].tolist()
@@ -189,6 +194,16 @@ def _row_covariates(design: Design, priors: dict):
             bits == 0, 1.0, 0.0) * pt.log1p(-p)
         observed = design.values[:, j][~np.isnan(design.values[:, j])]
         pm.Bernoulli(f"impute_{name}_obs", p, observed=observed.astype(np.int64))
+    for name in design.impute_categorical:
+        j = design.covariates.index(name)
+        p = pm.Dirichlet(f"impute_{name}_p", a=np.ones(len(design.levels[name])),
+                         dims=f"level_{name}")
+        bits = design.row_bits[:, j]
+        summed = np.flatnonzero(bits >= 0)
+        logw = pt.set_subtensor(logw[summed], logw[summed]
+                                + pt.log(p)[bits[summed].astype(np.int64)])
+        observed = design.values[:, j][~np.isnan(design.values[:, j])]
+        pm.Categorical(f"impute_{name}_obs", p=p, observed=observed.astype(np.int64))
     if design.treatment is not None:
         j = design.treatment
         treatment = pm.Data(TREATMENT_DATA, design.values[:, j].astype("float64"))
@@ -423,7 +438,8 @@ def build(design: Design, parameterisation: Parameterisation | None = None) -> B
         at_means = parameterisation.intercepts_at_means
 
         def slopes(name, key, dim, columns):
-            return prior(name, priors[key], dims=dim) if columns else None
+            return prior(name, priors[key], dims=dim,
+                         sds=column_sds(columns, design.values)) if columns else None
 
         # at every column's mean the intercept's prior depends on the slopes: they come first
         coef = slopes("beta", "coef", "coef", design.fixed) if at_means else None

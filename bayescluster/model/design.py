@@ -1,10 +1,17 @@
-"""Spec + validated firm table -> numeric design (numpy), before any PyMC.
+"""Spec + validated table -> numeric design (numpy), before any PyMC.
+
+Categorical covariates carry their levels (:mod:`bayescluster.model.levels`), fixed when the
+design is made and recorded in the run (:attr:`Design.decisions`); a categorical
+covariate's value in :attr:`Design.values` is its level's code, and its design columns are
+indicators of levels, expanded in terms and interactions as formulae expands them
+(:mod:`bayescluster.model.terms`).
 
 Missing covariates are handled here for ``drop`` (listwise deletion over the covariates the
 spec uses) and prepared for ``impute``: continuous covariates get latent values in the model;
-a firm with ``k`` missing binary covariates is expanded into ``2**k`` rows, one per
-combination, which the model sums over (the binary covariates are marginalised, so NUTS
-never sees a discrete parameter).
+a row with missing discrete covariates (binary, or categorical with ``K`` levels) is
+expanded into one row per combination of their values, which the model sums over (the
+discrete covariates are marginalised, so NUTS never sees a discrete parameter). A blank cell
+of a categorical column is a missing value, never a level.
 """
 
 import itertools
@@ -15,36 +22,26 @@ import pandas as pd
 import pytensor.tensor as pt
 
 from bayescluster.core.errors import DataError
-from bayescluster.data.roles import ONE_GROUP
+from bayescluster.data.roles import ONE_GROUP, Words
 from bayescluster.data.table import FirmData
-from bayescluster.spec.parse import Spec, Term
+from bayescluster.model.levels import codes, level_code, levels_of
+from bayescluster.model.terms import Column, column_matrix, encode
+from bayescluster.spec.parse import Spec
 
-MISSING_LEVEL = "(missing)"
-
-
-@dataclass(frozen=True)
-class Column:
-    """A design column: a product of covariates, or one dummy of a categorical."""
-
-    label: str
-    factors: tuple[int, ...] = ()
-    dummy: np.ndarray | None = field(default=None, repr=False)
-    source: str | None = None  # a dummy's categorical covariate
-    level: str | None = None  # and the level it marks
-    baseline: str | None = None  # and that covariate's baseline level
+MAX_COMBINATIONS = 4096  # rows one firm's missing discrete covariates may expand into
 
 
 @dataclass
 class Design:
-    """Everything the model needs, as arrays; row = one firm x one binary combination."""
+    """Everything the model needs, as arrays; row = one firm x one discrete combination."""
 
     spec: Spec
     firm_ids: np.ndarray
     y: np.ndarray
     offset: np.ndarray | None
     covariates: list[str]
-    binary: list[bool]
-    values: np.ndarray  # (firm, covariate) on the model's scale, NaN where missing
+    kinds: list[str]  # per covariate: "binary", "continuous" or "categorical"
+    values: np.ndarray  # (firm, covariate) model scale (a level's code), NaN where missing
     transform_stats: dict[str, tuple[float, float]]
     fixed: list[Column]
     zero: list[Column]
@@ -58,12 +55,16 @@ class Design:
     cluster_domain: np.ndarray  # (cluster,)
     frame: pd.DataFrame  # the rows used, original values
     n_dropped: int
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # baseline first
+    notes: list[str] = field(default_factory=list)  # what the design decided, in words
+    words: Words = field(default_factory=Words)  # how the table names its rows and groups
     row_firm: np.ndarray = None  # (row,)
     row_values: np.ndarray = None  # (row, covariate)
-    row_bits: np.ndarray = None  # (row, covariate): 1/0 for a marginalised binary, -1 else
+    row_bits: np.ndarray = None  # (row, covariate): a marginalised covariate's value, -1 else
     firm_rows: np.ndarray = None  # (firm, max combos) padded with ``n_rows``
     impute_continuous: dict[str, np.ndarray] = field(default_factory=dict)  # firm indices
     impute_binary: dict[str, np.ndarray] = field(default_factory=dict)
+    impute_categorical: dict[str, np.ndarray] = field(default_factory=dict)
     fixed_centres: np.ndarray = None  # (coef,) see column_centres
     zero_centres: np.ndarray = None  # (zero_coef,)
     fixed_means: np.ndarray = None  # (coef,) see column_means
@@ -73,6 +74,11 @@ class Design:
     def n_firms(self) -> int:
         """Number of firms in the design."""
         return len(self.y)
+
+    @property
+    def binary(self) -> list[bool]:
+        """Per covariate, whether it is binary."""
+        return [k == "binary" for k in self.kinds]
 
     @property
     def coef_labels(self) -> list[str]:
@@ -91,12 +97,12 @@ class Design:
 
     @property
     def n_rows(self) -> int:
-        """Rows of the likelihood: a firm per missing-binary combination."""
+        """Rows of the likelihood: a firm per missing-discrete combination."""
         return len(self.row_firm)
 
     @property
     def marginalised(self) -> bool:
-        """Whether some firm's missing binary covariates are summed out."""
+        """Whether some firm's missing discrete covariates are summed out."""
         return self.firm_rows.shape[1] > 1
 
     @property
@@ -104,7 +110,8 @@ class Design:
         """What the design decided from the data.
 
         Each transformed covariate's centre and scale on the model's scale
-        (``x_model = (t(x) - centre) / scale``).
+        (``x_model = (t(x) - centre) / scale``), the centred columns, and each categorical
+        covariate's levels (baseline first).
         """
         return {"transforms": {name: {"center": c, "scale": s}
                                for name, (c, s) in self.transform_stats.items()},
@@ -112,44 +119,29 @@ class Design:
                     part: {c.label: float(v) for c, v in zip(columns, centres, strict=True)
                            if v != 0.0}
                     for part, columns, centres in (("fixed", self.fixed, self.fixed_centres),
-                                                   ("zero", self.zero, self.zero_centres))}}
+                                                   ("zero", self.zero, self.zero_centres))},
+                "levels": {name: list(levels) for name, levels in self.levels.items()}}
 
+    def code(self, name: str, value) -> float:
+        """The model-scale value of covariate ``name`` set to ``value`` (user's scale).
 
-def column_matrix(columns: list[Column], x, n_rows: int,
-                  levels: dict[str, str] | None = None):
-    """The (row, column) matrix of design ``columns`` at covariate values ``x``.
+        A categorical covariate's level becomes its code (a number matches a level that
+        reads as the same number: ``2`` matches ``"2"``); anything else is transformed as
+        the fit transformed it.
 
-    Parameters
-    ----------
-    columns : list of Column
-        ``design.fixed``, ``design.zero`` or ``design.selection``.
-    x : ndarray or TensorVariable
-        (row, covariate) values on the model's scale.
-    n_rows : int
-        Rows of ``x``.
-    levels : dict, optional
-        Categorical covariate -> the level every row takes (a counterfactual); otherwise
-        each row keeps its own.
-
-    Returns
-    -------
-    ndarray, TensorVariable or None
-        numpy when ``x`` is; None when there are no columns.
-    """
-    out = []
-    for column in columns:
-        if column.dummy is not None and levels and column.source in levels:
-            out.append(np.full(n_rows, float(levels[column.source] == column.level)))
-        elif column.dummy is not None:
-            out.append(column.dummy)
-        else:
-            value = np.ones(n_rows)
-            for j in column.factors:
-                value = value * x[:, j]
-            out.append(value)
-    if not out:
-        return None
-    return np.stack(out, axis=1) if isinstance(x, np.ndarray) else pt.stack(out, axis=1)
+        Raises
+        ------
+        DataError
+            For a level the fit never saw, naming the known levels.
+        """
+        if name in self.levels:
+            return float(level_code(name, value, self.levels[name]))
+        chain = self.spec.transforms.get(name, ())
+        value = float(value)
+        if "log" in chain:
+            value = np.log(value + (1.0 if self.spec.covariates[name] == "count" else 0.0))
+        center, scale = self.transform_stats.get(name, (0.0, 1.0))
+        return (value - center) / scale
 
 
 def column_centres(columns: list[Column], values: np.ndarray) -> np.ndarray:
@@ -178,7 +170,7 @@ def column_centres(columns: list[Column], values: np.ndarray) -> np.ndarray:
     out = np.zeros(len(columns))
     for k, column in enumerate(columns):
         value = _observed(column, values)
-        if column.dummy is None and not np.isin(value, (0.0, 1.0)).all():
+        if not np.isin(value, (0.0, 1.0)).all():
             out[k] = _offset(value)
     return out
 
@@ -206,11 +198,20 @@ def column_means(columns: list[Column], values: np.ndarray) -> np.ndarray:
     return np.array([_offset(_observed(column, values)) for column in columns])
 
 
+def column_sds(columns: list[Column], values: np.ndarray) -> np.ndarray:
+    """Every design column's standard deviation over the rows where it is observed.
+
+    What an ``"auto"`` prior scale divides by (:func:`bayescluster.model.priors.auto_scale`).
+    """
+    return np.array([float(np.std(_observed(column, values))) if len(values) else 0.0
+                     for column in columns])
+
+
 def _observed(column: Column, values: np.ndarray) -> np.ndarray:
-    """A design column's values over the firms where it is observed."""
-    value = column.dummy if column.dummy is not None else np.prod(
-        values[:, list(column.factors)], axis=1)
-    return value[~np.isnan(value)]
+    """A design column's values over the firms where every covariate in it is observed."""
+    used = [*column.factors, *(j for j, _ in column.indicators)]
+    seen = ~np.isnan(values[:, used]).any(axis=1) if used else np.ones(len(values), bool)
+    return column_matrix([column], np.nan_to_num(values[seen]), int(seen.sum()))[:, 0]
 
 
 def _offset(value: np.ndarray) -> float:
@@ -253,89 +254,111 @@ def _transform(spec: Spec, name: str, values: np.ndarray,
     return values, (center, scale)
 
 
-def model_scale(design: Design, frame: pd.DataFrame) -> np.ndarray:
+def model_scale(design: Design, frame: pd.DataFrame, *, where: str = "the new rows"
+                ) -> np.ndarray:
     """(row, covariate) values of new rows on ``design``'s scale (NaN where missing).
 
-    The transforms use the design's own centres and scales, not the new rows'.
+    The transforms use the design's own centres and scales, and a categorical covariate's
+    code the design's own levels, not the new rows'.
+
+    Raises
+    ------
+    DataError
+        For a categorical level the fit never saw, naming the column, the rows, the
+        values and the known levels.
     """
-    columns = [_transform(design.spec, name, frame[name].to_numpy(dtype=float),
-                          design.transform_stats.get(name, (0.0, 1.0)))[0]
-               for name in design.covariates]
+    columns = []
+    for name in design.covariates:
+        if name in design.levels:
+            columns.append(codes(name, frame[name], design.levels[name], where))
+        else:
+            columns.append(_transform(design.spec, name, frame[name].to_numpy(dtype=float),
+                                      design.transform_stats.get(name, (0.0, 1.0)))[0])
     return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
 
 
-def new_columns(columns: list[Column], frame: pd.DataFrame, x: np.ndarray) -> np.ndarray:
-    """(row, column) matrix of a design's ``columns`` for new rows.
+def _varying(spec: Spec, fixed: list[Column]) -> tuple[list[str], list[int]]:
+    """The cluster-varying effects' labels and their fixed columns (-1: the intercept).
 
-    ``x`` comes from :func:`model_scale`; a dummy marks its own level, as in the fitted
-    design.
+    A varying term stands for every column it has: a categorical one for each level's.
     """
-    out = np.empty((len(frame), len(columns)))
-    for k, column in enumerate(columns):
-        if column.source is not None:
-            labels = frame[column.source].astype(object).where(frame[column.source].notna(),
-                                                               MISSING_LEVEL).astype(str)
-            out[:, k] = (labels == column.level).to_numpy(dtype=float)
-        else:
-            out[:, k] = np.prod(x[:, list(column.factors)], axis=1) if column.factors \
-                else 1.0
-    return out
+    labels, index = [], []
+    for v in spec.varying:
+        if v == "intercept":
+            labels.append("intercept")
+            index.append(-1)
+            continue
+        for k, column in enumerate(fixed):
+            if column.term == v:
+                labels.append(column.label)
+                index.append(k)
+    return labels, index
 
 
-def _columns(terms: tuple[Term, ...], spec: Spec, covariates: list[str],
-             frame: pd.DataFrame) -> list[Column]:
-    out = []
-    for term in terms:
-        if spec.covariates[term.factors[0]] == "categorical":
-            name = term.factors[0]
-            labels = frame[name].fillna(MISSING_LEVEL).astype(str)
-            levels = sorted(labels.unique())
-            base = spec.baselines.get(name, levels[0])
-            if base not in levels:
-                raise DataError(f"column {name!r}: baseline {base!r} (from the spec's "
-                                f"[baselines]) is not among its values {levels}. Fix: use one "
-                                "of them.")
-            for level in levels:
-                if level != base:
-                    dummy = (labels == level).to_numpy(dtype=float)
-                    out.append(Column(f"{name}[{level}]", dummy=dummy, source=name,
-                                      level=level, baseline=base))
-        else:
-            idx = tuple(covariates.index(f) for f in term.factors)
-            out.append(Column(spec.term_label(term), factors=idx))
-    return out
+def _categorical_frame(spec: Spec, frame: pd.DataFrame, used: list[str],
+                       recorded: dict | None) -> tuple[dict, list[str]]:
+    """Each used categorical covariate's levels (the recorded ones if given), and notes."""
+    levels, notes = {}, []
+    for name in used:
+        if spec.covariates[name] != "categorical":
+            continue
+        if recorded and name in recorded:
+            levels[name] = tuple(recorded[name])
+            continue
+        levels[name], said = levels_of(name, frame[name], spec.baselines.get(name),
+                                       hint=spec.hint("baselines", name))
+        notes += said
+    return levels, notes
 
 
-def make_design(spec: Spec, data: FirmData) -> Design:
-    """Build the design of ``spec`` on validated ``data``."""
+def make_design(spec: Spec, data: FirmData, *, levels: dict | None = None) -> Design:
+    """Build the design of ``spec`` on validated ``data``.
+
+    ``levels`` are a fitted run's categorical levels (:attr:`Design.decisions`), so that a
+    saved run is rebuilt with the levels it was fitted with.
+    """
     frame = data.frame
     roles = spec.roles
     sel = spec.selection or {"terms": ()}
     used = list(dict.fromkeys(f for t in (*spec.fixed, *spec.zero, *sel["terms"])
                               for f in t.factors))
     numeric = [c for c in used if spec.covariates[c] != "categorical"]
+    categorical = [c for c in used if spec.covariates[c] == "categorical"]
     n_before = len(frame)
+    notes = []
     if roles.per:  # a rate per unit of ``per``: only firms with per > 0 have one
         frame = frame[frame[roles.per] > 0]
         if frame.empty:
-            raise DataError(f"no firm has {roles.per!r} > 0, so the rate {roles.outcome!r} "
+            raise DataError(f"no row has {roles.per!r} > 0, so the rate {roles.outcome!r} "
                             "is defined for none.")
     if spec.selection and spec.missing == "impute" and \
             frame[spec.selection["treatment"]].isna().any():
         treatment = spec.selection["treatment"]
         where = ", ".join(f"row {i + 1}" for i in frame.index[frame[treatment].isna()][:5])
         raise DataError(f"column {treatment!r} is the selection model's treatment and cannot "
-                        f"be missing: {where}. Fix: fill them in or remove those firms.")
+                        f"be missing: {where}. Fix: fill them in or remove those rows.")
+    blanks = {c: int(frame[c].isna().sum()) for c in categorical if frame[c].isna().any()}
     if spec.missing == "drop":
         frame = frame.dropna(subset=used)
         if frame.empty:
-            raise DataError(f"no firm is complete in the covariates {used}; listwise deletion "
-                            "leaves nothing. Fix: use missing = \"impute\" in the spec.")
+            raise DataError(f"no row is complete in the covariates {used}; listwise deletion "
+                            f"leaves nothing. Fix: {spec.hint('missing', 'impute')}")
+    for name, k in blanks.items():
+        notes.append(f"column {name!r}: {k} blank cell(s) are missing values, not a level; "
+                     + ("those rows are dropped (missing = \"drop\")"
+                        if spec.missing == "drop" else
+                        "the model sums over the column's levels for those rows "
+                        "(missing = \"impute\")"))
     frame = frame.reset_index(drop=True)
+    levels, said = _categorical_frame(spec, frame, categorical, levels)
+    notes += said
     values, stats = [], {}
     for name in numeric:
         column, stats[name] = _transform(spec, name, frame[name].to_numpy(dtype=float))
         values.append(column)
+    covariates = numeric + categorical
+    for name in categorical:
+        values.append(codes(name, frame[name], levels[name], "the data"))
     values = np.column_stack(values) if values else np.zeros((len(frame), 0))
     groups = frame[roles.cluster] if roles.cluster else pd.Series(ONE_GROUP, frame.index)
     clusters = sorted(groups.unique())
@@ -345,12 +368,9 @@ def make_design(spec: Spec, data: FirmData) -> Design:
         cluster_domain = np.array([domains.index(data.domains[c]) for c in clusters])
     else:
         domains, cluster_domain = ["all"], np.zeros(len(clusters), dtype=int)
-    fixed = _columns(spec.fixed, spec, numeric, frame)
-    zero = _columns(spec.zero, spec, numeric, frame)
-    labels = [spec.term_label(t) for t in spec.fixed]
-    names = [t.name for t in spec.fixed]
-    varying_index = [-1 if v == "intercept" else [c.label for c in fixed].index(
-        labels[names.index(v)]) for v in spec.varying]
+    fixed = encode(spec.fixed, spec, covariates, levels)
+    zero = encode(spec.zero, spec, covariates, levels)
+    varying, varying_index = _varying(spec, fixed)
     offset = None
     y = frame[roles.outcome].to_numpy(dtype=float)
     if roles.exposure or roles.per:
@@ -358,19 +378,20 @@ def make_design(spec: Spec, data: FirmData) -> Design:
         offset = np.log(units)
         if roles.per:
             y = np.round(y * units)
-    binary = [spec.covariates[c] == "binary" for c in numeric]
+    kinds = ["binary" if spec.covariates[c] == "binary" else "continuous" for c in numeric] \
+        + ["categorical"] * len(categorical)
     ids = frame[roles.id].to_numpy(dtype=str) if roles.id else np.array(
         [f"row{i + 1}" for i in range(len(frame))])
     design = Design(
         spec=spec, firm_ids=ids, y=y.astype(np.int64),
-        offset=offset, covariates=numeric, binary=binary, values=values,
+        offset=offset, covariates=covariates, kinds=kinds, values=values,
         transform_stats=stats, fixed=fixed, zero=zero,
-        selection=_columns(sel["terms"], spec, numeric, frame),
-        treatment=numeric.index(spec.selection["treatment"]) if spec.selection else None,
-        varying=list(spec.varying),
-        varying_index=varying_index, cluster_labels=clusters, domain_labels=domains,
-        cluster_index=cluster_index, cluster_domain=cluster_domain, frame=frame,
-        n_dropped=n_before - len(frame),
+        selection=encode(sel["terms"], spec, covariates, levels),
+        treatment=covariates.index(spec.selection["treatment"]) if spec.selection else None,
+        varying=varying, varying_index=varying_index, cluster_labels=clusters,
+        domain_labels=domains, cluster_index=cluster_index, cluster_domain=cluster_domain,
+        frame=frame, n_dropped=n_before - len(frame), levels=levels, notes=notes,
+        words=data.words,
     )
     design.fixed_centres = column_centres(design.fixed, values)
     design.zero_centres = column_centres(design.zero, values)
@@ -380,22 +401,37 @@ def make_design(spec: Spec, data: FirmData) -> Design:
     return design
 
 
+def _options(design: Design, j: int) -> tuple[float, ...]:
+    """The values a missing discrete covariate is summed over."""
+    if design.kinds[j] == "categorical":
+        return tuple(float(k) for k in range(len(design.levels[design.covariates[j]])))
+    return (0.0, 1.0)
+
+
 def _expand(design: Design) -> None:
-    """Rows for marginalising missing binary covariates; indices of continuous latents."""
+    """Rows for marginalising missing discrete covariates; indices of continuous latents."""
     missing = np.isnan(design.values)
-    is_bin = np.array(design.binary, dtype=bool)
+    discrete = np.array([k != "continuous" for k in design.kinds], dtype=bool)
+    imputed = {"binary": design.impute_binary, "continuous": design.impute_continuous,
+               "categorical": design.impute_categorical}
     for j, name in enumerate(design.covariates):
         where = np.flatnonzero(missing[:, j])
         if len(where):
-            (design.impute_binary if is_bin[j] else design.impute_continuous)[name] = where
-    bin_missing = missing & is_bin[None, :]
-    patterns, inverse = np.unique(bin_missing, axis=0, return_inverse=True)
+            imputed[design.kinds[j]][name] = where
+    summed = missing & discrete[None, :]
+    patterns, inverse = np.unique(summed, axis=0, return_inverse=True)
     inverse = inverse.ravel()
     row_firm, row_bits = [], []
     for p, pattern in enumerate(patterns):
         firms = np.flatnonzero(inverse == p)
         cols = np.flatnonzero(pattern)
-        combos = np.array(list(itertools.product((0.0, 1.0), repeat=len(cols))))
+        size = int(np.prod([len(_options(design, j)) for j in cols])) if len(cols) else 1
+        if size > MAX_COMBINATIONS:
+            names = ", ".join(repr(design.covariates[j]) for j in cols)
+            raise DataError(f"row {firms[0] + 1} misses {names}: summing over their "
+                            f"{size:,} combinations of values is too many. Fix: "
+                            f"{design.spec.hint('missing', 'drop')}")
+        combos = np.array(list(itertools.product(*(_options(design, j) for j in cols))))
         bits = np.full((len(firms) * len(combos), design.values.shape[1]), -1.0)
         bits[:, cols] = np.tile(combos, (len(firms), 1)) if len(cols) else bits[:, cols]
         row_firm.append(np.repeat(firms, len(combos)))
@@ -414,4 +450,3 @@ def _expand(design: Design) -> None:
         has = counts > k
         firm_rows[has, k] = starts[has] + k
     design.firm_rows = firm_rows
-

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 
-from bayescluster.model.design import Design, column_matrix, varying_matrix
+from bayescluster.model.design import Design, varying_matrix
 from bayescluster.model.priors import prior_dist
+from bayescluster.model.terms import column_matrix
 from bayescluster.spec.families import FAMILIES
 
 CENTRE_ABOVE = 1.0  # a cluster's data-to-prior information ratio

@@ -13,8 +13,9 @@ with :math:`X` the fixed-effect columns of the covariates :math:`x_i`
 import numpy as np
 import xarray as xr
 
-from bayescluster.model.design import Design, column_matrix, varying_matrix
+from bayescluster.model.design import Design, varying_matrix
 from bayescluster.model.families import LIKELIHOODS, expit
+from bayescluster.model.terms import column_matrix
 
 
 def linear_predictor(X: np.ndarray, Z: np.ndarray | None, *, intercept, beta=None,
@@ -55,15 +56,15 @@ def stacked(ds: xr.Dataset, name: str) -> np.ndarray:
     return values.reshape(-1, *values.shape[2:])
 
 
-def columns(design: Design, x: np.ndarray, which: str = "fixed",
-            levels: dict[str, str] | None = None) -> np.ndarray:
+def columns(design: Design, x: np.ndarray, which: str = "fixed") -> np.ndarray:
     """(firm, column) design columns from covariate values (firm, covariate).
 
     ``which`` is ``fixed`` or ``zero``; a design without such columns gives (firm, 0).
-    ``levels`` sets categorical covariates to one level for every firm.
+    A categorical covariate's value in ``x`` is its level's code
+    (:meth:`~bayescluster.model.design.Design.code`).
     """
     cols = design.fixed if which == "fixed" else design.zero
-    out = column_matrix(cols, x, x.shape[0], levels)
+    out = column_matrix(cols, x, x.shape[0])
     return np.zeros((x.shape[0], 0)) if out is None else out
 
 
@@ -103,14 +104,10 @@ class Predictor:
         """The stacked draw index of (chain, draw)."""
         return chain * self.n_draw + draw
 
-    def parameters(self, x: np.ndarray, s: int, levels: dict[str, str] | None = None
-                   ) -> tuple[np.ndarray, np.ndarray | None]:
-        """(mu, P(zero)) per firm at stacked draw ``s``.
-
-        For covariates ``x``, with categorical covariates at ``levels`` if given.
-        """
+    def parameters(self, x: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(mu, P(zero)) per firm at stacked draw ``s`` for covariates ``x``."""
         design = self.design
-        X = columns(design, x, levels=levels)
+        X = columns(design, x)
         group_rows = Z = None
         if self.group is not None:
             Z = varying_matrix(design, X, len(x))
@@ -123,16 +120,15 @@ class Predictor:
         p_zero = None
         if self.family.zero_part:
             zeta = self.zero_intercept[s] + (
-                columns(design, x, "zero", levels) @ self.zero_beta[s]
+                columns(design, x, "zero") @ self.zero_beta[s]
                 if self.zero_beta is not None
-                else 0.0)
+                else np.zeros(len(x)))
             p_zero = expit(zeta)
         return np.exp(eta), p_zero
 
-    def margins(self, x: np.ndarray, s: int, levels: dict[str, str] | None = None
-                ) -> dict[str, np.ndarray]:
+    def margins(self, x: np.ndarray, s: int) -> dict[str, np.ndarray]:
         """E[y], P(y >= 1) and E[y | y >= 1] per firm."""
-        mu, p_zero = self.parameters(x, s, levels)
+        mu, p_zero = self.parameters(x, s)
         alpha = None if self.alpha is None else self.alpha[s]
         mean = self.family.mean(mu, alpha, p_zero)
         positive = self.family.p_positive(mu, alpha, p_zero)

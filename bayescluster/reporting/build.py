@@ -77,15 +77,20 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, effect: str | N
     ames = None
     sections = []
     if run.prior_only:
-        for title in ("Effects", "Domains", "Clusters")[:3 if run.data.roles.cluster else 1]:
+        w = run.data.words
+        titles = ["Effects"] + ([sec.title(w, "domains")] if run.spec.pool_by_domain else []) \
+            + ([sec.title(w)] if run.design.varying else [])
+        for title in titles:
             sections.append(Section(title, [Text("Prior-only run: no posterior.")]))
     else:
         progress(f"average marginal effects over {max_draws} draws ...")
         ames = marginal_effects(run, max_draws=max_draws)
-        progress("effects, domains and clusters: tables and figures ...")
+        progress("effects and groups: tables and figures ...")
         sections.append(sec.effects_section(run, ames))
-        if run.data.roles.cluster:
-            sections += [sec.domains_section(run, domains), sec.clusters_section(run, effect)]
+        if "domain_total" in run.posterior:
+            sections.append(sec.domains_section(run, domains))
+        if run.design.varying:
+            sections.append(sec.clusters_section(run, effect))
     sections += [s for s in (sec.selection_section(runs),) if s]
     progress("appendix: data, model, diagnostics, predictive checks, LOO ...")
     sections += [sec.data_section(run), sec.model_section(runs), sec.diagnostics_section(runs),
@@ -96,12 +101,13 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, effect: str | N
         sections = extend(runs, sections, {"domains": domains, "effect": effect,
                                            "max_draws": max_draws, "loos": loos,
                                            "compared": compared, "ames": ames})
+    sections = doc.relabelled(sections, run.data.words.relabel)
     versions = json.loads(run.tree.attrs.get("package_versions", "{}"))
     footer = (f"bayescluster {version('bayescluster')}; rebuilt from saved runs "
               f"({', '.join(sec.label(r) for r in runs)}); data sha256 "
               f"{run.tree.attrs.get('data_sha256', '')[:12]}; "
               + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    title = f"{run.spec.name}: {run.spec.family} on {design.n_firms} firms"
+    title = f"{run.spec.name}: {run.spec.family} on {run.data.words.count(design.n_firms)}"
     return doc.Document(title, [sec.banner(r) for r in runs], sections, footer)
 
 

@@ -16,7 +16,7 @@ import html
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -119,6 +119,17 @@ class Document:
     banners: list[Banner]
     sections: list[Section]
     footer: str = ""
+
+
+def relabelled(sections: list[Section], relabel: Callable) -> list[Section]:
+    """``sections`` with every table's frame passed through ``relabel`` (names in words)."""
+    def block(b):
+        if isinstance(b, Table):
+            return replace(b, frame=relabel(b.frame))
+        if isinstance(b, Row):
+            return Row(tuple(block(x) for x in b.blocks))
+        return b
+    return [Section(s.title, [block(b) for b in s.blocks], s.appendix) for s in sections]
 
 
 def figure(name: str, caption: str, make: Callable[[], object]) -> Figure:

@@ -3,7 +3,9 @@
 Every sentence is made from a :class:`Finding`, whose numbers are also written to
 ``tables/findings.csv`` beside the table they come from, so a reader (and the tests) can
 trace each one. Probabilities read as chances ("a 97% chance"), effects as changes in the
-expected count per firm with their 90% interval: no symbols.
+expected count per row with their 90% interval: no symbols. Rows and groups are named in
+the table's own words (:class:`~bayescluster.data.roles.Words`: a study's firms and
+clusters, else rows and the grouping columns' names).
 """
 
 from dataclasses import dataclass
@@ -13,9 +15,11 @@ import pandas as pd
 
 from bayescluster.analysis import checks, plots
 from bayescluster.analysis import clusters as cmp
+from bayescluster.data.roles import Words
 from bayescluster.reporting.document import Figure, Items, Row, Section, Table, Text, figure
 
 TOP = 3
+ROWS = Words()  # plain words: rows, groups, domains
 
 
 @dataclass(frozen=True)
@@ -53,12 +57,17 @@ def change(row, unit: str) -> str:
             f"{row['upper']:+.2f})")
 
 
+def _plural(words: Words, noun: str = "groups") -> str:
+    text = getattr(words, noun)
+    return text[:1].upper() + text[1:]
+
+
 def effect_findings(ames: pd.DataFrame, effect: str, outcome: str, *,
-                    lead: str | None = None) -> list[Finding]:
+                    lead: str | None = None, words: Words = ROWS) -> list[Finding]:
     """The effect of one binary covariate overall and by domain (average marginal effects).
 
     ``outcome`` is the outcome in words ("patents"); ``lead`` replaces the opening words
-    ("Changing participant from 0 to 1").
+    ("Changing participant from 0 to 1"); ``words`` name the rows and domains.
     """
     if ames.empty:
         return []
@@ -66,7 +75,7 @@ def effect_findings(ames: pd.DataFrame, effect: str, outcome: str, *,
     if (effect, "overall", "all") not in table.index:
         return []
     row = table.loc[(effect, "overall", "all")]
-    unit = f"{outcome} a firm"
+    unit = f"{outcome} a {words.row}"
     opening = lead or f"Changing {effect} from 0 to 1"
     out = [Finding(f"{effect}: overall", f"{opening} changes expected {outcome} by "
                    f"{change(row, unit)} on average; {chance(row['p_gt_0'])} that it raises "
@@ -76,9 +85,9 @@ def effect_findings(ames: pd.DataFrame, effect: str, outcome: str, *,
         domains = table.xs((effect, "domain"), level=("effect", "level"))
         parts = [f"{group} {r['median']:+.2f} ({r['lower']:+.2f} to {r['upper']:+.2f})"
                  for group, r in domains.iterrows()]
-        out.append(Finding(f"{effect}: by domain", f"By domain, the same change in {outcome} "
-                           f"a firm (90% intervals): {'; '.join(parts)}.", "marginal_effects",
-                           f"{effect} | domain | *"))
+        out.append(Finding(f"{effect}: by domain", f"By {words.domain}, the same change in "
+                           f"{outcome} a {words.row} (90% intervals): {'; '.join(parts)}.",
+                           "marginal_effects", f"{effect} | domain | *"))
     return out
 
 
@@ -86,34 +95,36 @@ def contrast_finding(run, ames: pd.DataFrame, effect: str, domains: tuple[str, s
                      outcome: str) -> Finding:
     """Which of two domains has the larger effect, and how sure that is."""
     a, b = domains
+    w = run.data.words
     row = cmp.contrast(run, a, b, level="domain", effect=effect)
-    text = (f"The {effect} effect is larger in {a} than in {b} clusters: "
+    text = (f"The {effect} effect is larger in the {w.domain} {a} than in {b}: "
             f"{chance(row['p_a_gt_b'])}.")
     table = ames.xs("total", level="margin") if not ames.empty else ames
     if (effect, "domain", a) in table.index and (effect, "domain", b) in table.index:
         text = text[:-1] + (f" ({a} {table.loc[(effect, 'domain', a), 'median']:+.2f}, "
                             f"{b} {table.loc[(effect, 'domain', b), 'median']:+.2f} "
-                            f"{outcome} a firm).")
+                            f"{outcome} a {w.row}).")
     return Finding(f"{a} vs {b}", text, f"domains_{a}_vs_{b}", effect,
                    probability=row["p_a_gt_b"])
 
 
-def standout_finding(ranks: pd.DataFrame, effect: str) -> Finding:
+def standout_finding(ranks: pd.DataFrame, effect: str, words: Words = ROWS) -> Finding:
     """The clusters most likely to have the largest effect, by P(among the top 3)."""
     column = f"p_top{TOP}"
     best = ranks.sort_values(column, ascending=False).head(TOP)
     names = [f"{name} ({chance(p)})" for name, p in best[column].items()]
-    return Finding("standout clusters", f"Clusters most likely to be among the {TOP} with the "
+    return Finding("standout groups", f"{_plural(words)} most likely to be among the {TOP} "
+                   "with the "
                    f"largest {effect} effect: {', '.join(names)}.", f"ranks_{effect}",
                    ", ".join(best.index), probability=float(best[column].iloc[0]))
 
 
-def fit_finding(outcome: str, stats: pd.DataFrame) -> Finding:
+def fit_finding(outcome: str, stats: pd.DataFrame, words: Words = ROWS) -> Finding:
     """Does the model reproduce the data? The share of zeros and the predictive checks."""
     zeros = stats.loc[("all", "zeros")]
     p = stats["p_value"]
     outside = int(((p < 0.05) | (p > 0.95)).sum())
-    text = (f"The model reproduces the data's share of firms with no {outcome}: "
+    text = (f"The model reproduces the data's share of {words.rows} with no {outcome}: "
             f"{100 * zeros['observed']:.0f}% observed, {100 * zeros['replicated_mean']:.0f}% "
             f"predicted (90% interval {100 * zeros['lower']:.0f}% to "
             f"{100 * zeros['upper']:.0f}%); {outside} of {len(p)} predictive checks fall "
@@ -128,6 +139,7 @@ def trust_finding(run, name: str, loos: dict, compared: pd.DataFrame | None) -> 
     ``name`` is the run's label, ``loos`` the report's LOO results by label.
     """
     status = run.tree.attrs.get("status")
+    w = run.data.words
     gates = {"passed": "The fit passed every convergence check",
              "failed": "The fit FAILED its convergence checks, so these numbers are not "
                        "to be used"}.get(status, "The fit has no convergence checks "
@@ -137,15 +149,15 @@ def trust_finding(run, name: str, loos: dict, compared: pd.DataFrame | None) -> 
         return Finding("trust", gates + ".")
     if mine.reliable:
         how = (f"after {mine.refitted} exact refits" if mine.refitted else
-               "for every firm")
+               f"for every {w.row}")
         loo_text = f"leave-one-out cross-validation is reliable ({how})"
     else:
-        loo_text = (f"leave-one-out cross-validation is unreliable for {mine.flagged} firms "
-                    "(see the appendix)")
+        loo_text = (f"leave-one-out cross-validation is unreliable for "
+                    f"{w.count(mine.flagged)} (see the appendix)")
     text = f"{gates}; {loo_text}"
     if compared is not None and len(compared) > 1:
         best = compared.index[0]
-        text += (f", and it predicts new firms best with {best} (stacking weight "
+        text += (f", and it predicts new {w.rows} best with {best} (stacking weight "
                  f"{compared.loc[best, 'weight']:.2f})")
         return Finding("trust", text + ".", "loo_compare", best,
                        value=compared.loc[best, "weight"])
@@ -188,25 +200,26 @@ def findings_section(run, *, ames: pd.DataFrame | None, loos: dict,
         return Section("Findings", [Text("A prior-only run has no findings: every result "
                                          "in this report is drawn from the prior.")])
     noun = noun or run.outcome
+    w = run.data.words
     found = list(lead) if lead is not None else (
-        effect_findings(ames, effect, noun) if effect else [])
+        effect_findings(ames, effect, noun, words=w) if effect else [])
     pooled = "domain_total" in run.posterior
     if effect and domains and pooled:
         found.append(contrast_finding(run, ames, effect, domains, noun))
     if effect:
         found.append(standout_finding(cmp.ranks(run, "cluster", effect=effect, top=TOP),
-                                      effect))
-    found.append(fit_finding(noun, checks.ppc_statistics(run, by="domain")))
+                                      effect, w))
+    found.append(fit_finding(noun, checks.ppc_statistics(run, by="domain"), w))
     found.append(trust_finding(run, name, loos, compared))
     picture = None
     if effect and pooled:
         by_domain, by_cluster = cmp.group_effects(run, "domain"), cmp.group_effects(run)
-        picture = figure("findings_domains", f"The {effect} effect by domain (median and 90% "
-                         "interval) with each cluster's median beneath it",
+        picture = figure("findings_domains", f"The {effect} effect by {w.domain} (median and "
+                         f"90% interval) with each {w.group}'s median beneath it",
                          lambda: plots.domain_clusters_plot(by_domain, by_cluster, effect,
                                                             outcome=noun))
     elif effect:
         effects = cmp.group_effects(run)
-        picture = figure("findings_clusters", f"The {effect} effect by cluster",
+        picture = figure("findings_clusters", f"The {effect} effect by {w.group}",
                          lambda: plots.forest(effects, effect))
     return section(found, picture)

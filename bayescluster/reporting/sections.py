@@ -85,12 +85,17 @@ def data_section(run, *, stats: pd.DataFrame | None = None, facts: str = "",
         Binary columns to count per domain beside the firms.
     """
     info = overview(run.data)
-    roles, frame = run.data.roles, run.data.frame
-    groups = (f"in {info['clusters']} clusters and {info['domains']} domains"
-              if roles.cluster else "in one group (a single-level table: no cluster column)")
-    blocks = [Text(f"{info['firms']} firms {groups}; {facts}{info['complete_cases']} firms with "
-                   f"every covariate. Missing values: {run.spec.missing} "
-                   f"({run.design.n_dropped} firms dropped).")]
+    roles, frame, w = run.data.roles, run.data.frame, run.data.words
+    if not roles.cluster:
+        groups = "in one group (a single-level table: no grouping column)"
+    elif roles.domain:
+        groups = (f"in {w.count(info['groups'], 'groups')} and "
+                  f"{w.count(info['domains'], 'domains')}")
+    else:
+        groups = f"in {w.count(info['groups'], 'groups')}"
+    blocks = [Text(f"{w.count(info['rows'])} {groups}; {facts}{info['complete_cases']} "
+                   f"{w.rows} with every covariate. Missing values: {run.spec.missing} "
+                   f"({w.count(run.design.n_dropped)} dropped).")]
     columns = [roles.outcome, *roles.covariates]
     missing = pd.DataFrame({"missing": [int(frame[c].isna().sum()) for c in columns],
                             "share": [float(frame[c].isna().mean()) for c in columns]},
@@ -98,11 +103,12 @@ def data_section(run, *, stats: pd.DataFrame | None = None, facts: str = "",
     blocks.append(Table(missing, "missing", caption="Missing values per column"))
     if roles.domain:
         by = frame.groupby(roles.domain)
-        groups = pd.DataFrame({"clusters": by[roles.cluster].nunique(), "firms": by.size()})
+        groups = pd.DataFrame({w.groups: by[roles.cluster].nunique(), "n": by.size()})
         for column in group_counts:
             if column in frame:
                 groups[f"{column}s"] = by[column].sum().astype(int)
-        blocks.append(Table(groups, "domains", caption="Firms per domain"))
+        blocks.append(Table(groups, "domains", caption=f"Rows (n) and {w.groups} per "
+                            f"{w.domain}"))
     if stats is None:
         stats = describe(run.data)
         blocks.append(Text("Descriptive statistics:"))
@@ -110,22 +116,24 @@ def data_section(run, *, stats: pd.DataFrame | None = None, facts: str = "",
     return Section("Data", blocks, appendix=True)
 
 
-def _domain_centring_text(spec, parameterisation) -> str:
+def _domain_centring_text(spec_effects, parameterisation) -> str:
     information = parameterisation.domain_information
     if information is None:
         return f"centred by w = {1 if parameterisation.mode == 'centered' else 0}"
-    pairs = ", ".join(f"{a:.3g} ({e})" for e, a in zip(spec.varying, information,
+    pairs = ", ".join(f"{a:.3g} ({e})" for e, a in zip(spec_effects, information,
                                                         strict=True))
     return f"centred by w = r/(1 + r), r = σ_domain[e]² × {pairs}"
 
 
-def model_math(spec, design, parameterisation=None) -> str:
+def model_math(spec, design, parameterisation=None, words=None) -> str:
     """The model as plain-text formulas (read by people, not parsed).
 
     ``parameterisation`` is what the run recorded
     (:attr:`~bayescluster.inference.run.Run.parameterisation`); without it the
-    parameterisation line says it was not recorded.
+    parameterisation line says it was not recorded. ``words`` name the groups (default:
+    the design's).
     """
+    w = words or design.words
     units = spec.columns.get("exposure") or spec.columns.get("per")
     head = "log μ_i = β₀ + Σ_k β_k x_ik"
     if spec.hierarchical:
@@ -136,24 +144,28 @@ def model_math(spec, design, parameterisation=None) -> str:
         head += "  +  σ_f ε_i"
     lines = []
     if spec.columns.get("per"):
-        lines.append(f"y_i = {spec.columns['outcome']}_i × {units}_i   (firms with "
+        lines.append(f"y_i = {spec.columns['outcome']}_i × {units}_i   ({w.rows} with "
                      f"{units}_i > 0)")
     lines += [head, "    fixed terms (k): "
               + (", ".join(spec.term_label(t) for t in spec.fixed) or "none")]
     if spec.hierarchical:
-        lines.append(f"    varying by cluster (e): {', '.join(spec.varying)}")
+        lines.append(f"    varying by {w.group} c (e): {', '.join(design.varying)}")
         if len(design.domain_labels) > 1:
-            lines.append("δ[·, e] ~ ZeroSumNormal(σ_domain[e])   over domains "
-                         f"({', '.join(design.domain_labels)})")
+            shown = ", ".join(design.domain_labels[:12]) + (
+                f" and {len(design.domain_labels) - 12} more"
+                if len(design.domain_labels) > 12 else "")
+            lines.append(f"δ[·, e] ~ ZeroSumNormal(σ_domain[e])   over {w.domains} d "
+                         f"({shown})")
         lines.append("u[c] ~ MvNormal(0, diag(σ_cluster) Ω diag(σ_cluster)),   "
                      "Ω ~ LKJ(η)")
         if parameterisation is None or parameterisation.centred is None:
             where = "the fit's choice was not recorded in this run"
         else:
             centred = int(parameterisation.centred.sum())
-            where = f"{centred} of {len(parameterisation.centred)} clusters centred"
+            where = (f"{centred} of {w.count(len(parameterisation.centred), 'groups')} "
+                     "centred")
             if spec.pool_by_domain:
-                where += "; domain deviations " + _domain_centring_text(spec,
+                where += "; domain deviations " + _domain_centring_text(design.varying,
                                                                         parameterisation)
         lines.append(f"    parameterisation: {spec.parameterization} ({where})")
     if spec.selection:
@@ -269,15 +281,15 @@ def effects_blocks(run, ames: pd.DataFrame, fixed: pd.DataFrame, *, fixed_captio
                 Text("The model has no binary or categorical covariate, so there is no "
                      "average marginal effect of switching one; the fixed effects above are "
                      "on the log mean.")]
-    picture = figure("marginal_effects", f"Average marginal effects on E[{outcome}], "
-                     "overall and by domain"
+    by = f", overall and by {run.data.words.domain}" if (level == "domain").any() else ""
+    picture = figure("marginal_effects", f"Average marginal effects on E[{outcome}]{by}"
                      + (f" (x: {reference_label})" if reference else ""),
                      lambda: plots.effects_plot(ames, outcome=outcome, reference=reference,
                                                 reference_label=reference_label))
     blocks = [Row((Table(fixed, "fixed_effects", caption=caption), picture)), groups,
               Table(ames[(margin == "total") & (level != "cluster")].droplevel("margin"),
                     "marginal_effects", fold=True, caption=ames_caption or
-                    f"Average marginal effects on E[{outcome}], overall and by domain")]
+                    f"Average marginal effects on E[{outcome}]{by}")]
     if (margin != "total").any():
         extra = ames[(margin != "total") & (level == "overall")].droplevel(["level", "group"])
         if reference in extra:
@@ -294,38 +306,49 @@ def effects_section(run, ames: pd.DataFrame) -> Section:
     return Section("Effects", effects_blocks(run, ames, fixed_effects(run)))
 
 
+def title(words, noun: str = "groups") -> str:
+    """A section's title from the table's words: ``Clusters``, ``BROOD groups``."""
+    text = getattr(words, noun)
+    return text[:1].upper() + text[1:]
+
+
 def clusters_section(run, effect: str | None, top: int = 3) -> Section:
     """Each cluster's effect: forest, shrinkage, ranks and the full tables."""
+    w = run.data.words
     if not run.design.varying:
-        return Section("Clusters", [Text("This model has no cluster-varying effects, so "
-                                         "there are no cluster estimates to compare.")])
+        return Section(title(w), [Text(f"This model has no effects varying by {w.group}, so "
+                                       f"there are no {w.group} estimates to compare.")])
     if effect is None:
         effect = cmp.default_effect(run.design)
     effects = cmp.group_effects(run, "cluster")
     shrink = cmp.shrinkage(run)
     ranks = cmp.ranks(run, "cluster", effect=effect, top=top)
     best = ranks.index[0]
-    blocks = [Text(f"Each cluster's {effect} effect is population + domain + cluster "
-                   f"deviation (log scale). Most likely largest: {best} "
+    upper = f" + {w.domain} deviation" if "domain_total" in run.posterior else ""
+    blocks = [Text(f"Each {w.group}'s {effect} effect is the population effect{upper} + its "
+                   f"own deviation (log scale). Most likely largest: {best} "
                    f"(P(top {top}) = {ranks.iloc[0][f'p_top{top}']:.2f})."),
-              Row((figure(f"forest_{effect}", f"{effect} effect by cluster, ordered (median "
-                          "and 90% interval; firms in brackets)",
+              Row((figure(f"forest_{effect}", f"{effect} effect by {w.group}, ordered (median "
+                          f"and 90% interval; {w.rows} in brackets)",
                           lambda: plots.forest(effects, effect)),
                    figure(f"shrinkage_{effect}", "Shrinkage: no-pooling estimate -> partial-"
-                          "pooling posterior median, with the domain mean",
+                          "pooling posterior median, with the mean it is pooled toward",
                           lambda: plots.shrinkage_plot(shrink, effect)))),
               Table(ranks, f"ranks_{effect}", 2, caption=f"Ranks of the {effect} effect "
                     "(1 = largest)"),
-              Table(effects, "cluster_effects", caption="Cluster effects (log scale)"),
+              Table(effects, "cluster_effects", caption=f"{title(w, 'group')} effects (log "
+                    "scale)"),
               Table(shrink, "shrinkage", caption="No pooling vs partial pooling")]
-    return Section("Clusters", blocks)
+    return Section(title(w), blocks)
 
 
 def domains_section(run, domains: tuple[str, str] | None) -> Section:
     """Domain effects, a chosen pair's contrast and every pair."""
+    w = run.data.words
     if "domain_total" not in run.posterior:
-        return Section("Domains", [Text("This model does not pool clusters by domain, so "
-                                        "there are no domain effects to compare.")])
+        return Section(title(w, "domains"), [Text(
+            f"This model does not pool {w.groups} within a higher level, so there are no "
+            f"{w.domain} effects to compare.")])
     blocks = []
     post = run.posterior
     draws = {str(e): {str(d): post["domain_total"].sel(domain=d, effect=e).values
@@ -342,17 +365,20 @@ def domains_section(run, domains: tuple[str, str] | None) -> Section:
         effect = run.design.varying[-1]
         contrast = (f"{a} − {b}, {effect}", draws[effect][a] - draws[effect][b])
         blocks.append(Table(rows, f"domains_{a}_vs_{b}", caption=f"{a} − {b} by effect"))
-    blocks.insert(0, figure("domain_densities", "Each domain's effects (posterior densities)"
+    blocks.insert(0, figure("domain_densities", f"Each {w.domain}'s effects (posterior "
+                            "densities)"
                             + (f"; right: {contrast[0]}, the share above zero shaded"
                                if contrast else ""),
-                            lambda: plots.domain_densities_plot(draws, contrast)))
+                            lambda: plots.domain_densities_plot(draws, contrast,
+                                                                level=w.domain)))
     blocks.append(Table(group_totals(run, "domain"), "domain_effects", fold=True,
-                        caption="Domain effects: population + domain deviation"))
+                        caption=f"{title(w, 'domain')} effects: population + {w.domain} "
+                                "deviation"))
     for effect in run.design.varying:
         blocks.append(Table(cmp.domain_contrasts(run, effect=effect), f"domain_pairs_{effect}",
-                            fold=True, caption=f"Every pair of domains, {effect} effect "
+                            fold=True, caption=f"Every pair of {w.domains}, {effect} effect "
                                                "(A − B)"))
-    return Section("Domains", blocks)
+    return Section(title(w, "domains"), blocks)
 
 
 def ppc_section(run) -> Section:
@@ -361,7 +387,8 @@ def ppc_section(run) -> Section:
     stats = checks.ppc_statistics(run, by="domain", group=group)
     zeros = stats.loc[("all", "zeros")]
     root = checks.rootogram(run, group=group)
-    blocks = [Text(f"Share of firms with a zero outcome: observed {zeros['observed']:.3f}, "
+    blocks = [Text(f"Share of {run.data.words.rows} with a zero outcome: observed "
+                   f"{zeros['observed']:.3f}, "
                    f"replicated {zeros['replicated_mean']:.3f} (90% interval "
                    f"{zeros['lower']:.3f} to {zeros['upper']:.3f}), p = "
                    f"{zeros['p_value']:.2f}. p-values near 0 or 1 flag misfit."),
@@ -371,8 +398,9 @@ def ppc_section(run) -> Section:
                      lambda: plots.statistics_grid(
                          {s: checks.ppc_draws(run, s, group=group)
                           for s in checks.STATISTICS})),
-              Table(stats, "ppc_statistics", caption="Predictive checks by domain: p = "
-                    "P(T(y_rep) >= T(y))")]
+              Table(stats, "ppc_statistics", caption="Predictive checks"
+                    + (f" by {run.data.words.domain}" if len(run.design.domain_labels) > 1
+                       else "") + ": p = P(T(y_rep) >= T(y))")]
     if group == "posterior":
         blocks.append(figure("loo_pit", "LOO-PIT ECDF (uniform when calibrated)",
                              lambda: plots.loo_pit_plot(checks.loo_pit(run))))
@@ -418,24 +446,26 @@ def comparison_section(runs, loos: dict, compared: pd.DataFrame | None) -> Secti
                    "p_loo": float(r.elpd.p), "pareto_k_gt_0.7": r.flagged,
                    "refitted": r.refitted, "reliable": r.reliable}
             for name, r in loos.items()}
+    w = runs[0].data.words
     blocks = [Table(pd.DataFrame.from_dict(rows, orient="index").rename_axis("run"), "loo", 2,
-                    caption="LOO per run: PSIS, with exact refits for the firms PSIS could "
-                            "not estimate (Pareto k > 0.7)")]
+                    caption=f"LOO per run: PSIS, with exact refits for the {w.rows} PSIS "
+                            "could not estimate (Pareto k > 0.7)")]
     if skipped:
         blocks.append(Text(f"Not compared with {label(runs[0])} (a different outcome, or a "
                            f"likelihood that also scores participation): {', '.join(skipped)}."))
     refitted = {name: r.refitted for name, r in loos.items() if r.refitted}
     if refitted:
-        blocks.append(Text("PSIS-LOO could not estimate some firms (Pareto k > 0.7): " + ", ".join(
-            f"{name}: {k}" for name, k in refitted.items()) + ". Each was refitted exactly "
-            "without that firm (as brms's reloo) and its exact score replaces the PSIS one, "
+        blocks.append(Text(f"PSIS-LOO could not estimate some {w.rows} (Pareto k > 0.7): "
+                           + ", ".join(f"{name}: {k}" for name, k in refitted.items())
+                           + f". Each was refitted exactly without that {w.row} (as brms's "
+                           "reloo) and its exact score replaces the PSIS one, "
             "so these estimates are reliable."))
     unreliable = {name: r.flagged for name, r in loos.items() if not r.reliable}
     if unreliable:
         blocks.append(Text("PSIS-LOO is unreliable for " + ", ".join(
-            f"{name}: {k} firms" for name, k in unreliable.items()) + f" (more than {LIMIT} "
+            f"{name}: {w.count(k)}" for name, k in unreliable.items()) + f" (more than {LIMIT} "
             "to refit one by one): `bayescluster loo RUN --by-cluster` refits exactly, "
-            "leaving out one cluster at a time."))
+            f"leaving out one {w.group} at a time."))
     if compared is not None:
         best = compared.index[0]
         marked = compared.assign(reliable=[loos[name].reliable for name in compared.index])

@@ -44,6 +44,8 @@ class Family:
     math: str = ""
 
 
+DEFAULT_FAMILY = "zinb"  # a spec or formula that names no family
+
 FAMILIES: dict[str, Family] = {
     "poisson": Family("poisson", dispersion=False, zero_part=False,
                       math="y_i ~ Poisson(μ_i)"),

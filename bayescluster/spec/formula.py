@@ -8,6 +8,9 @@ a spec's ``[columns]`` outcome, cluster and domain, ``[fixed]``, ``[zero]``,
 - terms ``x``, interactions ``x:z`` and ``x*z`` (``x + z + x:z``);
 - ``log(x)``, ``scale(x)`` (centre and scale by the data's mean and SD) and
   ``scale(log(x))``, one transform per covariate wherever it appears;
+- ``C(x)``: ``x`` is categorical whatever its values (numbers coded as levels); a text
+  column is categorical without it. Categorical covariates enter interactions as formulae
+  expands them (``kind*sex``, ``kind:log(x)``);
 - ``offset(log(x))``: ``x`` is the exposure;
 - ``(effects | domain/cluster)``: effects varying by cluster, pooled toward domain means
   (also written ``(effects | domain) + (effects | domain:cluster)``), or
@@ -20,8 +23,10 @@ Anything else is a :class:`~bayescluster.core.errors.SpecError` naming the part.
 from collections.abc import Mapping
 
 from bayescluster.core.errors import SpecError, did_you_mean
+from bayescluster.spec.families import DEFAULT_FAMILY
 
 TRANSFORMS = {"log": "log", "scale": "standardize"}
+CATEGORICAL = "C"  # C(x): x is categorical
 
 
 def _fail(part: str, formula: str, fix: str) -> SpecError:
@@ -36,11 +41,12 @@ def _unwrap(node, formula: str) -> tuple[str, tuple[str, ...]]:
         if not isinstance(name, str):
             raise _fail(f"{node!r}", formula, "Arguments must be column names.")
         return name, ()
-    if callee not in TRANSFORMS or len(node.args) != 1 or node.kwargs:
+    if callee not in (*TRANSFORMS, CATEGORICAL) or len(node.args) != 1 or node.kwargs:
         raise _fail(f"the call {callee}(...)", formula,
-                    "The calls read are log(x), scale(x), scale(log(x)) and offset(log(x)).")
+                    "The calls read are log(x), scale(x), scale(log(x)), C(x) and "
+                    "offset(log(x)); a baseline level is set with --baseline x=LEVEL.")
     name, chain = _unwrap(node.args[0], formula)
-    return name, (*chain, TRANSFORMS[callee])
+    return name, (*chain, TRANSFORMS.get(callee, CATEGORICAL))
 
 
 def _component(component, formula: str) -> tuple[str, tuple[str, ...]]:
@@ -50,15 +56,23 @@ def _component(component, formula: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _terms(terms, formula: str, transforms: dict[str, tuple[str, ...]]) -> list[str]:
-    """Term names (covariates joined by ':'), recording each covariate's transforms."""
+    """Term names (covariates joined by ':'), recording each covariate's transforms.
+
+    ``C(x)`` is recorded as the chain ``("C",)``.
+    """
     names = []
     for term in terms:
         factors = []
         for component in term.components:
             name, chain = _component(component, formula)
-            if chain not in ((), ("log",), ("standardize",), ("log", "standardize")):
+            if chain not in ((), ("log",), ("standardize",), ("log", "standardize"),
+                             (CATEGORICAL,)):
                 raise _fail(f"{component.name}", formula,
-                            "Write log(x), scale(x) or scale(log(x)).")
+                            "Write log(x), scale(x), scale(log(x)) or C(x).")
+            if (CATEGORICAL,) in (chain, transforms.get(name)) and \
+                    transforms.setdefault(name, chain) != chain:
+                raise _fail(f"{name!r} both as C({name}) and as {name}", formula,
+                            f"Write C({name}) wherever {name} appears.")
             if transforms.setdefault(name, chain) != chain:
                 raise _fail(f"{name!r} with two transforms", formula,
                             "Use one transform of a covariate wherever it appears.")
@@ -140,8 +154,9 @@ def read_formula(formula: str, zero_formula: str | None = None) -> dict:
     -------
     dict
         ``columns`` (outcome, cluster, domain, exposure), ``fixed``, ``zero``,
-        ``transforms`` (covariate -> chain), ``varying``, ``pool_by_domain`` and
-        ``covariates`` (every covariate named, in order).
+        ``transforms`` (covariate -> chain), ``varying``, ``pool_by_domain``,
+        ``covariates`` (every covariate named, in order) and ``categorical`` (those
+        written ``C(x)``).
     """
     description = _describe(formula)
     if description.response is None:
@@ -178,18 +193,21 @@ def read_formula(formula: str, zero_formula: str | None = None) -> dict:
     if exposure:
         columns["exposure"] = exposure
     return {"columns": columns, "fixed": fixed, "zero": zero,
-            "transforms": {k: list(v) for k, v in transforms.items() if v},
+            "transforms": {k: list(v) for k, v in transforms.items()
+                           if v and v != (CATEGORICAL,)},
+            "categorical": [k for k, v in transforms.items() if v == (CATEGORICAL,)],
             "varying": ["intercept", *[v for v in varying if v != "intercept"]] if cluster
             else [],
             "pool_by_domain": domain is not None, "covariates": covariates}
 
 
-def infer_roles(frame, covariates: list[str], transforms: Mapping[str, list[str]]
-                ) -> dict[str, str]:
+def infer_roles(frame, covariates: list[str], transforms: Mapping[str, list[str]],
+                categorical: tuple[str, ...] = ()) -> dict[str, str]:
     """Each covariate's role, read from its values.
 
-    A logged one is ``positive``, one with only 0 and 1 ``binary``, text ``categorical``,
-    any other number ``numeric``.
+    A logged one is ``positive``; one written ``C(x)`` (in ``categorical``), one of text
+    or a ``pandas.Categorical`` is ``categorical``; one with only 0 and 1 (or True and
+    False) ``binary``; any other number ``numeric``.
     """
     import pandas as pd
 
@@ -199,12 +217,15 @@ def infer_roles(frame, covariates: list[str], transforms: Mapping[str, list[str]
             raise SpecError(f"the formula names {name!r}, which is not a column of the data."
                             f"{did_you_mean(name, frame.columns)} Columns present: "
                             f"{', '.join(map(str, frame.columns))}.")
-        values = pd.to_numeric(frame[name], errors="coerce")
-        text = values.isna() & frame[name].notna() & (frame[name].astype(str).str.strip()
-                                                       != "")
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        values = pd.to_numeric(column, errors="coerce")
+        text = values.isna() & column.notna() & (column.astype(str).str.strip() != "")
         if "log" in transforms.get(name, ()):
             roles[name] = "positive"
-        elif text.any():
+        elif name in categorical or isinstance(frame[name].dtype, pd.CategoricalDtype) \
+                or text.any():
             roles[name] = "categorical"
         elif values.dropna().isin([0, 1]).all():
             roles[name] = "binary"
@@ -213,29 +234,32 @@ def infer_roles(frame, covariates: list[str], transforms: Mapping[str, list[str]
     return roles
 
 
-def _value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(value)
-
-
-def formula_toml(formula: str, *, family: str = "zinb", zero_formula: str | None = None,
+def formula_toml(formula: str, *, family: str | None = None, zero_formula: str | None = None,
                  roles: Mapping[str, str], name: str = "formula",
-                 id_column: str | None = None) -> str:
+                 id_column: str | None = None, settings: Mapping | None = None) -> str:
     """The TOML text of a spec given by a formula, its roles written out.
 
     The text keeps the formula (so a run shows what was asked) beside the roles, which
     :func:`infer_roles` reads from the data when the caller does not give them.
+    ``settings`` are further spec keys: ``missing``, ``baselines`` (covariate -> level),
+    ``parameterization`` (written to ``[hierarchy]``) and ``priors`` (as ``[priors]``).
     """
-    lines = ["schema_version = 1", f"name = {_value(name)}", f"family = {_value(family)}",
-             f"formula = {_value(formula)}"]
+    from bayescluster.spec.toml import dumps
+
+    raw = {"schema_version": 1, "name": name, "family": family or DEFAULT_FAMILY,
+           "formula": formula}
     if zero_formula is not None:
-        lines.append(f"zero_formula = {_value(zero_formula)}")
+        raw["zero_formula"] = zero_formula
+    settings = {k: v for k, v in (settings or {}).items() if v is not None and v != {}}
+    if "missing" in settings:
+        raw["missing"] = settings["missing"]
     if id_column:
-        lines += ["", "[columns]", f"id = {_value(id_column)}"]
-    lines += ["", "[covariates]"] + [f"{k} = {_value(v)}" for k, v in roles.items()]
-    return "\n".join(lines) + "\n"
+        raw["columns"] = {"id": id_column}
+    raw["covariates"] = dict(roles)
+    if settings.get("baselines"):
+        raw["baselines"] = {k: str(v) for k, v in settings["baselines"].items()}
+    if "parameterization" in settings:
+        raw["hierarchy"] = {"parameterization": settings["parameterization"]}
+    if settings.get("priors"):
+        raw["priors"] = dict(settings["priors"])
+    return dumps(raw)

@@ -14,7 +14,7 @@ from pathlib import Path
 from bayescluster.core.errors import SpecError, did_you_mean
 from bayescluster.core.resources import MODELS, shipped, shipped_names
 from bayescluster.data.roles import Roles
-from bayescluster.spec.families import FAMILIES
+from bayescluster.spec.families import DEFAULT_FAMILY, FAMILIES
 from bayescluster.spec.sampling import MAX_ITERATIONS
 
 SCHEMA_VERSION = 1
@@ -48,13 +48,13 @@ PRIOR_DISTS = {
 }
 DEFAULT_PRIORS = {
     "intercept": {"dist": "normal", "mu": "auto", "sigma": 2.5},
-    "coef": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    "coef": {"dist": "normal", "mu": 0.0, "sigma": "auto"},
     "sd_domain": {"dist": "gamma", "alpha": 2.0, "beta": 5.0},
     "sd_cluster": {"dist": "gamma", "alpha": 2.0, "beta": 5.0},
     "lkj_eta": 2.0,
     "dispersion": {"dist": "halfnormal", "sigma": 1.0},
     "zero_intercept": {"dist": "normal", "mu": -1.5, "sigma": 1.5},
-    "zero_coef": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    "zero_coef": {"dist": "normal", "mu": 0.0, "sigma": "auto"},
     "impute_mean": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
     "impute_sd": {"dist": "halfnormal", "sigma": 1.0},
     "selection_intercept": {"dist": "normal", "mu": 0.0, "sigma": 1.5},
@@ -76,6 +76,10 @@ def _typed(where: str, value, kind: type | tuple, fix: str):
 
 
 POSITIVE = ("sigma", "lam", "alpha", "beta", "nu")
+# parameters a spec may leave to the data: the intercept's location (log mean count) and the
+# slopes' scale (AUTO_SCALE / the column's SD, as rstanarm's autoscale)
+AUTO = {("mu", "intercept"), ("sigma", "coef"),
+        ("sigma", "zero_coef")}
 
 
 def _unknown(kind: str, names, valid) -> None:
@@ -124,6 +128,7 @@ class Spec:
     domains: tuple[str, ...] = ()  # declared domain labels ([hierarchy] domains)
     sampling: dict = field(default_factory=dict)  # draws, tune, target_accept defaults
     text: str = field(default="", repr=False)
+    from_formula: bool = False  # given by a formula (its fixes are options, not TOML keys)
 
     @property
     def roles(self) -> Roles:
@@ -146,6 +151,31 @@ class Spec:
         """A short hash of the spec's text (compiled-model cache key)."""
         return hashlib.sha256(self.text.encode()).hexdigest()[:16]
 
+    def hint(self, key: str, value) -> str:
+        """How the user of this spec sets ``key`` to ``value``: a TOML key or an option.
+
+        A spec given by a formula (``bayescluster fit --formula``, ``bc.fit("y ~ x")``)
+        is changed by options, a TOML spec by its keys; a fix names the one the user has.
+        """
+        option, keyword, toml = {
+            "missing": (f"--missing {value}", f"missing={value!r}", f"missing = \"{value}\""),
+            "baselines": (f"--baseline {value}=LEVEL", f"baselines={{{value!r}: LEVEL}}",
+                          f"[baselines] {value} = \"LEVEL\""),
+            "parameterization": (f"--parameterization {value}",
+                                 f"parameterization={value!r}",
+                                 f"[hierarchy] parameterization = \"{value}\""),
+            "target_accept": (f"--target-accept {value}", f"target_accept={value}",
+                              f"[sampling] target_accept = {value}"),
+            "tune": (f"--tune {value}", f"tune={value}", f"[sampling] tune = {value}"),
+            "prior": (f"--prior \"{value}=gamma(alpha=4, beta=10)\"",
+                      f"priors={{{value!r}: {{'dist': 'gamma', 'alpha': 4, 'beta': 10}}}}",
+                      f"[priors] {value} = {{ dist = \"gamma\", alpha = 4, beta = 10 }}"),
+        }[key]
+        if self.from_formula:
+            return f"pass {option} (in Python: bc.fit(..., {keyword}))."
+        return f"set {toml} in the spec (or pass {option})." if key in (
+            "parameterization", "target_accept", "tune") else f"set {toml} in the spec."
+
     def label(self, factor: str) -> str:
         """Display name of a covariate after its transforms, standardisation not shown."""
         return f"log({factor})" if "log" in self.transforms.get(factor, ()) else factor
@@ -167,10 +197,9 @@ def _terms(raw, covariates, where) -> tuple[Term, ...]:
                 raise SpecError(f"[{where}] term {text!r}: write the covariate name "
                                 f"({factor[4:-1]!r}) and put the log in [transforms].")
         _unknown(f"covariate in [{where}] term {text!r}:", factors, list(covariates))
-        cats = [f for f in factors if covariates[f] == "categorical"]
-        if cats and len(factors) > 1:
-            raise SpecError(f"[{where}] term {text!r}: categorical covariate {cats[0]!r} "
-                            "cannot be part of an interaction.")
+        if len(set(factors)) != len(factors):
+            raise SpecError(f"[{where}] term {text!r} names a covariate twice. Fix: write "
+                            "each covariate once in a term.")
         terms.append(Term(factors))
     names = [t.name for t in terms]
     if len(set(names)) != len(names):
@@ -197,7 +226,7 @@ def _prior(key: str, value):
                         f"e.g. {key} = {{ dist = \"{value['dist']}\", {example} }}.")
     for param in params:
         number = value[param]
-        if param == "mu" and number == "auto" and key == "intercept":
+        if number == "auto" and (param, key) in AUTO:
             continue
         _typed(f"[priors] {key}.{param}", number, (int, float), "give a number.")
         if param in POSITIVE and not number > 0:
@@ -274,6 +303,11 @@ def _from_formula(raw: dict, source: str) -> dict:
         raise SpecError(f"{source}: the formula's covariate(s) {', '.join(undeclared)} have no "
                         "role. Fix: declare each in [covariates], e.g. x = \"numeric\" (roles: "
                         f"{', '.join(ROLES)}).")
+    declared = [c for c in read["categorical"] if covariates[c] != "categorical"]
+    if declared:
+        raise SpecError(f"{source}: the formula writes C({declared[0]}), but [covariates] "
+                        f"declares {declared[0]} = {covariates[declared[0]]!r}. Fix: declare "
+                        f"{declared[0]} = \"categorical\", or write {declared[0]} without C().")
     out = {k: v for k, v in raw.items() if k not in ("formula", "zero_formula")}
     out["columns"] = {**raw.get("columns", {}), **read["columns"]}
     out["fixed"] = {"terms": read["fixed"]}
@@ -302,12 +336,13 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         raise SpecError(f"{source}: schema_version must be {SCHEMA_VERSION} ({found}). Fix: "
                         f"start the spec with schema_version = {SCHEMA_VERSION}, then name, "
                         "family, [columns] and [covariates] (see models/zinb_hier.toml).")
-    if "formula" in raw or "zero_formula" in raw:
+    from_formula = "formula" in raw or "zero_formula" in raw
+    if from_formula:
         raw = _from_formula(raw, source)
     for key in ("name", "description", "family", "missing"):
         if key in raw:
             _typed(key, raw[key], str, f"write it in quotes, e.g. {key} = \"...\".")
-    family = raw.get("family", "zinb")
+    family = raw.get("family", DEFAULT_FAMILY)
     _unknown("family", [family], list(FAMILIES))
     columns = dict(raw.get("columns", {}))
     if "outcome" not in columns:
@@ -388,6 +423,7 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
                            "name the paper's model in quotes, e.g. model = \"m3\".") or None,
         selection=selection,
         sampling=_sampling(raw.get("sampling", {})), domains=tuple(domains), text=text,
+        from_formula=from_formula,
     )
 
 
@@ -414,3 +450,71 @@ def load_spec(path_or_name: str | Path) -> Spec:
         raise SpecError(f"{str(path)!r} is not UTF-8 text. Fix: save the spec as UTF-8 "
                         "TOML.") from None
     return parse_spec(text, str(path))
+
+
+def amend(spec: Spec, *, missing: str | None = None, baselines: dict | None = None,
+          parameterization: str | None = None, priors: dict | None = None) -> Spec:
+    """``spec`` with its missing-data rule, baselines, parameterisation or priors replaced.
+
+    The spec's text is rewritten with the new keys (so a run records what was fitted);
+    arguments left as None keep the spec's own. Comments of a TOML file do not survive
+    an amendment.
+    """
+    if missing is None and not baselines and parameterization is None and not priors:
+        return spec
+    from bayescluster.spec.toml import dumps
+
+    raw = tomllib.loads(spec.text)
+    if missing is not None:
+        raw["missing"] = missing
+    if baselines:
+        raw["baselines"] = {**raw.get("baselines", {}),
+                            **{str(k): str(v) for k, v in baselines.items()}}
+    if parameterization is not None:
+        raw["hierarchy"] = {**raw.get("hierarchy", {}), "parameterization": parameterization}
+    if priors:
+        raw["priors"] = {**raw.get("priors", {}), **priors}
+    return parse_spec(dumps(raw), spec.name)
+
+
+def prior_option(text: str) -> tuple[str, dict | float]:
+    """Read ``"sd_cluster=gamma(alpha=4, beta=10)"`` (or ``"lkj_eta=3"``) as a prior.
+
+    Returns
+    -------
+    (str, dict or float)
+        The prior's key and its table, as ``[priors]`` would hold them (validated when
+        the spec is parsed).
+
+    Raises
+    ------
+    SpecError
+        When the text is not ``name=dist(param=number, ...)``.
+    """
+    example = "e.g. --prior \"sd_cluster=gamma(alpha=4, beta=10)\""
+    name, sign, body = text.partition("=")
+    name, body = name.strip(), body.strip()
+    if not sign or not name or not body:
+        raise SpecError(f"prior {text!r} must look like name=dist(param=number, ...), "
+                        f"{example}.")
+    _unknown("prior", [name], list(DEFAULT_PRIORS))
+    if name == "lkj_eta":
+        try:
+            return name, float(body)
+        except ValueError:
+            raise SpecError(f"prior {text!r}: lkj_eta is a number, e.g. lkj_eta=2.") from None
+    dist, paren, rest = body.partition("(")
+    if not paren or not rest.endswith(")"):
+        raise SpecError(f"prior {text!r} must look like name=dist(param=number, ...), "
+                        f"{example}.")
+    table: dict = {"dist": dist.strip()}
+    for part in filter(None, (p.strip() for p in rest[:-1].split(","))):
+        key, eq, value = part.partition("=")
+        try:
+            table[key.strip()] = float(value)
+        except ValueError:
+            raise SpecError(f"prior {text!r}: {part!r} must be param=number, "
+                            f"{example}.") from None
+        if not eq:
+            raise SpecError(f"prior {text!r}: {part!r} must be param=number, {example}.")
+    return name, table

@@ -5,6 +5,8 @@ MCMC = ("nutpie", "pymc")
 BACKENDS = ("numba", "jax")  # what nutpie compiles the log-density with
 DEFAULT_SAMPLING = {"draws": 1000, "tune": 1000, "target_accept": 0.9}
 MAX_ITERATIONS = 1_000_000  # draws or tuning steps a chain, in a spec or on the command line
+MIN_SAMPLE = 4000  # draws over all chains (4 x 1000) at which a fit's remedies run
+REMEDY_BUDGET = 10.0  # the remedies' leapfrog steps, in multiples of the first fit's
 
 
 def sampling_settings(spec_sampling: dict, **given) -> dict:

@@ -20,10 +20,11 @@ from bayescluster.study.report import write_report
 
 def demo(spec_path: Path, data_path: Path, out: Path, run_root: Path,
          compare_with: tuple[str, ...] = ("negbin_hier",),
-         show: Callable[[str], None] = print) -> bool:
+         show: Callable[[str], None] = print, force: bool = False) -> bool:
     """Fit ``spec_path`` and each spec in ``compare_with``, then write the report.
 
-    Each run goes to ``run_root/<spec name>`` (replacing an earlier demo's run); the gates
+    Each run goes to ``run_root/<spec name>`` (replacing an earlier demo's run only with
+    ``force``); the gates
     and fixed effects are shown as they come, and the report of the first spec, compared
     with the others, is written into ``out``.
 
@@ -38,7 +39,7 @@ def demo(spec_path: Path, data_path: Path, out: Path, run_root: Path,
         data = load(data_path, spec.roles)
         show(f"\n== fit {spec.name} on {data_path} (nutpie, 4 chains)")
         run = fit(spec, data)
-        save(run, Path(run_root) / spec.name, force=True)
+        save(run, Path(run_root) / spec.name, force=force)
         show(f"run written to {run.path}")
         show("\n== convergence gates")
         text, passed = gate_verdict(run.tree)

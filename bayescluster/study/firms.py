@@ -11,7 +11,7 @@ import pandas as pd
 
 from bayescluster.data import table as generic
 from bayescluster.data.describe import describe
-from bayescluster.data.roles import Roles
+from bayescluster.data.roles import Roles, Words
 from bayescluster.data.table import FirmData
 from bayescluster.study.paper import table3
 from bayescluster.study.registry import cluster_domains
@@ -29,16 +29,33 @@ PAPER_ROLES = Roles(
 )
 
 
+STUDY_WORDS = Words(row="firm", rows="firms", group="cluster", groups="clusters",
+                    domain="domain", domains="domains", outcome="patents",
+                    group_key="cluster", domain_key="domain")
+# a table with these columns is the study's firm table (it speaks of firms and clusters)
+STUDY_COLUMNS = frozenset({"firm_id", "cluster", "pat", "participant"})
+
+
+def is_study_table(columns) -> bool:
+    """Whether a table with ``columns`` is the study's firm table (its layout's columns)."""
+    return STUDY_COLUMNS <= {str(c).strip() for c in columns}
+
+
 def validate(table: pd.DataFrame | str | Path, roles: Roles = PAPER_ROLES) -> FirmData:
-    """Validate a firm table (:func:`bayescluster.data.validate`).
+    """Validate a table (:func:`bayescluster.data.validate`), the study's in its words.
 
     A table without a domain column takes each cluster's domain from the registry; a
     domain column may use the registry's four domain labels, unless the spec declares its
-    own (``[hierarchy] domains``).
+    own (``[hierarchy] domains``). The study's firm table (:func:`is_study_table`) is
+    spoken of in the study's words (firms, clusters, domains, patents), any other table in
+    its own.
     """
     registry = cluster_domains()
-    return generic.validate(table, roles, domains=registry,
-                            known_domains=set(registry.values()))
+    frame = generic.read_table(table) if isinstance(table, str | Path) else table
+    words = STUDY_WORDS if is_study_table(frame.columns) and roles.cluster in (
+        "cluster", None) else None
+    return generic.validate(frame, roles, domains=registry,
+                            known_domains=set(registry.values()), words=words)
 
 
 def load(path: str | Path, roles: Roles = PAPER_ROLES) -> FirmData:

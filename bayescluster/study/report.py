@@ -60,9 +60,9 @@ def policy_findings(run, ames: pd.DataFrame) -> list[Finding]:
     """H1, participation by domain and H2 in plain words (the Findings' opening)."""
     noun = NOUNS.get(run.outcome, run.outcome)
     if run.data.roles.per:
-        return effect_findings(ames, "participant", noun)
+        return effect_findings(ames, "participant", noun, words=run.data.words)
     total = ames.xs("total", level="margin")
-    found = effect_findings(ames, "participant", noun,
+    found = effect_findings(ames, "participant", noun, words=run.data.words,
                             lead="Joining a cluster project (the paper's H1: "
                                  + (verdict(total.loc[("participant", "overall", "all"),
                                                       "p_gt_0"])

@@ -439,7 +439,7 @@ def model_scale_truth(truth: dict, design) -> dict:
     """
     fixed, intercept = {}, truth["intercept"]
     for column in design.fixed:
-        if column.dummy is not None:
+        if column.indicators:
             fixed[column.label] = 0.0
             continue
         beta = truth["fixed"].get(column.label, 0.0)

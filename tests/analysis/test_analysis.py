@@ -56,9 +56,9 @@ def test_shrinkage_partial_pool_between_no_pool_and_domain_mean(sim_2000, sample
     post = run.posterior
     # "between" is testable only where the two ends are apart: 0.2 is 25 MCSE of a median
     # here (kansai-energy's ends, 0.06 apart, held its median 1.4 sd from failing)
-    apart = table[(table["no_pool"] - table["domain_mean"]).abs() > 0.2]
+    apart = table[(table["no_pool"] - table["pooled_mean"]).abs() > 0.2]
     assert len(apart) >= 5
-    for cluster, row in apart.sort_values("firms").head(5).iterrows():
+    for cluster, row in apart.sort_values("n").head(5).iterrows():
         # the medians' MCSE (ArviZ, from their ESS), 4 of each
         slack = 4 * (float(azs.mcse(post["cluster_total"].sel(cluster=cluster,
                                                               effect="intercept"),
@@ -66,7 +66,7 @@ def test_shrinkage_partial_pool_between_no_pool_and_domain_mean(sim_2000, sample
                      + float(azs.mcse(post["domain_total"].sel(domain=row["domain"],
                                                                effect="intercept"),
                                       method="median")))
-        lo, hi = sorted([row["no_pool"], row["domain_mean"]])
+        lo, hi = sorted([row["no_pool"], row["pooled_mean"]])
         assert within(f"partial pool[{cluster}]", row["partial_pool"], lo - slack,
                       hi + slack), (cluster, row.to_dict())
 
@@ -77,9 +77,9 @@ def test_small_clusters_move_toward_their_domains(run_2000, within):
     two effects move by less than their Monte Carlo error (0.01), so a count of those that
     moved (5 or 6 of 8 over seeds) sat one cluster from failing a 'more than half' rule."""
     table = cmp.shrinkage(run_2000).dropna(subset=["no_pool"])
-    small = table.sort_values("firms").head(8)
-    moved = (small["no_pool"] - small["domain_mean"]).abs() - (
-        small["partial_pool"] - small["domain_mean"]).abs()
+    small = table.sort_values("n").head(8)
+    moved = (small["no_pool"] - small["pooled_mean"]).abs() - (
+        small["partial_pool"] - small["pooled_mean"]).abs()
     # the pull is set by the data; the draws move each median by ~0.03 of its sd
     assert within("total move toward the domain", moved.sum(), lower=0)
 
@@ -139,7 +139,7 @@ def test_profile_predictions(default_run, within):
                                                           "sameregion=1"), max_draws=100)
     assert within("both minus none", both.loc[("total", "overall", "all"), "mean"] - none.loc[
         ("total", "overall", "all"), "mean"], lower=0)
-    with pytest.raises(BayesclusterError, match=r"unknown covariate\(s\) \['size'\]"):
+    with pytest.raises(BayesclusterError, match=r"unknown covariate\(s\) 'size' in the profile"):
         profile_predictions(default_run, {"size": 1.0})
     with pytest.raises(BayesclusterError, match=r"must look like name=value"):
         parse_profile("participant")
@@ -175,7 +175,7 @@ def test_loo_ranks_zinb_above_poisson_on_zinb_data(run_2000, sim_2000, sampler_s
     assert within("elpd gap / 4 se", diff.sum() / (4 * np.sqrt(len(diff) * diff.var())),
                   lower=1)
     k = checks.pareto_k_by_cluster(run_2000)
-    assert k["firms"].sum() == 2000 and len(k) == 19
+    assert k["n"].sum() == 2000 and len(k) == 19
 
 
 def test_cli_verbs_write_tables_and_figures(default_run, tmp_path):

@@ -94,14 +94,16 @@ def test_counterfactual_differences_against_the_row_itself(run, table):
     already = table["participant"] == 1
     assert np.allclose(result.loc[already, "difference"], 0.0)
     assert np.allclose(result["counterfactual_mean"] - result["mean"], result["difference"])
-    with pytest.raises(BayesclusterError, match=r"unknown covariate\(s\) \['size'\]"):
+    with pytest.raises(BayesclusterError, match=r"unknown covariate\(s\) 'size' in the "
+                                                r"counterfactual"):
         predict(run, new_rows(run, table), counterfactual={"size": 1})
 
 
 def test_new_rows_are_checked(run, table):
     gap = table.copy()
     gap.loc[2, "rd"] = np.nan
-    with pytest.raises(DataError, match=r"'rd' are missing in row 3; a prediction needs"):
+    with pytest.raises(DataError, match=r"'rd' are missing \(blank\) in row 3; a prediction "
+                                        r"needs"):
         new_rows(run, gap)
     lost = table.assign(cluster=["atlantis"] * len(table), domain="space")
     with pytest.raises(DataError, match=r"'atlantis' belong to no domain the run knows"):

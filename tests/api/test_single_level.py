@@ -3,6 +3,7 @@ PhD students) through the formula front door, a formula without a group term, ch
 against MASS's ``glm.nb`` and pscl's ``zeroinfl`` (``benchmarks/reference.R``)."""
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -54,7 +55,7 @@ def _against_mle(run, reference: str, within) -> None:
 def test_one_group_and_no_group_parameters(articles):
     design = articles.design
     assert articles.data.roles.cluster is None and not articles.spec.hierarchical
-    assert design.cluster_labels == ["all firms"] and design.n_firms == 915
+    assert design.cluster_labels == ["(one group)"] and design.n_firms == 915
     assert not any(name.startswith(("sd_", "cluster_", "domain_"))
                    for name in articles.posterior.data_vars)
 
@@ -77,7 +78,8 @@ def test_zinb_count_part_matches_zeroinfl(frame, sampler_seed, within):
 def test_the_report_has_no_cluster_sections(articles, tmp_path):
     markdown = Path(bc.report(articles, tmp_path / "report", reloo=0)["markdown"]).read_text()
     assert "## Clusters" not in markdown and "## Domains" not in markdown
-    assert "915 firms in one group (a single-level table: no cluster column)" in markdown
+    assert "915 rows in one group (a single-level table: no grouping column)" in markdown
+    assert not re.findall(r"\b(firms?|clusters?|patents?)\b", markdown)
     assert "## Effects" in markdown
 
 
@@ -88,12 +90,12 @@ def test_the_commands_on_a_single_level_run(articles, tmp_path, capsys):
     assert (tmp_path / "ppc" / "ppc_statistics.png").exists()
     assert not list((tmp_path / "ppc").glob("ppc_by_*"))  # one group: nothing to facet
     assert main(["compare", run]) == 2
-    assert "need a hierarchical spec" in capsys.readouterr().err
+    assert "has no effects varying by group" in capsys.readouterr().err
     new = tmp_path / "new.csv"
     pd.DataFrame({"fem": ["Women"], "mar": ["Single"], "kid5": [0], "phd": [3.0],
                   "ment": [10], "art": [0]}).to_csv(new, index=False)
     assert main(["predict", run, "--data", str(new)]) == 0
-    assert "all firms" in capsys.readouterr().out
+    assert "predictions for 1 new rows" in capsys.readouterr().out
 
 
 def test_validate_names_a_single_level_table(frame, tmp_path, capsys):
@@ -102,4 +104,5 @@ def test_validate_names_a_single_level_table(frame, tmp_path, capsys):
     spec.write_text('schema_version = 1\nfamily = "negbin"\nformula = "art ~ fem + ment"\n\n'
                     '[covariates]\nfem = "categorical"\nment = "count"\n')
     assert main(["validate", "--spec", str(spec), str(table)]) == 0
-    assert "firms 915, single-level (no cluster column)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "valid table of 915 rows" in out and "single-level (no grouping column)" in out

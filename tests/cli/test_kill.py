@@ -84,7 +84,7 @@ def test_a_killed_report_leaves_whole_files(previous, tmp_path, after):
     out = tmp_path / "report"
     assert _finish(["report", previous, "--out", out]) == 0
     before = {p.name for p in out.iterdir() if p.is_file()}
-    with _cli(["report", previous, "--out", out, "--max-draws", "200"]) as process:
+    with _cli(["report", previous, "--out", out, "--max-draws", "200", "--force"]) as process:
         time.sleep(after)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGINT)
@@ -92,7 +92,8 @@ def test_a_killed_report_leaves_whole_files(previous, tmp_path, after):
     assert process.returncode in (0, 130, -signal.SIGINT)  # see the fit test
     assert "Traceback" not in err
     if process.returncode == -signal.SIGINT:  # killed outright: the next write cleans up
-        assert _finish(["report", previous, "--out", out, "--max-draws", "200"]) == 0
+        assert _finish(["report", previous, "--out", out, "--max-draws", "200",
+                        "--force"]) == 0
     assert _temps(out) == []
     html = (out / "index.html").read_text()
     assert html.rstrip().endswith("</html>")

@@ -59,7 +59,7 @@ def test_header_only_is_an_empty_table(tmp_path, table):
     with pytest.raises(DataError, match=r"has a header but no rows \(its header reads "
                                         r"'firm_id, cluster"):
         load(tmp_path / "h.csv")
-    with pytest.raises(DataError, match=r"the firm table is empty \(no rows\)"):
+    with pytest.raises(DataError, match=r"the table is empty \(no rows\)"):
         validate(table.iloc[:0])
 
 
@@ -84,7 +84,7 @@ def test_unreadable_bytes(tmp_path):
 
 def test_required_column_missing_suggests_closest(table):
     with pytest.raises(DataError, match=r"required column 'participant' is missing\. Did you "
-                                        r"mean 'participnt'\?.*Fix: add it or map"):
+                                        r"mean 'participnt'\?.*Fix: add it, or name a column"):
         validate(table.rename(columns={"participant": "participnt"}))
 
 
@@ -131,8 +131,8 @@ def test_unknown_cluster_lists_known_and_suggests(table):
 def test_cluster_without_a_domain(table):
     table["domain"] = "it"
     table.loc[[0, 1], "domain"] = ""
-    with pytest.raises(DataError, match=r"cluster\(s\) hokkaido have no domain \(row 1, row 2"
-                                        r"\)\. Fix: give every row"):
+    with pytest.raises(DataError, match=r"column 'domain' is blank for cluster\(s\) hokkaido "
+                                        r"\(row 1, row 2\)\. Fix: give every row"):
         validate(table)
 
 
@@ -152,7 +152,7 @@ def test_user_domains_allow_unknown_clusters(table):
 
 def test_duplicate_firm_ids(table):
     table.loc[5, "firm_id"] = table.loc[0, "firm_id"]
-    with pytest.raises(DataError, match=r"duplicate firm ids: row 1 \('F0000001'\), row 6 "
+    with pytest.raises(DataError, match=r"duplicate ids: row 1 \('F0000001'\), row 6 "
                                         r"\('F0000001'\)\. Fix: give every firm a unique id"):
         validate(table)
 
@@ -162,7 +162,7 @@ def test_small_cluster_warns(firms):
     table.loc[0, "cluster"] = "okinawa"
     keep = (table["cluster"] != "tokai-bio") | (table.index == table.index[
         table["cluster"] == "tokai-bio"][0])
-    with pytest.warns(UserWarning, match=r"fewer than 2 firms: tokai-bio"):
+    with pytest.warns(UserWarning, match=r"1 cluster with fewer than 2 firms: tokai-bio"):
         data = validate(table[keep])
     assert "tokai-bio" in data.warnings[0]
 

@@ -77,6 +77,15 @@ def test_recovery_at_n2000_within_two_sd(run_2000, sim_2000, within):
         assert within(f"z[{term}]", value, -2, 2), z
 
 
+def _column(design, column, frame):
+    """A design column from the table's labels: covariates times level indicators."""
+    value = np.prod(design.values[:, list(column.factors)], axis=1)
+    for j, k in column.indicators:
+        name = design.covariates[j]
+        value = value * (frame[name].astype(str).to_numpy() == design.levels[name][k])
+    return value
+
+
 def test_paper_m3_matches_statsmodels_nb2_mle(sampler_seed, within):
     import statsmodels.api as sm
 
@@ -84,9 +93,8 @@ def test_paper_m3_matches_statsmodels_nb2_mle(sampler_seed, within):
     data = validate(simulate(2000, seed=21).data, spec.roles)
     run = fit(spec, data, chains=4, draws=1000, tune=1000, seed=sampler_seed(5), quiet=True)
     design = run.design
-    X = np.column_stack([np.ones(design.n_firms)] + [
-        c.dummy if c.dummy is not None else np.prod(design.values[:, list(c.factors)], axis=1)
-        for c in design.fixed])
+    X = np.column_stack([np.ones(design.n_firms), design.frame.pipe(
+        lambda f: np.column_stack([_column(design, c, f) for c in design.fixed]))])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mle = sm.NegativeBinomial(design.y, X, loglike_method="nb2").fit(

@@ -62,7 +62,7 @@ def test_existing_run_not_overwritten_without_force(short_run, capsys):
     before = (out / RUN_FILE).read_bytes()
     code = main(["fit", "--spec", "paper_m3", "--out", str(out), "--quiet"])
     assert code == 2
-    assert "already holds a run" in capsys.readouterr().err
+    assert f"--out {str(out)!r} already holds files (run.nc)" in capsys.readouterr().err
     assert (out / RUN_FILE).read_bytes() == before
     with pytest.raises(RunError, match=r"already holds a run\. Fix: .*--force"):
         save(load(out), out)

@@ -1,6 +1,7 @@
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytensor
 import pytest
@@ -222,17 +223,25 @@ def test_continuous_columns_are_centred_inside_the_model(firms):
     eta, intercept = pytensor.function(
         [model["intercept_centred"], model["beta"]], [built.eta, model["intercept"]],
         mode="FAST_COMPILE")(0.7, beta)
-    X = np.column_stack([c.dummy if c.dummy is not None else
-                         np.prod(design.row_values[:, list(c.factors)], axis=1)
-                         for c in design.fixed])
+    assert design.n_rows == design.n_firms  # missing = "drop": a row per firm
+    X = _column_values(design, design.fixed, design.row_values)
     assert intercept == pytest.approx(0.7 - design.fixed_centres @ beta)
     np.testing.assert_allclose(eta, intercept + X @ beta, rtol=1e-12)
 
 
-def _column_values(design, columns):
-    return np.column_stack([c.dummy if c.dummy is not None else
-                            np.prod(design.values[:, list(c.factors)], axis=1)
-                            for c in columns])
+def _column_values(design, columns, values=None):
+    """Each column from the table's own labels: a product of covariates and level tests."""
+    values = design.values if values is None else values
+    out = []
+    for c in columns:
+        column = np.prod(values[:, list(c.factors)], axis=1)
+        for j, k in c.indicators:
+            name = design.covariates[j]
+            labels = design.frame[name].astype(object).to_numpy()
+            column = column * np.where(pd.isna(labels), np.nan,
+                                       labels == design.levels[name][k])
+        out.append(column)
+    return np.column_stack(out)
 
 
 @pytest.mark.parametrize("name", ["paper_m3", "zinb_hier", "hurdle_hier"])

@@ -185,12 +185,12 @@ def test_leave_one_cluster_out_on_dask(tmp_path, sampler_seed, within):
     table = loco.run(spec, data, chains=2, draws=150, tune=200, seed=sampler_seed(2),
                      workers=2, progress=lambda _: None)
     assert sorted(table["cluster"]) == sorted(keep)
-    assert table["firms"].sum() == len(data.frame)
+    assert table["n"].sum() == len(data.frame)
     assert np.isfinite(table[["elpd_loco", "elpd_in_sample"]].to_numpy()).all()
     # held-out scores are worse by the optimism that in-sample scores carry
     assert within("elpd in-sample - held out", table["elpd_in_sample"].sum()
                   - table["elpd_loco"].sum(), lower=0)
-    assert (table["elpd_loco"] / table["firms"]).between(-6, 0).all()
+    assert (table["elpd_loco"] / table["n"]).between(-6, 0).all()
 
     # the CLI user's path: a firm table read from disk (an in-memory subset re-read from a
     # run fails its hash check: see the session note)

@@ -7,6 +7,7 @@ from bayescluster.core.resources import MODELS, shipped
 from bayescluster.spec import load_spec, parse_spec
 
 BASE = shipped(MODELS, "zinb_hier.toml").read_text()
+COEF = '\ncoef = { dist = "normal", mu = 0.0, sigma = 1.0 }'  # the study's, in [priors]
 SHIPPED = ["paper_m1", "paper_m2", "paper_m3", "negbin_hier", "zinb_hier", "hurdle_hier",
            "poisson_hier"]
 
@@ -86,9 +87,11 @@ def test_varying_effect_must_be_a_fixed_term():
 def test_bad_prior():
     with pytest.raises(SpecError, match=r"unknown prior distribution for coef: 'cauchy'.*"
                                         r"Valid names are: normal"):
-        parse_spec(BASE + '\n[priors]\ncoef = { dist = "cauchy", mu = 0, sigma = 1 }\n')
+        parse_spec(BASE.replace(COEF, '\ncoef = { dist = "cauchy", mu = 0, sigma = 1 }'))
     with pytest.raises(SpecError, match=r"normal needs sigma"):
-        parse_spec(BASE + '\n[priors]\ncoef = { dist = "normal", mu = 0 }\n')
+        parse_spec(BASE.replace(COEF, '\ncoef = { dist = "normal", mu = 0 }'))
+    with pytest.raises(SpecError, match=r"sd_cluster.sigma = 'auto' has the wrong type"):
+        parse_spec(BASE.replace(COEF, '\nsd_cluster = { dist = "halfnormal", sigma = "auto" }'))
 
 
 def test_schema_version_required():
