@@ -6,7 +6,7 @@ PYTHON312 := $(shell python3.12 --version >/dev/null 2>&1 && echo "python3.12" |
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser brms demo beyond bench test test-fast clean
+.PHONY: setup browser brms demo beyond bench test test-fast tables clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
@@ -63,3 +63,6 @@ test-fast: setup
 
 clean:
 	rm -rf $(VENV) $(BAMBI_VENV) .pytest_cache
+
+tables: setup  ## the families table in README.md, ARCHITECTURE.md and models/README.md
+	$(PY) -c "from bayescluster.spec.families import write_tables; write_tables('.')"

@@ -6,13 +6,22 @@ counts and on every replicated data set; the predictive p-value is
 of each count.
 """
 
+from __future__ import annotations
+
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from bayescluster.analysis.intervals import CI_PROB, interval, intervals
+from bayescluster.core.defaults import PARETO_K
 from bayescluster.core.errors import BayesclusterError
+
+if TYPE_CHECKING:
+    from arviz_stats.utils import ELPDData
+
+    from bayescluster.inference.run import Run
 
 
 def _var_mean(y: np.ndarray) -> np.ndarray:
@@ -56,11 +65,35 @@ def _facets(run, by: str | None) -> dict[str, np.ndarray]:
     return out
 
 
-def ppc_statistics(run, *, by: str | None = "domain", group: str = "posterior",
+def ppc_statistics(run: Run, *, by: str | None = "domain", group: str = "posterior",
                    ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Observed statistic, replicated mean and interval, and the predictive p-value.
 
     One row per statistic and facet (all firms, then each domain or cluster).
+
+    Parameters
+    ----------
+    run : Run
+        A run with the replicated data of ``group``.
+    by : {"domain", "cluster"} or None
+        The facets after all firms (only when there are several); None: all firms only.
+    group : {"posterior", "prior"}
+        Whose predictive draws: ``posterior_predictive`` or ``prior_predictive``.
+    ci_prob : float
+        The replicated statistic's interval probability.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (facet, statistic) for the statistics in :data:`STATISTICS` (``zeros``:
+        share of zeros, ``var_mean``: variance over mean, ``max``): observed,
+        replicated_mean, lower, upper, p_value (P(T(y_rep) >= T(y))) and n (firms); NaN
+        where a facet's firms cannot give the statistic.
+
+    Raises
+    ------
+    BayesclusterError
+        When the run has no such predictive group, or ``by`` names no facet.
     """
     y, rep = run.design.y, _replicates(run, group)
     rows = []
@@ -80,9 +113,28 @@ def ppc_statistics(run, *, by: str | None = "domain", group: str = "posterior",
     return pd.DataFrame(rows).set_index(["facet", "statistic"])
 
 
-def ppc_draws(run, statistic: str, *, group: str = "posterior",
+def ppc_draws(run: Run, statistic: str, *, group: str = "posterior",
               firms: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """T(y) and T(y_rep) for every replicated data set (optionally for some firms)."""
+    """T(y) and T(y_rep) for every replicated data set (optionally for some firms).
+
+    Parameters
+    ----------
+    run : Run
+        A run with the replicated data of ``group``.
+    statistic : {"zeros", "var_mean", "max"}
+        The test statistic T (a key of :data:`STATISTICS`).
+    group : {"posterior", "prior"}
+        Whose predictive draws.
+    firms : ndarray, optional
+        Indices of the firms to compute T over (default: every firm).
+
+    Returns
+    -------
+    observed : float
+        T(y) of the observed counts.
+    replicated : ndarray
+        (chain * draw,) T(y_rep) of each replicated data set.
+    """
     if statistic not in STATISTICS:
         raise BayesclusterError(f"unknown statistic {statistic!r}. Valid names are: "
                                 f"{', '.join(STATISTICS)}.")
@@ -91,18 +143,55 @@ def ppc_draws(run, statistic: str, *, group: str = "posterior",
     return float(stat(run.design.y[idx])), stat(_replicates(run, group)[:, idx])
 
 
-def ppc_facets(run, *, by: str = "domain", group: str = "posterior") -> dict:
-    """{facet: {statistic: (T(y), T(y_rep))}} for the faceted figure (empty with one group)."""
+def ppc_facets(run: Run, *, by: str = "domain", group: str = "posterior"
+               ) -> dict[str, dict[str, tuple[float, np.ndarray]]]:
+    """{facet: {statistic: (T(y), T(y_rep))}} for the faceted figure (empty with one group).
+
+    Parameters
+    ----------
+    run : Run
+        A run with the replicated data of ``group``.
+    by : {"domain", "cluster"}
+        The facets.
+    group : {"posterior", "prior"}
+        Whose predictive draws.
+
+    Returns
+    -------
+    dict
+        Per domain (or cluster), per statistic of :data:`STATISTICS`, what
+        :func:`ppc_draws` returns for its firms.
+    """
     return {facet: {s: ppc_draws(run, s, group=group, firms=idx) for s in STATISTICS}
             for facet, idx in _facets(run, by).items() if facet != "all"}
 
 
-def rootogram(run, *, max_count: int | None = None, group: str = "posterior",
+def rootogram(run: Run, *, max_count: int | None = None, group: str = "posterior",
               ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Observed and expected frequency of each count 0..max_count.
 
     The last row collects everything above. Hanging: the bar of sqrt(observed) hangs from
     sqrt(expected).
+
+    Parameters
+    ----------
+    run : Run
+        A run with the replicated data of ``group``.
+    max_count : int, optional
+        The largest count with its own row (default: the observed counts' 95% quantile,
+        at least 10).
+    group : {"posterior", "prior"}
+        Whose predictive draws give the expected frequencies.
+    ci_prob : float
+        The expected frequencies' interval probability.
+
+    Returns
+    -------
+    DataFrame
+        One row per count 0..max_count and one for ``>max_count``: count (its label),
+        observed and expected (mean over replicated data sets) frequency, the expected
+        frequency's lower and upper bound, and hanging_bottom (sqrt(expected) -
+        sqrt(observed), where the hanging bar ends).
     """
     y, rep = run.design.y, _replicates(run, group)
     top = int(max_count if max_count is not None else max(10, np.quantile(y, 0.95)))
@@ -120,8 +209,19 @@ def rootogram(run, *, max_count: int | None = None, group: str = "posterior",
     return table
 
 
-def loo_pit(run) -> np.ndarray:
-    """LOO-PIT values, one per firm (uniform when the model is calibrated)."""
+def loo_pit(run: Run) -> np.ndarray:
+    """LOO-PIT values, one per firm (uniform when the model is calibrated).
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run with its log-likelihood and posterior predictive draws.
+
+    Returns
+    -------
+    ndarray
+        (firm,) arviz-stats' LOO-PIT of each firm's observed count, in [0, 1].
+    """
     from arviz_stats import loo_pit as az_loo_pit
 
     with warnings.catch_warnings():
@@ -130,8 +230,25 @@ def loo_pit(run) -> np.ndarray:
     return np.asarray(pit[run.outcome].values).ravel()
 
 
-def loo(run):
-    """PSIS-LOO (arviz-stats ELPDData, pointwise)."""
+def loo(run: Run) -> ELPDData:
+    """PSIS-LOO (arviz-stats ELPDData, pointwise).
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run with its per-firm log-likelihood.
+
+    Returns
+    -------
+    ELPDData
+        The estimate (``elpd``, ``se``, ``p``) with each firm's ``elpd_i`` and
+        ``pareto_k``.
+
+    Raises
+    ------
+    BayesclusterError
+        When the run has no log-likelihood (a prior-only run).
+    """
     from arviz_stats import loo as az_loo
 
     if "log_likelihood" not in run.tree.children:
@@ -141,8 +258,22 @@ def loo(run):
         return az_loo(run.tree, pointwise=True, var_name=run.outcome)
 
 
-def pareto_k_by_cluster(run, *, elpd=None) -> pd.DataFrame:
-    """Pareto k summarised per cluster: rows (n), max k, rows with k > 0.7, elpd_loo."""
+def pareto_k_by_cluster(run: Run, *, elpd: ELPDData | None = None) -> pd.DataFrame:
+    """Pareto k summarised per cluster: rows (n), max k, rows with k > PARETO_K, elpd_loo.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    elpd : ELPDData, optional
+        The run's pointwise PSIS-LOO, if already computed (default: :func:`loo`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by cluster: n (rows), max_k, bad_k (rows with k above
+        :data:`~bayescluster.core.defaults.PARETO_K`) and elpd_loo (the sum of its rows').
+    """
     elpd = elpd if elpd is not None else loo(run)
     k = np.asarray(elpd.pareto_k.values).ravel()
     elpd_i = np.asarray(elpd.elpd_i.values).ravel()
@@ -150,16 +281,35 @@ def pareto_k_by_cluster(run, *, elpd=None) -> pd.DataFrame:
     frame = pd.DataFrame({"cluster": np.array(design.cluster_labels)[design.cluster_index],
                           "k": k, "elpd_i": elpd_i})
     return frame.groupby("cluster").agg(n=("k", "size"), max_k=("k", "max"),
-                                        bad_k=("k", lambda v: int((v > 0.7).sum())),
+                                        bad_k=("k", lambda v: int((v > PARETO_K).sum())),
                                         elpd_loo=("elpd_i", "sum"))
 
 
-def compare_runs(runs: dict, *, elpds: dict | None = None) -> pd.DataFrame:
+def compare_runs(runs: dict[str, Run], *, elpds: dict[str, ELPDData] | None = None
+                 ) -> pd.DataFrame:
     """LOO comparison across runs on the same firms (arviz-stats ``compare``).
 
     ``elpds`` (by the same names) replaces the runs' PSIS-LOO, e.g. with exact refits
     (:func:`bayescluster.analysis.reloo.exact_loo`). Returns elpd, differences, their SEs
     and stacking weights.
+
+    Parameters
+    ----------
+    runs : dict of str to Run
+        The runs by name; each scores the same outcome on the same rows.
+    elpds : dict of str to ELPDData, optional
+        Pointwise LOO estimates by run name, used in place of :func:`loo` for those runs.
+
+    Returns
+    -------
+    DataFrame
+        arviz-stats' comparison, one row per run, best first: rank (0 best), elpd_diff,
+        dse, p_worse, diag_diff, diag_elpd, p, elpd, se and weight (stacking).
+
+    Raises
+    ------
+    BayesclusterError
+        When the runs score different outcomes or fit different rows.
     """
     from arviz_stats import compare
 

@@ -5,6 +5,10 @@ A cluster's effect is its total: population + domain deviation + cluster deviati
 All functions work from a saved run and return tidy pandas objects.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from scipy import optimize
@@ -15,7 +19,12 @@ from bayescluster.core.errors import BayesclusterError
 from bayescluster.model.design import varying_matrix
 from bayescluster.model.evaluate import draws
 from bayescluster.model.families import LIKELIHOODS, expit
-from bayescluster.model.predictor import columns, linear_predictor
+from bayescluster.model.predictor import columns, linear_predictor, zero_logit
+from bayescluster.model.priors import AUTO_SCALE, auto_scale
+
+if TYPE_CHECKING:
+    from bayescluster.inference.run import Run
+    from bayescluster.model.design import Design
 
 
 def _require(run, name: str):
@@ -31,10 +40,20 @@ def _require(run, name: str):
     return post[name]
 
 
-def default_effect(design) -> str:
+def default_effect(design: Design) -> str:
     """The varying effect that figures and ranks show unless told.
 
     The last one listed: a slope when one varies, else the intercept.
+
+    Parameters
+    ----------
+    design : Design
+        A design with at least one varying effect.
+
+    Returns
+    -------
+    str
+        The effect's name (``intercept`` or a term's label).
     """
     return design.varying[-1]
 
@@ -57,7 +76,7 @@ def _samples(run, level: str, effect: str | None) -> pd.DataFrame:
     return pd.DataFrame(values, columns=[str(v) for v in da[level].values])
 
 
-def group_effects(run, level: str = "cluster", *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+def group_effects(run: Run, level: str = "cluster", *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Median, interval and P(> 0) of each varying effect per cluster (or domain).
 
     Parameters
@@ -100,11 +119,37 @@ def group_effects(run, level: str = "cluster", *, ci_prob: float = CI_PROB) -> p
     return pd.DataFrame(rows).set_index([level, "effect"])
 
 
-def contrast(run, a: str, b: str, *, level: str = "cluster", effect: str | None = None,
+def contrast(run: Run, a: str, b: str, *, level: str = "cluster", effect: str | None = None,
              ci_prob: float = CI_PROB) -> pd.Series:
     """A - B for two clusters (or domains): median, interval, P(A > B).
 
     ``effect`` is a varying effect (default: :func:`default_effect`).
+
+    Parameters
+    ----------
+    run : Run
+        A fitted hierarchical run.
+    a : str
+        The first group's label (A).
+    b : str
+        The second group's label (B), subtracted from A.
+    level : {"cluster", "domain"}
+        Which groups.
+    effect : str, optional
+        The varying effect compared (default: :func:`default_effect`).
+    ci_prob : float
+        The interval's probability.
+
+    Returns
+    -------
+    Series
+        Named ``"a - b"``: median, lower, upper of the difference of the two total
+        effects (log scale) and p_a_gt_b, P(A > B).
+
+    Raises
+    ------
+    BayesclusterError
+        For a label that names no group, or an unknown effect.
     """
     draws = _samples(run, level, effect)
     for name in (a, b):
@@ -117,9 +162,26 @@ def contrast(run, a: str, b: str, *, level: str = "cluster", effect: str | None 
                       "p_a_gt_b": (diff > 0).mean()}, name=f"{a} - {b}")
 
 
-def contrast_matrix(run, level: str = "cluster", *, effect: str | None = None
+def contrast_matrix(run: Run, level: str = "cluster", *, effect: str | None = None
                     ) -> pd.DataFrame:
-    """P(row > column) for every pair of clusters (or domains)."""
+    """P(row > column) for every pair of clusters (or domains).
+
+    Parameters
+    ----------
+    run : Run
+        A fitted hierarchical run.
+    level : {"cluster", "domain"}
+        Which groups.
+    effect : str, optional
+        The varying effect compared (default: :func:`default_effect`).
+
+    Returns
+    -------
+    DataFrame
+        (group, group): the posterior probability that the row's total effect exceeds the
+        column's; NaN on the diagonal. Index named ``"<level> A"``, columns
+        ``"<level> B"``.
+    """
     samples = _samples(run, level, effect)
     draws, labels = samples.to_numpy(), list(samples.columns)
     p = (draws[:, :, None] > draws[:, None, :]).mean(axis=0)
@@ -128,24 +190,53 @@ def contrast_matrix(run, level: str = "cluster", *, effect: str | None = None
                         columns=pd.Index(labels, name=f"{level} B"))
 
 
-def domain_contrasts(run, *, effect: str | None = None, ci_prob: float = CI_PROB
+def domain_contrasts(run: Run, *, effect: str | None = None, ci_prob: float = CI_PROB
                      ) -> pd.DataFrame:
-    """Every pair of domains A - B for one varying effect."""
+    """Every pair of domains A - B for one varying effect.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run that pools clusters within domains.
+    effect : str, optional
+        The varying effect compared (default: :func:`default_effect`).
+    ci_prob : float
+        The intervals' probability.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair (A before B in the run's domain order), indexed by ``contrast``
+        (``"A - B"``): median, lower, upper, p_a_gt_b as in :func:`contrast`.
+    """
     labels = list(_samples(run, "domain", effect).columns)
     rows = [contrast(run, a, b, level="domain", effect=effect, ci_prob=ci_prob)
             for i, a in enumerate(labels) for b in labels[i + 1:]]
     return pd.DataFrame(rows).rename_axis("contrast")
 
 
-def ranks(run, level: str = "cluster", *, effect: str | None = None, top: int = 3,
+def ranks(run: Run, level: str = "cluster", *, effect: str | None = None, top: int = 3,
                 ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Posterior of each group's rank (1 = largest effect).
+
+    Parameters
+    ----------
+    run : Run
+        A fitted hierarchical run.
+    level : {"cluster", "domain"}
+        Which groups.
+    effect : str, optional
+        The varying effect ranked (default: :func:`default_effect`).
+    top : int
+        How many of the largest count as the top, for ``p_top<top>``.
+    ci_prob : float
+        The rank intervals' probability.
 
     Returns
     -------
     DataFrame
-        Per group, by mean rank: mean_rank, median_rank, the interval of the rank and
-        P(top ``top``).
+        Per group (indexed by ``level``), by mean rank: mean_rank, median_rank, the
+        interval of the rank (lower, upper) and P(top ``top``) (``p_top<top>``).
     """
     draws = _samples(run, level, effect)
     r = _ranks(draws.to_numpy())
@@ -157,24 +248,66 @@ def ranks(run, level: str = "cluster", *, effect: str | None = None, top: int = 
     return table.sort_values("mean_rank")
 
 
-def rank_distribution(run, level: str = "cluster", *, effect: str | None = None
+def rank_distribution(run: Run, level: str = "cluster", *, effect: str | None = None
                       ) -> pd.DataFrame:
-    """P(rank = k) for every group (rows) and rank k (columns)."""
+    """P(rank = k) for every group (rows) and rank k (columns).
+
+    Parameters
+    ----------
+    run : Run
+        A fitted hierarchical run.
+    level : {"cluster", "domain"}
+        Which groups.
+    effect : str, optional
+        The varying effect ranked (default: :func:`default_effect`).
+
+    Returns
+    -------
+    DataFrame
+        (group, rank): the posterior probability of each rank 1..K (1 = largest); each
+        row sums to 1.
+    """
     draws = _samples(run, level, effect)
     r = _ranks(draws.to_numpy())
     k = np.arange(1, r.shape[1] + 1)
     return pd.DataFrame((r[:, :, None] == k).mean(axis=0), index=draws.columns, columns=k)
 
 
-def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
-    """Cluster-by-cluster estimates of the varying effects, on the model's firms and scale.
+NO_POOLING_PRIOR = AUTO_SCALE  # the SD of a cluster's own intercept's prior (log scale)
+MAX_LOG_MEAN = 30.0
+IMPOSSIBLE = 1e100  # the no-pooling loss where the data are impossible (the search backs off)
 
-    Each cluster's intercept and slopes by maximum likelihood on its own firms
-    alone, with the common fixed effects, dispersion and P(zero) held at their posterior
-    medians and imputed covariates' design columns at their posterior means. A N(0, 10) penalty per
-    coefficient keeps a cluster whose effect is not identified (all zeros, or no firm with
-    the slope's covariate) finite; such a slope (and an intercept confounded with it) is
-    reported as missing.
+
+def no_pooling(run: Run, *, n_draws: int = 100) -> pd.DataFrame:
+    r"""Cluster-by-cluster estimates of the varying effects, on the model's firms and scale.
+
+    Each cluster's intercept and slopes fitted to its own firms alone: the mode of their
+    posterior under weakly informative priors of their own (:data:`NO_POOLING_PRIOR`,
+    rstanarm's defaults: the intercept :math:`N(\log(ar y + 0.1) - ar o, 2.5^2)`, each
+    slope :math:`N(0, (2.5/s_e)^2)` with :math:`s_e` its column's SD over all firms), with
+    the common fixed effects, the family's own parameter and P(zero) held at their posterior
+    medians and imputed covariates' design columns at their posterior means. The prior keeps
+    a cluster whose effect the data cannot identify (all zeros, or no firm with the slope's
+    covariate) finite; such a slope (and an intercept confounded with it) is reported as
+    missing.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run with varying effects.
+    n_draws : int
+        Posterior draws whose design columns (imputed covariates drawn) are averaged.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (cluster, effect): no_pool, the estimate on the log scale (NaN where the
+        cluster's data cannot identify it).
+
+    Raises
+    ------
+    BayesclusterError
+        When the spec has no varying effects.
     """
     design = run.design
     if not design.varying:
@@ -187,16 +320,18 @@ def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
     slopes = [k for k in design.varying_index if k >= 0]
     common = beta.copy()
     common[slopes] = 0.0  # the varying effects are each cluster's own here
-    alpha = float(post["dispersion"].median()) if family.dispersion else None
+    theta = float(post[family.parameter].median()) if family.parameter else None
     p_zero = None
     if family.zero_part:
-        zeta = float(post["zero_intercept"].median()) + (
-            np.mean([columns(design, x, "zero") for x in xs], axis=0)
-            @ post["zero_beta"].median(("chain", "draw")).values
-            if "zero_beta" in post else 0.0)
-        p_zero = expit(zeta) * np.ones(design.n_firms)
+        W = np.mean([columns(design, x, "zero") for x in xs], axis=0)
+        gamma = post["zero_beta"].median(("chain", "draw")).values if "zero_beta" in post \
+            else None
+        p_zero = expit(zero_logit(W, float(post["zero_intercept"].median()), gamma))
     Z = varying_matrix(design, X, design.n_firms)
     offset = design.offset
+    centre = np.zeros(Z.shape[1])
+    centre[0] = np.log(design.y.mean() + 0.1) - (0.0 if offset is None else offset.mean())
+    scale = np.concatenate([[NO_POOLING_PRIOR], auto_scale(Z[:, 1:].std(axis=0))])
     rows = []
     for c, label in enumerate(design.cluster_labels):
         here = np.flatnonzero(design.cluster_index == c)
@@ -206,12 +341,16 @@ def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
         pz = None if p_zero is None else p_zero[here]
 
         def loss(g, z=z, y=y, b=b, pz=pz):
-            eta = np.clip(b + z @ g, -30, 30)
-            return -family.np_logp(y, np.exp(eta), alpha, pz).sum() + 0.5 * (g**2).sum() / 100
+            log_prior = -0.5 * (((g - centre) / scale) ** 2).sum()
+            with np.errstate(all="ignore"):  # a trial step where a count is impossible
+                value = -family.np_logp(y, np.exp(b + z @ g), theta, pz).sum() - log_prior
+            return value if np.isfinite(value) else IMPOSSIBLE
 
-        start = np.zeros(len(design.varying))
+        start = centre.copy()
         start[0] = np.log(y.mean() + 0.1) - b.mean()
-        g = optimize.minimize(loss, start, method="L-BFGS-B").x
+        # the log mean stays where a count can be evaluated; the prior keeps the mode inside
+        bounds = [(-MAX_LOG_MEAN, MAX_LOG_MEAN)] * len(start)
+        g = optimize.minimize(loss, start, method="L-BFGS-B", bounds=bounds).x
         flat = [np.ptp(z[:, e]) == 0 for e in range(z.shape[1])]
         # a slope constant within the cluster is not identified; if that constant is not
         # 0, neither is the intercept
@@ -223,12 +362,26 @@ def no_pooling(run, *, n_draws: int = 100) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["cluster", "effect"])
 
 
-def shrinkage(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+def shrinkage(run: Run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Shrinkage per cluster and varying effect.
 
     The no-pooling estimate, the partial-pooling posterior median, the mean it is pooled
     toward (``pooled_mean``: its domain's posterior median, or with one grouping level the
     population effect's), and the number of rows (n).
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run with varying effects.
+    ci_prob : float
+        The interval probability of the group effects it is built from (no interval is
+        shown).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (cluster, effect): no_pool (:func:`no_pooling`), partial_pool, domain
+        (when clusters are pooled within domains), n and pooled_mean; log scale.
     """
     effects = group_effects(run, "cluster", ci_prob=ci_prob)
     pooled = "domain_total" in run.posterior

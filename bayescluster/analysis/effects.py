@@ -14,6 +14,10 @@ intensive margin E[y | y >= 1]. Summaries are over posterior draws: overall, per
 per cluster.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -22,26 +26,66 @@ from bayescluster.core.errors import BayesclusterError, DataError, did_you_mean
 from bayescluster.model.evaluate import draws
 from bayescluster.model.predictor import Predictor
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from bayescluster.inference.run import Run
+    from bayescluster.model.design import Design
+
 # name -> (values on, values off): a number for a covariate, a level for a categorical one
 Contrasts = dict[str, tuple[dict[str, float | str], dict[str, float | str]]]
 
 
-def binary_contrasts(design) -> Contrasts:
-    """Each binary covariate of the design at 1 against 0, by name."""
+def binary_contrasts(design: Design) -> Contrasts:
+    """Each binary covariate of the design at 1 against 0, by name.
+
+    Parameters
+    ----------
+    design : Design
+        The run's design.
+
+    Returns
+    -------
+    dict
+        covariate -> (``{covariate: 1.0}``, ``{covariate: 0.0}``), in the design's order.
+    """
     binary = [c for c, b in zip(design.covariates, design.binary, strict=True) if b]
     return {b: ({b: 1.0}, {b: 0.0}) for b in binary}
 
 
-def categorical_contrasts(design) -> Contrasts:
-    """Each level of a categorical covariate against its baseline, as ``name[level]``."""
+def categorical_contrasts(design: Design) -> Contrasts:
+    """Each level of a categorical covariate against its baseline, as ``name[level]``.
+
+    Parameters
+    ----------
+    design : Design
+        The run's design (its levels, baseline first).
+
+    Returns
+    -------
+    dict
+        ``name[level]`` -> (``{name: level}``, ``{name: baseline}``) for every level but
+        the baseline.
+    """
     return {f"{name}[{level}]": ({name: level}, {name: levels[0]})
             for name, levels in design.levels.items() for level in levels[1:]}
 
 
-def default_contrasts(design) -> Contrasts:
+def default_contrasts(design: Design) -> Contrasts:
     """Every binary covariate and every categorical level.
 
     :func:`binary_contrasts` and :func:`categorical_contrasts` together.
+
+    Parameters
+    ----------
+    design : Design
+        The run's design.
+
+    Returns
+    -------
+    dict
+        contrast name -> (covariates on, covariates off); empty when the model has no
+        binary or categorical covariate.
     """
     return binary_contrasts(design) | categorical_contrasts(design)
 
@@ -67,7 +111,7 @@ def _groups(run) -> dict[str, np.ndarray]:
     return out
 
 
-def effect_draws(run, *, contrasts: Contrasts | None = None, max_draws: int | None = 1000,
+def effect_draws(run: Run, *, contrasts: Contrasts | None = None, max_draws: int | None = 1000,
                  seed: int = 0) -> pd.DataFrame:
     """Long table of AME draws: effect, margin, level, group, sample, value.
 
@@ -81,6 +125,22 @@ def effect_draws(run, *, contrasts: Contrasts | None = None, max_draws: int | No
         Posterior draws used, thinned evenly (None: all).
     seed : int
         Seed for the draws of marginalised binary covariates.
+
+    Returns
+    -------
+    DataFrame
+        One row per contrast, margin (``total``; ``extensive`` and ``intensive`` for
+        zero-part families), group and draw: effect, margin, level (``overall``,
+        ``domain`` (with several domains) or ``cluster``), group (``all`` or the group's
+        label), sample (the draw's number), value (the difference on the outcome's scale,
+        averaged over the group's firms).
+
+    Raises
+    ------
+    BayesclusterError
+        For a prior-only run.
+    DataError
+        When a contrast names a covariate the model does not use or a level it never saw.
     """
     if run.prior_only:
         raise BayesclusterError("a prior-only run has no posterior to compute effects from.")
@@ -110,7 +170,21 @@ def effect_draws(run, *, contrasts: Contrasts | None = None, max_draws: int | No
 
 
 def summarise(draws_table: pd.DataFrame, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
-    """Mean, median, central interval and P(> 0) of each effect, margin and group."""
+    """Mean, median, central interval and P(> 0) of each effect, margin and group.
+
+    Parameters
+    ----------
+    draws_table : DataFrame
+        :func:`effect_draws`' long table.
+    ci_prob : float
+        The intervals' probability.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (effect, margin, level, group) in the draws' order: mean, median,
+        lower, upper, p_gt_0; empty (same columns) when there is no contrast.
+    """
     keys = ["effect", "margin", "level", "group"]
     if draws_table.empty:  # no contrast (no binary covariate): an empty table, same shape
         index = pd.MultiIndex.from_tuples([], names=keys)
@@ -125,19 +199,53 @@ def summarise(draws_table: pd.DataFrame, *, ci_prob: float = CI_PROB) -> pd.Data
     return table
 
 
-def average_marginal_effects(run, *, contrasts: Contrasts | None = None,
+def average_marginal_effects(run: Run, *, contrasts: Contrasts | None = None,
                              ci_prob: float = CI_PROB, max_draws: int | None = 1000,
                              seed: int = 0) -> pd.DataFrame:
     """AMEs on E[y] (and the two margins for zero-part families), summarised.
 
     See :func:`effect_draws` for the arguments and :func:`summarise` for the columns.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    contrasts : dict, optional
+        name -> (covariates on, covariates off); default :func:`default_contrasts`.
+    ci_prob : float
+        The intervals' probability.
+    max_draws : int or None
+        Posterior draws used, thinned evenly (None: all).
+    seed : int
+        Seed for the draws of marginalised binary covariates.
+
+    Returns
+    -------
+    DataFrame
+        :func:`summarise` of :func:`effect_draws`: indexed by (effect, margin, level,
+        group); mean, median, lower, upper, p_gt_0.
     """
     return summarise(effect_draws(run, contrasts=contrasts, max_draws=max_draws, seed=seed),
                      ci_prob=ci_prob)
 
 
-def check_covariates(design, names, what: str) -> None:
-    """Refuse covariates the model does not use, naming the ones it does."""
+def check_covariates(design: Design, names: Iterable[str], what: str) -> None:
+    """Refuse covariates the model does not use, naming the ones it does.
+
+    Parameters
+    ----------
+    design : Design
+        The run's design.
+    names : iterable of str
+        The covariates asked for.
+    what : str
+        What names them, for the message (``"contrast"``, ``"profile"``).
+
+    Raises
+    ------
+    DataError
+        When a name is not one of the design's covariates.
+    """
     unknown = [k for k in names if k not in design.covariates]
     if unknown:
         raise DataError(f"unknown covariate(s) {', '.join(map(repr, unknown))} in the {what}; "
@@ -150,6 +258,21 @@ def parse_profile(text: str) -> dict[str, float | str]:
 
     A number is read as a number; anything else is a categorical level, checked against
     the model's levels where it is used.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated ``name=value`` entries; blank entries are skipped.
+
+    Returns
+    -------
+    dict
+        covariate -> float, or str for a value that is not a number.
+
+    Raises
+    ------
+    DataError
+        For an entry that is not ``name=value``.
     """
     out = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -165,13 +288,38 @@ def parse_profile(text: str) -> dict[str, float | str]:
     return out
 
 
-def profile_predictions(run, profile: dict[str, float | str], *, ci_prob: float = CI_PROB,
+def profile_predictions(run: Run, profile: dict[str, float | str], *, ci_prob: float = CI_PROB,
                         max_draws: int | None = 1000, seed: int = 0) -> pd.DataFrame:
     """E[y] (and margins) with the profile's covariates set for every firm.
 
     Averaged over firms overall and per domain; other covariates stay at each firm's
     values. Profile values are on the user's scale (the run's transforms are applied) or,
     for a categorical covariate, one of its levels.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    profile : dict
+        covariate -> value set for every firm, e.g. ``{"treated": 1.0, "sex": "M"}``.
+    ci_prob : float
+        The intervals' probability.
+    max_draws : int or None
+        Posterior draws used, thinned evenly (None: all).
+    seed : int
+        Seed for the draws of marginalised binary covariates.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (margin, level, group), levels ``overall`` and ``domain`` (with
+        several domains): mean, median, lower, upper of the firms' average (``total``:
+        E[y]; ``extensive``: P(y >= 1); ``intensive``: E[y | y >= 1]).
+
+    Raises
+    ------
+    DataError
+        When the profile names a covariate the model does not use or a level it never saw.
     """
     design = run.design
     check_covariates(design, profile, "profile")

@@ -1,45 +1,110 @@
 """Posterior intervals, tail probabilities and ranks: the one place every table gets them.
 
 Intervals are equal-tailed (arviz-stats' ``eti``); ``ci_prob`` is named as in ArviZ. The
-package's default is 0.9.
+package's default is :data:`bayescluster.core.defaults.CI_PROB`.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from arviz_stats import eti
 
+from bayescluster.core.defaults import CI_PROB
 from bayescluster.core.errors import BayesclusterError
 
-CI_PROB = 0.9
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
+    from pandas.api.typing import SeriesGroupBy
 
 
 def check_ci_prob(ci_prob: float) -> float:
-    """``ci_prob`` if it lies in (0, 1), else an error naming it and the fix."""
+    """``ci_prob`` if it lies in (0, 1), else an error naming it and the fix.
+
+    Parameters
+    ----------
+    ci_prob : float
+        An interval's probability, e.g. 0.9 for a 90% interval.
+
+    Returns
+    -------
+    float
+        ``ci_prob`` as a float.
+
+    Raises
+    ------
+    BayesclusterError
+        When ``ci_prob`` is not a number strictly between 0 and 1.
+    """
     if not isinstance(ci_prob, int | float) or not 0 < ci_prob < 1:
         raise BayesclusterError(f"the interval probability must lie strictly between 0 and 1 "
                                 f"(got {ci_prob!r}). Fix: give e.g. 0.9 for a 90% interval.")
     return float(ci_prob)
 
 
-def interval(values, *, ci_prob: float = CI_PROB) -> tuple[float, float]:
-    """The equal-tailed ``ci_prob`` interval of draws ``values`` (flattened)."""
+def interval(values: ArrayLike, *, ci_prob: float = CI_PROB) -> tuple[float, float]:
+    """The equal-tailed ``ci_prob`` interval of draws ``values`` (flattened).
+
+    Parameters
+    ----------
+    values : array_like
+        Draws of one quantity, any shape (flattened).
+    ci_prob : float
+        The interval's probability (default :data:`~bayescluster.core.defaults.CI_PROB`).
+
+    Returns
+    -------
+    tuple of float
+        The lower and upper bound: the ``(1 - ci_prob)/2`` and ``(1 + ci_prob)/2``
+        quantiles.
+    """
     lower, upper = eti(np.asarray(values, dtype=float).ravel(), prob=check_ci_prob(ci_prob))
     return float(lower), float(upper)
 
 
-def intervals(samples, *, ci_prob: float = CI_PROB) -> np.ndarray:
-    """(column, 2): the lower and upper bound of each column of (draw, column) ``samples``."""
+def intervals(samples: ArrayLike, *, ci_prob: float = CI_PROB) -> np.ndarray:
+    """(column, 2): the lower and upper bound of each column of (draw, column) ``samples``.
+
+    Parameters
+    ----------
+    samples : array_like
+        (draw, column) draws, one quantity a column.
+    ci_prob : float
+        The intervals' probability.
+
+    Returns
+    -------
+    ndarray
+        (column, 2): each column's equal-tailed interval, lower bound first.
+    """
     samples = np.asarray(samples, dtype=float)
     return np.array([interval(samples[:, k], ci_prob=ci_prob)
                      for k in range(samples.shape[1])]).reshape(-1, 2)
 
 
-def grouped_intervals(grouped, *, ci_prob: float = CI_PROB) -> tuple:
-    """Lower and upper bounds of each group of a pandas ``SeriesGroupBy`` of draws."""
+def grouped_intervals(grouped: SeriesGroupBy, *, ci_prob: float = CI_PROB
+                      ) -> tuple[pd.Series, pd.Series]:
+    """Lower and upper bounds of each group of a pandas ``SeriesGroupBy`` of draws.
+
+    Parameters
+    ----------
+    grouped : pandas SeriesGroupBy
+        Draws grouped by the keys of the table they summarise, one group a quantity.
+    ci_prob : float
+        The intervals' probability.
+
+    Returns
+    -------
+    lower, upper : Series
+        Each group's lower and upper bound, indexed by the group keys.
+    """
     bounds = grouped.apply(lambda v: interval(v.to_numpy(), ci_prob=ci_prob))
     return bounds.map(lambda b: b[0]), bounds.map(lambda b: b[1])
 
 
-def summarise(values, *, ci_prob: float = CI_PROB) -> dict:
+def summarise(values: ArrayLike, *, ci_prob: float = CI_PROB) -> dict:
     """Mean, SD, median, equal-tailed interval and P(> 0) of one quantity's draws.
 
     Parameters
@@ -61,5 +126,16 @@ def summarise(values, *, ci_prob: float = CI_PROB) -> dict:
 
 
 def ranks(samples: np.ndarray) -> np.ndarray:
-    """(sample, group) ranks of each group within each draw, 1 = largest."""
+    """(sample, group) ranks of each group within each draw, 1 = largest.
+
+    Parameters
+    ----------
+    samples : ndarray
+        (sample, group) draws of each group's effect.
+
+    Returns
+    -------
+    ndarray
+        (sample, group) integer ranks, 1 for the largest value in the draw.
+    """
     return (-np.asarray(samples)).argsort(axis=1).argsort(axis=1) + 1

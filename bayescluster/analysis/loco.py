@@ -15,6 +15,10 @@ the full-data posterior; the gap is what the cluster's own data teach its cluste
 The total's standard error is :math:`\sqrt{K\,\mathrm{Var}_c(\widehat{\mathrm{elpd}}_c)}`.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
@@ -24,6 +28,12 @@ from bayescluster.inference.distributed import map_tasks
 from bayescluster.inference.refit import compiled, refit
 from bayescluster.model.design import make_design
 from bayescluster.model.evaluate import draws as evaluate
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bayescluster.data.table import FirmData
+    from bayescluster.spec.parse import Spec
 
 
 def _fit_and_score(task: dict, spec, data, chains: int, draws: int, tune: int,
@@ -47,13 +57,49 @@ def _fit_and_score(task: dict, spec, data, chains: int, draws: int, tune: int,
             "divergences": int(np.asarray(tree["sample_stats"]["diverging"].values).sum())}
 
 
-def run(spec, data, *, chains: int = 2, draws: int = 500, tune: int = 500, seed: int = 0,
-        target_accept: float | None = None, scheduler: str | None = None, workers: int = 2,
-        progress=print) -> pd.DataFrame:
+def run(spec: Spec, data: FirmData, *, chains: int = 2, draws: int = 500, tune: int = 500,
+        seed: int = 0, target_accept: float | None = None, scheduler: str | None = None,
+        workers: int = 2, progress: Callable[[str], None] = print) -> pd.DataFrame:
     """Leave-one-cluster-out scores, one row per cluster.
 
     ``target_accept`` None takes the spec's ``[sampling]``. Columns: spec, cluster, domain,
     n (rows), elpd_loco, elpd_in_sample, divergences (of the fit that held the cluster out).
+
+    Parameters
+    ----------
+    spec : Spec
+        The model, with effects varying by cluster.
+    data : FirmData
+        The validated table, with at least 3 clusters.
+    chains : int
+        Chains of each refit.
+    draws : int
+        Draws per chain of each refit.
+    tune : int
+        Tuning steps per chain of each refit.
+    seed : int
+        The full-data fit's seed; the refit without the k-th cluster (from 1) uses
+        ``seed + k``.
+    target_accept : float, optional
+        The sampler's target acceptance rate (None: the spec's ``[sampling]``).
+    scheduler : str, optional
+        A running Dask scheduler's address (default: a ``LocalCluster``).
+    workers : int
+        The ``LocalCluster``'s worker processes.
+    progress : callable
+        Called with one line after every finished refit.
+
+    Returns
+    -------
+    DataFrame
+        One row per cluster in the design's order; ``domain`` is empty when clusters are
+        not pooled within domains; elpd_loco and elpd_in_sample are the log predictive
+        density of the cluster's rows jointly (see the module's formula).
+
+    Raises
+    ------
+    BayesclusterError
+        When the spec has no varying effects or the data have fewer than 3 clusters.
     """
     design = make_design(spec, data)
     labels = design.cluster_labels
@@ -89,6 +135,20 @@ def summarise(table: pd.DataFrame, *, by: str = "model") -> pd.DataFrame:
 
     The total LOCO elpd, its SE, and the difference to the best with the SE of the paired
     cluster-wise differences.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`run`'s tables of the models compared, stacked, with a column naming each
+        model.
+    by : str
+        The column naming the models; ``spec`` when the table has no such column.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by model, best first: elpd_loco (the total), se, elpd_diff (to the best,
+        0 for it), dse and clusters (how many scored).
     """
     if by not in table:
         by = "spec"

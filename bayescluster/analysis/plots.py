@@ -8,6 +8,10 @@ and no global figure state is kept, so importing this module leaves a notebook's
 figures alone, and a figure is freed when it is no longer referenced.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -15,6 +19,11 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from bayescluster.core.atomic import atomic_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from matplotlib.axes import Axes
 
 
 def _figure(size) -> Figure:
@@ -28,8 +37,24 @@ def _axes(ax, size=(7, 5)):
     return ax.figure, ax
 
 
-def forest(effects: pd.DataFrame, effect: str, *, ax=None):
-    """Per-group medians and intervals of one effect, ordered, labelled with their rows."""
+def forest(effects: pd.DataFrame, effect: str, *, ax: Axes | None = None) -> Figure:
+    """Per-group medians and intervals of one effect, ordered, labelled with their rows.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        :func:`~bayescluster.analysis.clusters.group_effects`' table (median, lower, upper
+        and, when present, n per group).
+    effect : str
+        The varying effect shown.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    Figure
+        The figure drawn on (``ax``'s when given).
+    """
     table = effects.xs(effect, level="effect").sort_values("median")
     fig, ax = _axes(ax, (7, 0.32 * len(table) + 1.5))
     y = np.arange(len(table))
@@ -45,8 +70,21 @@ def forest(effects: pd.DataFrame, effect: str, *, ax=None):
     return fig
 
 
-def heatmap(matrix: pd.DataFrame, ax=None):
-    """P(row > column) for every pair."""
+def heatmap(matrix: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """P(row > column) for every pair.
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        :func:`~bayescluster.analysis.clusters.contrast_matrix`' table of probabilities.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    Figure
+        The figure drawn on (``ax``'s when given).
+    """
     fig, ax = _axes(ax, (0.45 * len(matrix) + 3, 0.45 * len(matrix) + 2))
     image = ax.imshow(matrix.to_numpy(dtype=float), cmap="RdBu_r", vmin=0, vmax=1)
     ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90)
@@ -55,11 +93,25 @@ def heatmap(matrix: pd.DataFrame, ax=None):
     return fig
 
 
-def shrinkage_plot(table: pd.DataFrame, effect: str, *, ax=None):
+def shrinkage_plot(table: pd.DataFrame, effect: str, *, ax: Axes | None = None) -> Figure:
     """Arrows from the no-pooling estimate to the partial-pooling posterior median.
 
     The mean the group is pooled toward (its domain's, or the population's) is a tick;
     marker size = rows.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~bayescluster.analysis.clusters.shrinkage`' table.
+    effect : str
+        The varying effect shown.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    Figure
+        The figure drawn on (``ax``'s when given).
     """
     t = table.xs(effect, level="effect").sort_values("partial_pool")
     fig, ax = _axes(ax, (7, 0.32 * len(t) + 1.5))
@@ -89,20 +141,27 @@ def _multiplier_axis(ax, low: float, high: float, what: str) -> None:
 
 
 def domain_clusters_plot(domains: pd.DataFrame, clusters: pd.DataFrame, effect: str, *,
-                         outcome: str = "y", ax=None):
+                         outcome: str = "y", ax: Axes | None = None) -> Figure:
     """One effect by domain (median, 90% interval) with each cluster's median beneath.
 
     Parameters
     ----------
-    domains, clusters : DataFrame
-        :func:`~bayescluster.analysis.clusters.group_effects` at the domain and the cluster
-        level (the clusters' table names each cluster's domain).
+    domains : DataFrame
+        :func:`~bayescluster.analysis.clusters.group_effects` at the domain level.
+    clusters : DataFrame
+        :func:`~bayescluster.analysis.clusters.group_effects` at the cluster level (its
+        table names each cluster's domain).
     effect : str
         The varying effect shown.
     outcome : str
         The outcome's name, for the axis label.
     ax : matplotlib Axes, optional
         Where to draw.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on (``ax``'s when given).
     """
     d = domains.xs(effect, level="effect").sort_values("median")
     c = clusters.xs(effect, level="effect")
@@ -129,7 +188,7 @@ LEGEND_DOMAINS = 10  # domains a density panel names in its legend
 
 def domain_densities_plot(draws: dict[str, dict[str, np.ndarray]],
                           contrast: tuple[str, np.ndarray] | None = None, *,
-                          level: str = "domain"):
+                          level: str = "domain") -> Figure:
     """Posterior densities of each domain's effects, and one contrast with P(> 0) shaded.
 
     Parameters
@@ -140,6 +199,11 @@ def domain_densities_plot(draws: dict[str, dict[str, np.ndarray]],
         A label ("bio − it, participant") and the draws of that difference.
     level : str
         What the table calls a domain, for the titles.
+
+    Returns
+    -------
+    Figure
+        One panel per effect, then the contrast's panel.
     """
     panels = len(draws) + (contrast is not None)
     fig = _figure((3.7 * panels, 3.0))
@@ -181,8 +245,21 @@ def _density(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return curve.sel(plot_axis="x").values, curve.sel(plot_axis="y").values
 
 
-def rootogram_plot(table: pd.DataFrame, ax=None):
-    """Hanging rootogram: bars of sqrt(observed) hanging from sqrt(expected)."""
+def rootogram_plot(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Hanging rootogram: bars of sqrt(observed) hanging from sqrt(expected).
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~bayescluster.analysis.checks.rootogram`' table.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    Figure
+        The figure drawn on (``ax``'s when given).
+    """
     fig, ax = _axes(ax, (8, 4))
     x = np.arange(len(table))
     ax.bar(x, np.sqrt(table["observed"]), bottom=table["hanging_bottom"], color="0.75",
@@ -196,8 +273,26 @@ def rootogram_plot(table: pd.DataFrame, ax=None):
     return fig
 
 
-def statistic_plot(observed: float, replicated: np.ndarray, name: str, ax=None):
-    """Histogram of T(y_rep) with T(y) and the predictive p-value."""
+def statistic_plot(observed: float, replicated: np.ndarray, name: str,
+                   ax: Axes | None = None) -> Figure:
+    """Histogram of T(y_rep) with T(y) and the predictive p-value.
+
+    Parameters
+    ----------
+    observed : float
+        T(y), drawn as a vertical line.
+    replicated : ndarray
+        (replicate,) T(y_rep) of each replicated data set.
+    name : str
+        The statistic's name, for the title.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    Figure
+        The figure drawn on (``ax``'s when given).
+    """
     fig, ax = _axes(ax, (5, 3.5))
     ax.hist(replicated, bins=40, color="C0", alpha=0.7)
     ax.axvline(observed, color="k", lw=2)
@@ -206,8 +301,20 @@ def statistic_plot(observed: float, replicated: np.ndarray, name: str, ax=None):
     return fig
 
 
-def statistics_grid(stats: dict[str, tuple[float, np.ndarray]]):
-    """One :func:`statistic_plot` per statistic, side by side."""
+def statistics_grid(stats: dict[str, tuple[float, np.ndarray]]) -> Figure:
+    """One :func:`statistic_plot` per statistic, side by side.
+
+    Parameters
+    ----------
+    stats : dict
+        statistic -> (T(y), T(y_rep)), as
+        :func:`~bayescluster.analysis.checks.ppc_draws` returns them.
+
+    Returns
+    -------
+    Figure
+        One panel per statistic.
+    """
     fig = _figure((4.5 * len(stats), 3.5))
     axes = fig.subplots(1, len(stats))
     for ax, (name, (obs, rep)) in zip(np.atleast_1d(axes), stats.items(), strict=True):
@@ -215,8 +322,22 @@ def statistics_grid(stats: dict[str, tuple[float, np.ndarray]]):
     return fig
 
 
-def facet_statistics_plot(replicates: dict[str, dict[str, tuple[float, np.ndarray]]]):
-    """One row per facet (domain or cluster), one column per statistic."""
+def facet_statistics_plot(replicates: dict[str, dict[str, tuple[float, np.ndarray]]]
+                          ) -> Figure:
+    """One row per facet (domain or cluster), one column per statistic.
+
+    Parameters
+    ----------
+    replicates : dict
+        facet -> statistic -> (T(y), T(y_rep)):
+        :func:`~bayescluster.analysis.checks.ppc_facets`; every facet has the same
+        statistics, and there is at least one facet.
+
+    Returns
+    -------
+    Figure
+        A (facet, statistic) grid of :func:`statistic_plot` panels.
+    """
     facets = list(replicates)
     stats = list(replicates[facets[0]])
     fig = _figure((4 * len(stats), 2.4 * len(facets)))
@@ -228,8 +349,23 @@ def facet_statistics_plot(replicates: dict[str, dict[str, tuple[float, np.ndarra
     return fig
 
 
-def loo_pit_plot(pit: np.ndarray, ax=None):
-    """ECDF of LOO-PIT values against the uniform, with a 95% band."""
+def loo_pit_plot(pit: np.ndarray, ax: Axes | None = None) -> Figure:
+    """ECDF of LOO-PIT values against the uniform, with a 95% band.
+
+    The band is the Kolmogorov-Smirnov one, 1.36 / sqrt(n) either side of the diagonal.
+
+    Parameters
+    ----------
+    pit : ndarray
+        (firm,) LOO-PIT values (:func:`~bayescluster.analysis.checks.loo_pit`).
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    Figure
+        The figure drawn on (``ax``'s when given).
+    """
     fig, ax = _axes(ax, (5, 4))
     x = np.sort(pit)
     n = len(x)
@@ -244,7 +380,8 @@ def loo_pit_plot(pit: np.ndarray, ax=None):
 
 
 def effects_plot(table: pd.DataFrame, margin: str = "total", *, outcome: str = "y",
-                 reference: str | None = None, reference_label: str = "reference", ax=None):
+                 reference: str | None = None, reference_label: str = "reference",
+                 ax: Axes | None = None) -> Figure:
     """Average marginal effects overall and per domain.
 
     Parameters
@@ -261,6 +398,11 @@ def effects_plot(table: pd.DataFrame, margin: str = "total", *, outcome: str = "
         Their legend entry.
     ax : matplotlib Axes, optional
         Where to draw.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on (``ax``'s when given).
     """
     t = table.xs(margin, level="margin")
     t = t[t.index.get_level_values("level") != "cluster"]
@@ -278,8 +420,22 @@ def effects_plot(table: pd.DataFrame, margin: str = "total", *, outcome: str = "
     return fig
 
 
-def sbc_histograms(ranks: pd.DataFrame, bins: int = 10):
-    """One rank histogram per parameter with the uniform's expected count and 99% band."""
+def sbc_histograms(ranks: pd.DataFrame, bins: int = 10) -> Figure:
+    """One rank histogram per parameter with the uniform's expected count and 99% band.
+
+    Parameters
+    ----------
+    ranks : DataFrame
+        :func:`~bayescluster.analysis.sbc.run`'s table (parameter, rank, draws).
+    bins : int
+        Bins of equal width over the ranks 0..L.
+
+    Returns
+    -------
+    Figure
+        Up to four panels a row, one per parameter; the band is the binomial's 0.5% to
+        99.5% quantiles of a bin's count.
+    """
     names = list(dict.fromkeys(ranks["parameter"]))
     cols = min(4, len(names))
     rows = int(np.ceil(len(names) / cols))
@@ -301,12 +457,22 @@ def sbc_histograms(ranks: pd.DataFrame, bins: int = 10):
     return fig
 
 
-def sbc_ecdf(ecdf: pd.DataFrame):
+def sbc_ecdf(ecdf: pd.DataFrame) -> Figure:
     """Each parameter's rank ECDF minus the uniform's, inside its simultaneous band.
 
     A calibrated model's curve stays in the grey band (with the band's probability); a
     curve above it means truths rank low (the posterior sits too high), below it the
     reverse, and a U or an arch a posterior too narrow or too wide.
+
+    Parameters
+    ----------
+    ecdf : DataFrame
+        :func:`~bayescluster.analysis.sbc.rank_ecdf`' table.
+
+    Returns
+    -------
+    Figure
+        Up to four panels a row, one per parameter.
     """
     names = list(dict.fromkeys(ecdf["parameter"]))
     cols = min(4, len(names))
@@ -328,10 +494,21 @@ def sbc_ecdf(ecdf: pd.DataFrame):
     return fig
 
 
-def loco_scores(table: pd.DataFrame):
+def loco_scores(table: pd.DataFrame) -> Figure:
     """Held-out (filled) and in-sample (open) elpd per row by group, a colour a model.
 
     How well each model predicts a cluster it has not seen.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~bayescluster.analysis.loco.run`'s tables, stacked; the models are named by
+        a ``model`` column, else by ``spec``.
+
+    Returns
+    -------
+    Figure
+        One line per cluster, elpd_loco / n and elpd_in_sample / n for each model.
     """
     by = "model" if "model" in table else "spec"
     clusters = list(dict.fromkeys(table["cluster"]))
@@ -352,7 +529,15 @@ def loco_scores(table: pd.DataFrame):
     return fig
 
 
-def save(fig, path) -> None:
-    """Write a figure atomically (its format from the file's suffix)."""
+def save(fig: Figure, path: str | Path) -> None:
+    """Write a figure atomically (its format from the file's suffix).
+
+    Parameters
+    ----------
+    fig : Figure
+        The figure, saved at 110 dpi.
+    path : str or Path
+        The file to write, e.g. ``forest.png``.
+    """
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format=str(path).rsplit(".", 1)[-1])

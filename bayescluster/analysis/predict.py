@@ -17,9 +17,12 @@ and gives each row's difference in :math:`E[y]` against its own values, with the
 draws of the cluster effects.
 """
 
+from __future__ import annotations
+
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,19 +32,41 @@ from bayescluster.analysis.effects import check_covariates
 from bayescluster.analysis.intervals import CI_PROB, intervals
 from bayescluster.core.errors import BayesclusterError, DataError
 from bayescluster.data.table import FirmData, read_table, validate
-from bayescluster.model.design import model_scale, varying_matrix
-from bayescluster.model.families import LIKELIHOODS, MAX_RATE, expit
-from bayescluster.model.predictor import linear_predictor, stacked
-from bayescluster.model.terms import column_matrix
+from bayescluster.model.design import model_scale
+from bayescluster.model.predictor import Predictor, stacked
+
+if TYPE_CHECKING:
+    from bayescluster.inference.run import Run
 
 
-def new_rows(run, table: pd.DataFrame | str | Path, *,
+def new_rows(run: Run, table: pd.DataFrame | str | Path, *,
              domains: Mapping[str, str] | None = None) -> FirmData:
     """Validate new rows for prediction against the run's roles.
 
     The outcome may be absent (it is not used); every covariate the model uses must be
     present and not missing; a table without a domain column takes its clusters' domains
     from ``domains``.
+
+    Parameters
+    ----------
+    run : Run
+        The fitted run to predict from.
+    table : DataFrame, str or Path
+        The new rows, or the path of a table file to read them from (the frame is copied).
+    domains : mapping of str to str, optional
+        cluster -> domain, for a table without a domain column.
+
+    Returns
+    -------
+    FirmData
+        The validated rows; a missing outcome column is filled with 0 and a missing id
+        column with ``new1``, ``new2``, ...
+
+    Raises
+    ------
+    DataError
+        When a covariate the model uses is missing in some row, or a categorical value
+        names a level the fit never saw.
     """
     frame = read_table(table) if isinstance(table, str | Path) else table.copy()
     roles = run.spec.roles
@@ -69,24 +94,19 @@ def _keep(n: int, max_draws: int | None) -> np.ndarray:
     return np.linspace(0, n - 1, max_draws).round().astype(int)
 
 
-def _groups(run, new: FirmData, keep: np.ndarray, rng: np.random.Generator):
+def _groups(run, new: FirmData, predictor: Predictor, rng: np.random.Generator):
     """(draw, row, effect) cluster effects of the new rows; which rows' clusters are new."""
-    design, post = run.design, run.posterior
+    design = run.design
     clusters = new.cluster_column.astype(str).to_numpy()
     known = np.isin(clusters, design.cluster_labels)
-    n_draw, n_row, n_effect = len(keep), len(clusters), len(design.varying)
-    out = np.zeros((n_draw, n_row, n_effect))
-    intercept = stacked(post, "intercept")[keep]
-    beta = stacked(post, "beta")[keep] if "beta" in post else None
-    population = np.stack([intercept if k < 0 else beta[:, k] for k in design.varying_index],
-                          axis=-1)
+    population = predictor.population
+    out = np.zeros((len(population), len(clusters), len(design.varying)))
     if known.any():
-        total = stacked(post, "cluster_total")[keep]
         index = np.array([design.cluster_labels.index(c) for c in clusters[known]])
-        out[:, known] = total[:, index] - population[:, None, :]
+        out[:, known] = predictor.group[:, index]
     if (~known).any():
-        out[:, ~known] = _new_cluster_effects(run, new, clusters, ~known, keep, population,
-                                              rng)
+        out[:, ~known] = _new_cluster_effects(run, new, clusters, ~known, predictor.keep,
+                                              population, rng)
     return out, ~known
 
 
@@ -116,43 +136,28 @@ def _new_cluster_effects(run, new, clusters, unseen, keep, population, rng):
     return deviation[:, [position[c] for c in clusters[unseen]]]
 
 
-def _expected(run, new: FirmData, frame: pd.DataFrame, groups: np.ndarray, keep: np.ndarray):
+def _expected(run, predictor: Predictor, frame: pd.DataFrame, groups: np.ndarray | None):
     """(draw, row) mu, P(zero) and E[y] of the new rows with ``frame``'s covariates."""
-    design, post = run.design, run.posterior
-    family = LIKELIHOODS[run.spec.family]
-    x = model_scale(design, frame)
-    X = column_matrix(design.fixed, x, len(frame))
-    X = np.zeros((len(frame), 0)) if X is None else X
-    Z = varying_matrix(design, X, len(frame)) if design.varying else None
+    x = model_scale(run.design, frame)
     offset = None
     if run.spec.roles.exposure:
         offset = np.log(frame[run.spec.roles.exposure].to_numpy(dtype=float))
-    intercept = stacked(post, "intercept")[keep]
-    beta = stacked(post, "beta")[keep] if "beta" in post else None
-    shift = 0.5 * stacked(post, "firm_sd")[keep] ** 2 if "firm_sd" in post else None
-    alpha = stacked(post, "dispersion")[keep] if family.dispersion else None
-    W = column_matrix(design.zero, x, len(frame))
-    zero_intercept = stacked(post, "zero_intercept")[keep] if family.zero_part else None
-    zero_beta = stacked(post, "zero_beta")[keep] if "zero_beta" in post else None
-    mu = np.empty((len(keep), len(frame)))
+    family, theta = predictor.family, predictor.theta
+    n = len(predictor.intercept)
+    mu = np.empty((n, len(frame)))
     p_zero = np.zeros_like(mu) if family.zero_part else None
-    for s in range(len(keep)):
-        eta = linear_predictor(X, Z, intercept=intercept[s],
-                               beta=None if beta is None else beta[s],
-                               group_rows=groups[s] if Z is not None else None, offset=offset)
-        if shift is not None:  # a selection model's firm effect, averaged out of the mean
-            eta = eta + shift[s]
-        mu[s] = np.exp(np.minimum(eta, np.log(MAX_RATE)))
-        if family.zero_part:
-            zeta = zero_intercept[s] + (W @ zero_beta[s] if zero_beta is not None else 0.0)
-            p_zero[s] = expit(zeta)
-    mean = np.stack([family.mean(mu[s], None if alpha is None else alpha[s],
+    for s in range(n):
+        mu[s], pz = predictor.parameters_at(
+            x, s, group_rows=None if groups is None else groups[s], offset=offset)
+        if p_zero is not None:
+            p_zero[s] = pz
+    mean = np.stack([family.mean(mu[s], None if theta is None else theta[s],
                                  None if p_zero is None else p_zero[s])
-                     for s in range(len(keep))])
-    return mu, alpha, p_zero, mean
+                     for s in range(n)])
+    return mu, theta, p_zero, mean
 
 
-def predict_draws(run, new: FirmData, *,
+def predict_draws(run: Run, new: FirmData, *,
                   counterfactual: dict[str, float | str] | None = None,
                   max_draws: int | None = 1000, seed: int = 0) -> xr.Dataset:
     """Posterior draws of each new row's expected count, P(zero) and a predictive count.
@@ -189,16 +194,17 @@ def predict_draws(run, new: FirmData, *,
         run.design.code(name, value)  # an unseen level is an error before any draw
     rng = np.random.default_rng(seed)
     keep = _keep(run.posterior.sizes["chain"] * run.posterior.sizes["draw"], max_draws)
-    family = LIKELIHOODS[run.spec.family]
+    predictor = Predictor(run.design, run.posterior, keep)
+    family = predictor.family
     if run.design.varying:
-        groups, unseen = _groups(run, new, keep, rng)
+        groups, unseen = _groups(run, new, predictor, rng)
     else:
         groups, unseen = None, np.zeros(new.n_firms, dtype=bool)
-    mu, alpha, p_zero, mean = _expected(run, new, new.frame, groups, keep)
-    count = np.stack([family.sample(rng, mu[s], None if alpha is None else alpha[s],
+    mu, theta, p_zero, mean = _expected(run, predictor, new.frame, groups)
+    count = np.stack([family.sample(rng, mu[s], None if theta is None else theta[s],
                                     None if p_zero is None else p_zero[s])
                       for s in range(len(keep))])
-    p0 = np.stack([1 - family.p_positive(mu[s], None if alpha is None else alpha[s],
+    p0 = np.stack([1 - family.p_positive(mu[s], None if theta is None else theta[s],
                                          None if p_zero is None else p_zero[s])
                    for s in range(len(keep))])
     dims = ("sample", "row")
@@ -208,13 +214,13 @@ def predict_draws(run, new: FirmData, *,
         frame = new.frame.copy()
         for name, value in counterfactual.items():
             frame[name] = value if name in run.design.levels else float(value)
-        out["counterfactual_mean"] = (dims, _expected(run, new, frame, groups, keep)[3])
+        out["counterfactual_mean"] = (dims, _expected(run, predictor, frame, groups)[3])
     return out
 
 
-def predict(run, new: FirmData, *, counterfactual: dict[str, float | str] | None = None,
-            ci_prob: float = CI_PROB, max_draws: int | None = 1000,
-            seed: int = 0) -> pd.DataFrame:
+def predict(run: Run, new: FirmData, *,
+            counterfactual: dict[str, float | str] | None = None, ci_prob: float = CI_PROB,
+            max_draws: int | None = 1000, seed: int = 0) -> pd.DataFrame:
     """Each new row's predicted count: posterior mean, intervals and P(zero).
 
     See :func:`predict_draws` for the arguments. Columns: the id (when the roles name
@@ -222,6 +228,28 @@ def predict(run, new: FirmData, *, counterfactual: dict[str, float | str] | None
     distribution), ``mean`` (E[y]) with its interval ``mean_lower``/``mean_upper``, the
     predictive interval of the count ``lower``/``upper``, ``p_zero``; with a
     counterfactual, ``counterfactual_mean`` and the row's ``difference`` with its interval.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    new : FirmData
+        The new rows (:func:`new_rows`).
+    counterfactual : dict, optional
+        Covariates to set for every row (user's scale, or a categorical covariate's
+        level).
+    ci_prob : float
+        The intervals' probability.
+    max_draws : int or None
+        Posterior draws used, thinned evenly (None: all).
+    seed : int
+        Seed of the new clusters' effects and the predictive counts.
+
+    Returns
+    -------
+    DataFrame
+        One row per new row, indexed by ``row`` (0, 1, ...), with the columns above
+        (``difference_lower``/``difference_upper`` for the difference's interval).
     """
     draws = predict_draws(run, new, counterfactual=counterfactual, max_draws=max_draws,
                           seed=seed)

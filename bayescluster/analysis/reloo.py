@@ -14,11 +14,23 @@ with :math:`\theta^{(s)}_{-i}` drawn from the posterior without firm :math:`i`. 
 brms's ``reloo``; the bookkeeping is ArviZ's (:func:`arviz_stats.reloo`).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-K_THRESHOLD = 0.7
+from bayescluster.core.defaults import PARETO_K
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from arviz_stats.utils import ELPDData
+
+    from bayescluster.inference.run import Run
+
+K_THRESHOLD = PARETO_K
 LIMIT = 10  # most exact refits a report makes for one run; more: the CLI's loo --by-cluster
 
 
@@ -76,9 +88,9 @@ def _wrapper(run, chains: int, draws: int, tune: int, seed: int, progress):
     return Refits(model=None, idata_orig=run.tree)
 
 
-def exact_loo(run, *, limit: int = LIMIT, chains: int = 2, draws: int | None = None,
+def exact_loo(run: Run, *, limit: int = LIMIT, chains: int = 2, draws: int | None = None,
               tune: int | None = None, seed: int = 0, threshold: float = K_THRESHOLD,
-              psis=None, progress=print) -> Loo:
+              psis: ELPDData | None = None, progress: Callable[[str], None] = print) -> Loo:
     """PSIS-LOO with exact refits for the firms PSIS cannot estimate, up to ``limit``.
 
     Parameters
@@ -88,8 +100,12 @@ def exact_loo(run, *, limit: int = LIMIT, chains: int = 2, draws: int | None = N
     limit : int
         Most firms to refit; with more flagged firms (or ``limit`` 0) the PSIS estimate is
         returned as it is, flagged as unreliable.
-    chains, draws, tune : optional
-        The refits' settings; ``draws`` and ``tune`` default to the run's own.
+    chains : int
+        Chains of each refit.
+    draws : int, optional
+        Draws per chain of each refit (default: the run's own).
+    tune : int, optional
+        Tuning steps per chain of each refit (default: the run's own).
     seed : int
         Firm ``i``'s refit uses ``seed + i``.
     threshold : float

@@ -19,7 +19,10 @@ then has the joint law of :math:`(d_i, \nu_i)`; the outcome is drawn given :math
 the refit swaps in the treatment as it does the outcome (shared data).
 """
 
+from __future__ import annotations
+
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,12 +35,19 @@ from bayescluster.inference.refit import refit
 from bayescluster.model.build import TREATMENT_DATA, build, exact_arithmetic
 from bayescluster.model.design import make_design
 from bayescluster.model.evaluate import predictive
+from bayescluster.spec.families import parameter_priors
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bayescluster.data.table import FirmData
+    from bayescluster.spec.parse import Spec
 
 
 def _scalars(ds) -> dict[str, np.ndarray]:
     """Every scalar parameter (and each element of small vectors) as (chain*draw,) arrays."""
     out = {}
-    for name in ("intercept", "beta", "dispersion", "zero_intercept", "sd_domain",
+    for name in ("intercept", "beta", *parameter_priors(), "zero_intercept", "sd_domain",
                  "sd_cluster", "rho", "firm_sd", "selection_intercept", "selection_beta",
                  "selection_sd_cluster"):
         if name not in ds:
@@ -53,12 +63,36 @@ def _scalars(ds) -> dict[str, np.ndarray]:
     return out
 
 
-def prior_simulations(spec, data, sims: int, seed: int = 0) -> list[dict]:
+def prior_simulations(spec: Spec, data: FirmData, sims: int, seed: int = 0) -> list[dict]:
     """``sims`` draws of (parameters, outcomes) from the prior predictive.
 
     Each is a dict: ``sim``, ``seed`` (its refit's), ``theta`` (the true scalars), ``y``;
     for a selection model also ``treatment`` and ``p_treatment``, each firm's probability
     of it under the draw.
+
+    Parameters
+    ----------
+    spec : Spec
+        The model.
+    data : FirmData
+        The validated table whose covariates the simulations keep.
+    sims : int
+        Number of simulations.
+    seed : int
+        Seed of the prior draws and the outcomes; simulation k's refit uses
+        ``seed + 1 + k``.
+
+    Returns
+    -------
+    list of dict
+        One per simulation, in order: ``theta`` maps each scalar parameter (and each
+        element of a vector, as ``name[label]``) to its true value; ``y`` is the (firm,)
+        simulated outcome.
+
+    Raises
+    ------
+    BayesclusterError
+        For a selection model whose binary covariates have missing values.
     """
     import pymc as pm
 
@@ -109,13 +143,53 @@ def _fit_and_rank(task: dict, spec, data, chains: int, draws: int, tune: int, th
             "divergences": diverging, "ranks": ranks}
 
 
-def run(spec, data, *, sims: int = 100, chains: int = 2, draws: int = 400, tune: int = 400,
-        thin: int = 4, seed: int = 0, target_accept: float | None = None,
-        scheduler: str | None = None, workers: int = 2, progress=print) -> pd.DataFrame:
+def run(spec: Spec, data: FirmData, *, sims: int = 100, chains: int = 2, draws: int = 400,
+        tune: int = 400, thin: int = 4, seed: int = 0, target_accept: float | None = None,
+        scheduler: str | None = None, workers: int = 2,
+        progress: Callable[[str], None] = print) -> pd.DataFrame:
     """SBC ranks, one row per simulation and parameter.
 
     ``target_accept`` None takes the spec's ``[sampling]``. Columns: sim, parameter, rank,
     draws (L), divergences.
+
+    Parameters
+    ----------
+    spec : Spec
+        The model.
+    data : FirmData
+        The validated table whose covariates the simulations keep.
+    sims : int
+        Number of simulations (at least 2; 100 or more to judge uniformity).
+    chains : int
+        Chains of each refit.
+    draws : int
+        Draws per chain of each refit.
+    tune : int
+        Tuning steps per chain of each refit.
+    thin : int
+        Keep every ``thin``-th draw of each chain for the ranks, so
+        L = chains * ceil(draws / thin).
+    seed : int
+        Seed of the prior simulations; simulation k's refit uses ``seed + 1 + k``.
+    target_accept : float, optional
+        The sampler's target acceptance rate (None: the spec's ``[sampling]``).
+    scheduler : str, optional
+        A running Dask scheduler's address (default: a ``LocalCluster``).
+    workers : int
+        The ``LocalCluster``'s worker processes.
+    progress : callable
+        Called with one line before the simulations and after every finished refit.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by parameter, then sim; ``rank`` counts the kept posterior draws below the
+        true value (0..L), ``draws`` is L and ``divergences`` the refit's.
+
+    Raises
+    ------
+    BayesclusterError
+        When ``sims`` is below 2.
     """
     if sims < 2:
         raise BayesclusterError("SBC needs at least 2 simulations (100 or more to judge "
@@ -145,6 +219,17 @@ def rank_ecdf(ranks: pd.DataFrame, *, prob: float = BAND_PROB, n_simulations: in
     (Säilynoja, Bürkner and Vehtari 2022, arviz-stats' ``ecdf_pit``) holds the whole ECDF
     of a calibrated model with probability ``prob``.
 
+    Parameters
+    ----------
+    ranks : DataFrame
+        :func:`run`'s table (parameter, rank, draws).
+    prob : float
+        The band's simultaneous coverage probability.
+    n_simulations : int
+        Simulations arviz-stats uses to find the band.
+    seed : int
+        Seed of the jitter ``v`` and of the band's simulations.
+
     Returns
     -------
     DataFrame
@@ -171,6 +256,20 @@ def uniformity(ranks: pd.DataFrame, *, bins: int | None = None,
     Per parameter: simulations, chi-square statistic and p-value of the ranks' histogram
     against the uniform (bins of equal width over 0..L), and whether the rank ECDF stays in
     its simultaneous 99 % band (``in_band``; from :func:`rank_ecdf` unless given).
+
+    Parameters
+    ----------
+    ranks : DataFrame
+        :func:`run`'s table (parameter, rank, draws).
+    bins : int, optional
+        Histogram bins (default: a fifth of the simulations, between 2 and 20).
+    ecdf : DataFrame, optional
+        :func:`rank_ecdf` of ``ranks``, if already computed.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by parameter: sims, bins, chi2, p_value and in_band.
     """
     ecdf = rank_ecdf(ranks) if ecdf is None else ecdf
     inside = ((ecdf["ecdf"] >= ecdf["lower"]) & (ecdf["ecdf"] <= ecdf["upper"])).groupby(

@@ -1,20 +1,41 @@
 """Tidy posterior summaries: every parameter block, fixed effects, group totals."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import xarray as xr
 
 from bayescluster.analysis.intervals import CI_PROB, summarise
+from bayescluster.spec.families import parameter_priors
+
+if TYPE_CHECKING:
+    from bayescluster.inference.run import Run
 
 COLUMNS = ("mean", "sd", "lower", "upper", "p_gt_0")
 
 
 def describe_draws(draws: xr.DataArray, *, ci_prob: float = CI_PROB) -> dict:
-    """Mean, SD, central ``ci_prob`` interval and P(> 0) of one quantity's draws."""
+    """Mean, SD, central ``ci_prob`` interval and P(> 0) of one quantity's draws.
+
+    Parameters
+    ----------
+    draws : xarray.DataArray
+        One quantity's draws, e.g. (chain, draw); every value is a draw.
+    ci_prob : float
+        The interval's probability.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``sd``, ``lower``, ``upper``, ``p_gt_0``.
+    """
     stats = summarise(draws.values, ci_prob=ci_prob)
     return {k: stats[k] for k in COLUMNS}
 
 
-def fixed_effects(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+def fixed_effects(run: Run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Posterior mean, SD, central interval and P(> 0) of every fixed effect.
 
     Parameters
@@ -38,10 +59,26 @@ def fixed_effects(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     return pd.DataFrame(rows).T.rename_axis("term")
 
 
-def group_parameters(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
-    """Group SDs, correlations, dispersion and P(zero) with intervals, one row each.
+def group_parameters(run: Run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Group SDs, correlations, the family's own parameter and P(zero), with intervals.
 
     For a selection model also rho, the firm-effect SD and the participation equation.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    ci_prob : float
+        The interval's probability.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``parameter``: ``sd_domain[effect]`` and ``sd_cluster[effect]`` per
+        varying effect, ``cluster_corr[a, b]`` per pair of effects, the family's own
+        parameter, ``p_zero``, ``rho``, ``firm_sd``, ``selection_sd_cluster`` and
+        ``participation[term]``, each where the model has it; columns mean, sd, lower,
+        upper, p_gt_0.
     """
     post = run.posterior
     rows = {}
@@ -56,7 +93,7 @@ def group_parameters(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
             for j in range(i + 1, len(effects)):
                 rows[f"cluster_corr[{effects[i]}, {effects[j]}]"] = describe_draws(
                     post["cluster_corr"].isel(effect=i, effect2=j), ci_prob=ci_prob)
-    for name in ("dispersion", "p_zero", "rho", "firm_sd", "selection_sd_cluster"):
+    for name in (*parameter_priors(), "p_zero", "rho", "firm_sd", "selection_sd_cluster"):
         if name in post:
             rows[name] = describe_draws(post[name], ci_prob=ci_prob)
     if "selection_beta" in post:
@@ -66,8 +103,25 @@ def group_parameters(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     return pd.DataFrame(rows).T.rename_axis("parameter")
 
 
-def group_totals(run, level: str = "domain", *, ci_prob: float = CI_PROB) -> pd.DataFrame:
-    """Per domain (or cluster) totals of each varying effect: population + deviations."""
+def group_totals(run: Run, level: str = "domain", *, ci_prob: float = CI_PROB
+                 ) -> pd.DataFrame:
+    """Per domain (or cluster) totals of each varying effect: population + deviations.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    level : {"domain", "cluster"}
+        Which groups: the run's ``domain_total`` or ``cluster_total``.
+    ci_prob : float
+        The interval's probability.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (``level``, effect): mean, sd, lower, upper, p_gt_0 on the log scale;
+        empty when the run has no such totals.
+    """
     post = run.posterior
     name = f"{level}_total"
     if name not in post:
@@ -81,11 +135,24 @@ def group_totals(run, level: str = "domain", *, ci_prob: float = CI_PROB) -> pd.
     return pd.DataFrame(rows).set_index([level, "effect"])
 
 
-def zero_part(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+def zero_part(run: Run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """The zero part's coefficients on logit P(zero): intercept and each ``[zero]`` term.
 
     Empty for families without a zero part. A spec without zero-part terms has one P(zero)
     for every firm, shown by :func:`group_parameters` as ``p_zero``.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    ci_prob : float
+        The interval's probability.
+
+    Returns
+    -------
+    DataFrame
+        One row per zero-part term in the spec's order, the intercept last, indexed by
+        ``term``; columns mean, sd, lower, upper, p_gt_0.
     """
     post = run.posterior
     rows = {}
@@ -101,8 +168,15 @@ def zero_part(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
 BLOCKS = ("fixed", "zero", "group")
 
 
-def parameters(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+def parameters(run: Run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Every parameter block of a run in one tidy table.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    ci_prob : float
+        The intervals' probability.
 
     Returns
     -------

@@ -8,6 +8,7 @@ and its kinds); only the command line turns them into exit codes.
 """
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -43,6 +44,18 @@ def table(data: FirmData | pd.DataFrame | str | Path | None, model: Spec) -> Fir
 
     None means the shipped synthetic table. A table without a domain column takes each
     cluster's domain from the Industrial Cluster Project registry.
+
+    Parameters
+    ----------
+    data : FirmData, DataFrame, str, Path or None
+        The table, or the path of a CSV file; a FirmData is returned as it is.
+    model : Spec
+        The model whose roles the table is validated against.
+
+    Returns
+    -------
+    FirmData
+        The validated table.
     """
     if isinstance(data, FirmData):
         return data
@@ -56,7 +69,7 @@ def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
         roles: dict[str, str] | None = None, id: str | None = None,
         missing: str | None = None, baselines: dict[str, str] | None = None,
         parameterization: str | None = None, priors: dict | None = None,
-        **settings) -> Run:
+        **settings: Any) -> Run:
     """Fit a model to a table.
 
     Parameters
@@ -66,14 +79,24 @@ def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
         (``"pat ~ x + log(z) + (1 + x | domain/cluster)"``, see :func:`formula_spec`).
     data : DataFrame, str, Path or FirmData, optional
         The table (default: the shipped synthetic firm table).
-    family, zero_formula, roles, id
-        For a formula only: the family, the zero part's formula, roles that override what
-        the data suggest, and the row id column.
-    missing, baselines, parameterization, priors
-        The missing-data rule, categorical baselines, the group effects'
-        parameterisation and priors: for a formula they are its spec's; for a spec they
-        replace its keys (``missing``, ``[baselines]``, ``[hierarchy] parameterization``,
-        ``[priors]``).
+    family : str, optional
+        For a formula only: the likelihood family (default ``zinb``).
+    zero_formula : str, optional
+        For a formula only: the zero part's formula, ``"~ 1 + x"``.
+    roles : dict, optional
+        For a formula only: covariate -> role, overriding what the data suggest.
+    id : str, optional
+        For a formula only: the row id column.
+    missing : {"impute", "drop"}, optional
+        The missing-data rule: a formula's, or in place of a spec's ``missing``.
+    baselines : dict, optional
+        Categorical covariate -> its baseline level: a formula's, or in place of a spec's
+        ``[baselines]``.
+    parameterization : {"auto", "noncentered", "centered"}, optional
+        How the group effects are sampled: a formula's, or in place of a spec's
+        ``[hierarchy] parameterization``.
+    priors : dict, optional
+        Priors by key: a formula's, or in place of those keys of a spec's ``[priors]``.
     **settings
         Sampler options of :func:`bayescluster.inference.fit.fit` (``sampler``,
         ``chains``, ``draws``, ``tune``, ``seed``, ``target_accept``, ``prior_only``,
@@ -92,20 +115,45 @@ def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     return _fit(chosen, table(data, chosen), **settings)
 
 
-def report(runs: Run | list[Run], out_dir: str | Path, **options) -> dict[str, Path]:
+def report(runs: Run | list[Run], out_dir: str | Path, **options: Any) -> dict[str, Path]:
     """Write the HTML and Markdown report of ``runs`` into ``out_dir``.
 
     The first run is reported on, the others compared with it; returns the files' paths.
+
+    Parameters
+    ----------
+    runs : Run or list of Run
+        The run reported on, or it followed by the runs to compare it with.
+    out_dir : str or Path
+        The report's directory (created if missing).
+    **options
+        The report's options (``domains``, ``effect``, ``max_draws``, ``reloo``,
+        ``progress``; see :func:`bayescluster.reporting.build.build`).
+
+    Returns
+    -------
+    dict of str to Path
+        ``markdown`` and ``html``: the paths of ``report.md`` and ``index.html``.
     """
     return write_report(runs, out_dir, **options)
 
 
 def sbc(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | None = None,
-        **options) -> tuple[pd.DataFrame, pd.DataFrame]:
+        **options: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulation-based calibration of ``model`` on ``data``'s covariates.
 
     ``options`` are :func:`bayescluster.analysis.sbc.run`'s (``sims``, ``chains``,
     ``draws``, ``tune``, ``thin``, ``seed``, ``scheduler``, ``workers``...).
+
+    Parameters
+    ----------
+    model : Spec, str or Path
+        A shipped spec's name, a TOML file, a :class:`Spec` or a formula.
+    data : DataFrame, str, Path or FirmData, optional
+        The table whose covariates the simulations keep (default: the shipped synthetic
+        firm table).
+    **options
+        :func:`bayescluster.analysis.sbc.run`'s options.
 
     Returns
     -------
@@ -123,12 +171,28 @@ def sbc(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     return ranks, calibration.uniformity(ranks)
 
 
-def predict(run: Run, new_data: pd.DataFrame | str | Path, **options) -> pd.DataFrame:
+def predict(run: Run, new_data: pd.DataFrame | str | Path, **options: Any) -> pd.DataFrame:
     """Predicted counts for new firms (:func:`bayescluster.analysis.predict.predict`).
 
     ``new_data`` is a path or DataFrame with the run's covariate and cluster columns (the
     outcome is not needed); a table without a domain column takes its clusters' domains
     from the Industrial Cluster Project registry. Options: ``counterfactual``, ``ci_prob``,
     ``max_draws``, ``seed``.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    new_data : DataFrame, str or Path
+        The new firms, or the path of a CSV file of them.
+    **options
+        :func:`bayescluster.analysis.predict.predict`'s options (``counterfactual``,
+        ``ci_prob``, ``max_draws``, ``seed``).
+
+    Returns
+    -------
+    DataFrame
+        One row per new firm: its mean count with interval, the count's predictive
+        interval and P(zero), indexed by ``row``.
     """
     return _predict(run, new_rows(run, new_data, domains=cluster_domains()), **options)

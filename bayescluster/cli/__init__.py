@@ -6,9 +6,15 @@ modules are imported inside :func:`main`, after it has taken over Ctrl-C, so tha
 at any moment after start-up is one line, not a traceback.
 """
 
+from __future__ import annotations
+
 import sys
+from typing import TYPE_CHECKING
 
 from bayescluster.core.atomic import remove_pending
+
+if TYPE_CHECKING:
+    import argparse
 
 INTERRUPTED = 130  # Ctrl-C, as shells report it
 
@@ -31,8 +37,15 @@ def _interrupted(signum, frame) -> None:
     os._exit(INTERRUPTED)
 
 
-def build_parser():
-    """The argument parser with every verb."""
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every verb.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``bayescluster``'s parser; each verb's subparser sets ``func``, the function that
+        runs it.
+    """
     import argparse
 
     from bayescluster.cli import analysis, data, fit
@@ -51,7 +64,19 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program's name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a problem with the data, spec, option or run directory (its
+        message on stderr), 3 for a fit that failed its convergence gates.
+    """
     import signal
     import threading
 

@@ -22,6 +22,7 @@ from bayescluster.cli.common import (
     whole,
 )
 from bayescluster.core.atomic import atomic_path
+from bayescluster.core.defaults import CI_PROB, DEFAULT_SAMPLING, PARETO_K
 
 
 def _show(title: str, frame, out: Path | None, name: str, digits: int = 3, words=None):
@@ -40,8 +41,20 @@ def _figure(fig, out: Path | None, name: str) -> None:
         plots.save(fig, out / f"{name}.png")
 
 
-def cmd_compare(args) -> int:
-    """Clusters and domains: effects, contrasts, ranks, shrinkage."""
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Clusters and domains: effects, contrasts, ranks, shrinkage.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``run`` (the run directory), ``no_verify``, ``effect``, ``clusters`` and
+        ``domains`` (pairs to contrast), ``top`` and ``out``.
+
+    Returns
+    -------
+    int
+        0.
+    """
     import pandas as pd
 
     from bayescluster.analysis import clusters as cmp
@@ -84,8 +97,20 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def cmd_effects(args) -> int:
-    """Average marginal effects (with the paper's Section 6.1) and profile predictions."""
+def cmd_effects(args: argparse.Namespace) -> int:
+    """Average marginal effects (with the paper's Section 6.1) and profile predictions.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``run`` (the run directory), ``no_verify``, ``profile`` (covariate settings, each
+        ``x=VALUE,...``), ``by_cluster``, ``max_draws`` and ``out``.
+
+    Returns
+    -------
+    int
+        0.
+    """
     from bayescluster.analysis import plots
     from bayescluster.analysis.effects import (
         average_marginal_effects,
@@ -121,8 +146,20 @@ def cmd_effects(args) -> int:
     return 0
 
 
-def cmd_ppc(args) -> int:
-    """Posterior (or prior) predictive checks."""
+def cmd_ppc(args: argparse.Namespace) -> int:
+    """Posterior (or prior) predictive checks.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``run`` (the run directory), ``no_verify``, ``by_cluster`` (facet by cluster, not
+        domain) and ``out``.
+
+    Returns
+    -------
+    int
+        0.
+    """
     from bayescluster.analysis import checks, plots
     from bayescluster.inference.run import load
 
@@ -145,8 +182,21 @@ def cmd_ppc(args) -> int:
     return 0
 
 
-def cmd_loo(args) -> int:
-    """PSIS-LOO, model comparison and leave-one-cluster-out."""
+def cmd_loo(args: argparse.Namespace) -> int:
+    """PSIS-LOO, model comparison and leave-one-cluster-out.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``runs`` (run directories), ``no_verify``, ``by_cluster`` and its refits'
+        ``chains``, ``draws``, ``tune``, ``seed``, ``target_accept``, ``scheduler`` and
+        ``workers``, and ``out``.
+
+    Returns
+    -------
+    int
+        0.
+    """
     import numpy as np
     import pandas as pd
 
@@ -187,8 +237,20 @@ def cmd_loo(args) -> int:
     return 0
 
 
-def cmd_predict(args) -> int:
-    """Predicted counts for new firms, written to --out as CSV."""
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Predicted counts for new firms, written to --out as CSV.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``run`` (the run directory), ``no_verify``, ``data`` (CSV of new firms),
+        ``counterfactual``, ``prob``, ``max_draws``, ``seed``, ``out`` and ``draws_out``.
+
+    Returns
+    -------
+    int
+        0.
+    """
     from bayescluster.analysis.effects import parse_profile
     from bayescluster.analysis.intervals import check_ci_prob
     from bayescluster.analysis.predict import new_rows, predict, predict_draws
@@ -220,8 +282,20 @@ def cmd_predict(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
-    """The study's HTML and Markdown report of saved runs."""
+def cmd_report(args: argparse.Namespace) -> int:
+    """The study's HTML and Markdown report of saved runs.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``runs`` (run directories, the first reported on), ``no_verify``, ``domains``,
+        ``effect``, ``max_draws``, ``reloo`` and ``out``.
+
+    Returns
+    -------
+    int
+        0.
+    """
     from bayescluster.inference.run import load
     from bayescluster.study.report import write_report
 
@@ -234,7 +308,13 @@ def cmd_report(args) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register compare, effects, ppc, loo and report."""
+    """Register compare, effects, ppc, loo and report.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The main parser's subparsers.
+    """
     p = sub.add_parser("compare", help="clusters and domains: effects, contrasts, ranks, "
                                        "shrinkage")
     p.add_argument("run", type=Path)
@@ -274,7 +354,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tune", type=DRAWS, default=500)
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--target-accept", type=TARGET_ACCEPT,
-                   help="default: the spec's [sampling], else 0.9")
+                   help="default: the spec's [sampling], else "
+                        f"{DEFAULT_SAMPLING['target_accept']}")
     dask_options(p)
     out_option(p)
     p.set_defaults(func=cmd_loo)
@@ -287,7 +368,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--counterfactual", metavar="NAME=VALUE,...",
                    help="set covariates for every row, e.g. participant=1: each row's "
                         "difference against its own values")
-    p.add_argument("--prob", type=PROB, default=0.9, help="interval probability")
+    p.add_argument("--prob", type=PROB, default=CI_PROB, help="interval probability")
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
     p.add_argument("--seed", type=SEED, default=0)
     out_option(p, "file", help="CSV of the predictions")
@@ -307,7 +388,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
     p.add_argument("--reloo", type=RELOO, default=LIMIT, metavar="N",
                    help="refit exactly without each firm PSIS-LOO cannot estimate (Pareto k "
-                        f"> 0.7) when a run has at most N of them (default {LIMIT}; 0: never)")
+                        f"> {PARETO_K}) when a run has at most N of them (default {LIMIT}; "
+                        "0: never)")
     out_option(p, required=True, help="folder of the report (index.html, report.md, "
                "figures, tables/)")
     p.set_defaults(func=cmd_report)

@@ -1,9 +1,19 @@
 """What the verbs share: exit codes, printing tables and gates, Dask options."""
 
-import argparse
-from pathlib import Path
+from __future__ import annotations
 
+import argparse
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bayescluster.core.defaults import CI_PROB, DEFAULT_SAMPLING
 from bayescluster.spec.sampling import MAX_ITERATIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bayescluster.inference.run import Run
 
 GATES_FAILED = 3  # a fit that failed its convergence gates (the run is written, marked failed)
 
@@ -28,13 +38,32 @@ def _ranged(cast, noun: str, low, high, example, open_low: bool, open_high: bool
 
 def out_option(p: argparse.ArgumentParser, kind: str = "folder", *, flag: str = "--out",
                required: bool = False, default: str | None = None, help: str | None = None,
-               companions=None) -> None:
+               companions: Callable[[Path], Iterable[Path]] | None = None) -> None:
     """Add an output option (a ``folder`` or a ``file``) and ``--force``.
 
     Every verb's outputs are declared here and checked by :func:`claim_outputs` before
     the verb starts: an existing file, or a folder that holds files, is refused unless
     ``--force`` is given. ``companions`` maps a file's path to further paths the verb
     writes beside it (a simulated table's truth).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The verb's parser.
+    kind : {"folder", "file"}
+        What the option names: a folder to write into (created if missing) or a file.
+    flag : str
+        The option, e.g. ``--out`` or ``--draws-out``; its value lands in the matching
+        attribute (``out``, ``draws_out``).
+    required : bool
+        Whether the option must be given.
+    default : str, optional
+        The path when the option is not given (None: no output).
+    help : str, optional
+        The option's help (default: a generic line for the kind); the refusal without
+        ``--force`` is appended.
+    companions : callable, optional
+        A file's path -> further paths written beside it, refused like the file.
     """
     dest = flag.lstrip("-").replace("-", "_")
     text = help or ("folder to write the tables (CSV) and figures (PNG) into"
@@ -51,6 +80,11 @@ def out_option(p: argparse.ArgumentParser, kind: str = "folder", *, flag: str = 
 
 def claim_outputs(args: argparse.Namespace) -> None:
     """Refuse to overwrite: an existing output file or non-empty folder needs ``--force``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line; its ``outputs`` are those :func:`out_option` declared.
 
     Raises
     ------
@@ -83,7 +117,23 @@ def claim_outputs(args: argparse.Namespace) -> None:
 
 
 def folder(text: str) -> Path:
-    """An argparse type: a directory to write into (created if missing), not a file."""
+    """An argparse type: a directory to write into (created if missing), not a file.
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    Path
+        The directory (not created here).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        When ``text`` names an existing file.
+    """
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a file, not a directory. Fix: name a "
@@ -92,7 +142,23 @@ def folder(text: str) -> Path:
 
 
 def file_out(text: str) -> Path:
-    """An argparse type: a file to write, not a directory."""
+    """An argparse type: a file to write, not a directory.
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    Path
+        The file.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        When ``text`` names an existing directory.
+    """
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a directory. Fix: name the file to "
@@ -100,29 +166,71 @@ def file_out(text: str) -> Path:
     return path
 
 
-def whole(low: int, high: int, example: int):
-    """An argparse type: a whole number in [low, high], else a message with the fix."""
+def whole(low: int, high: int, example: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high], else a message with the fix.
+
+    Parameters
+    ----------
+    low : int
+        The smallest value allowed.
+    high : int
+        The largest value allowed.
+    example : int
+        A valid value, shown in the fix.
+
+    Returns
+    -------
+    callable
+        Text -> its whole number; raises :class:`argparse.ArgumentTypeError` otherwise.
+    """
     return _ranged(int, "a whole number", low, high, example, False, False)
 
 
 def number(low: float, high: float, example: float, *, open_low: bool = False,
-           open_high: bool = False):
-    """An argparse type: a number between low and high (ends open or closed)."""
+           open_high: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number between low and high (ends open or closed).
+
+    Parameters
+    ----------
+    low : float
+        The lower end.
+    high : float
+        The upper end.
+    example : float
+        A valid value, shown in the fix.
+    open_low : bool
+        Whether ``low`` itself is excluded.
+    open_high : bool
+        Whether ``high`` itself is excluded.
+
+    Returns
+    -------
+    callable
+        Text -> its number; raises :class:`argparse.ArgumentTypeError` otherwise.
+    """
     return _ranged(float, "a number", low, high, example, open_low, open_high)
 
 
 SEED = whole(0, 2**32 - 1, 1)
 CHAINS = whole(1, 64, 4)
 DRAWS = whole(1, MAX_ITERATIONS, 1000)
-PROB = number(0, 1, 0.9, open_low=True, open_high=True)
-TARGET_ACCEPT = number(0.5, 1, 0.9, open_high=True)
+PROB = number(0, 1, CI_PROB, open_low=True, open_high=True)
+TARGET_ACCEPT = number(0.5, 1, DEFAULT_SAMPLING["target_accept"], open_high=True)
 MAX_DRAWS = whole(1, 10_000_000, 1000)
 WORKERS = whole(1, 256, 2)
 RELOO = whole(0, 1000, 10)
 
 
-def print_table(frame, digits: int = 3) -> None:
-    """Print a DataFrame whole, rounded."""
+def print_table(frame: pd.DataFrame, digits: int = 3) -> None:
+    """Print a DataFrame whole, rounded.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table; up to 500 rows and 40 columns are printed, 180 characters wide.
+    digits : int
+        Decimal places.
+    """
     import pandas as pd
 
     with pd.option_context("display.width", 180, "display.max_columns", 40,
@@ -130,8 +238,19 @@ def print_table(frame, digits: int = 3) -> None:
         print(frame.round(digits).to_string())
 
 
-def print_gates(run) -> bool:
-    """Print a run's gate table and verdict; return whether it passed."""
+def print_gates(run: Run) -> bool:
+    """Print a run's gate table and verdict; return whether it passed.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted or loaded run.
+
+    Returns
+    -------
+    bool
+        Whether it passed its convergence gates (True for a run without gates).
+    """
     from bayescluster.inference.diagnostics import gate_verdict
 
     text, passed = gate_verdict(run.tree)
@@ -140,13 +259,25 @@ def print_gates(run) -> bool:
 
 
 def dask_options(p: argparse.ArgumentParser) -> None:
-    """Add --scheduler and --workers."""
+    """Add --scheduler and --workers.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The verb's parser.
+    """
     p.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a "
                                        "LocalCluster on this machine)")
     p.add_argument("--workers", type=WORKERS, default=2, help="LocalCluster worker processes")
 
 
 def verify_option(p: argparse.ArgumentParser) -> None:
-    """Add --no-verify (read a run whose checksum no longer matches)."""
+    """Add --no-verify (read a run whose checksum no longer matches).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The verb's parser.
+    """
     p.add_argument("--no-verify", action="store_true",
                    help="read a run even if it was modified after it was written")

@@ -33,8 +33,20 @@ def _table(args):
     return data, [str(w.message) for w in caught]
 
 
-def cmd_validate(args) -> int:
-    """Check a table and summarise it."""
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a table and summarise it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``path`` of the CSV table and the model options (``spec``, ``formula`` and what a
+        formula leaves open) that give its roles.
+
+    Returns
+    -------
+    int
+        0; a table that fails raises :class:`~bayescluster.core.errors.DataError`.
+    """
     from bayescluster.data.describe import overview
 
     data, notes = _table(args)
@@ -63,8 +75,19 @@ def cmd_validate(args) -> int:
     return 0
 
 
-def cmd_describe(args) -> int:
-    """Statistics of a table (the study's beside the paper's Table 3)."""
+def cmd_describe(args: argparse.Namespace) -> int:
+    """Statistics of a table (the study's beside the paper's Table 3).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``path`` of the CSV table and the model options that give its roles.
+
+    Returns
+    -------
+    int
+        0.
+    """
     from bayescluster.data.describe import describe, levels
     from bayescluster.study.firms import STUDY_WORDS, describe_beside_table3
 
@@ -82,8 +105,21 @@ def cmd_describe(args) -> int:
     return 0
 
 
-def cmd_simulate(args) -> int:
-    """Write a calibrated synthetic firm table and its truth."""
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Write a calibrated synthetic firm table and its truth.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``n``, ``seed``, ``rho``, ``trait_sd``, ``participation`` and ``complete`` (no
+        missing covariate values) of :func:`~bayescluster.study.simulate.simulate`, and
+        ``out``, the CSV file to write.
+
+    Returns
+    -------
+    int
+        0.
+    """
     from bayescluster.study.simulate import simulate, write
 
     sim = simulate(n=args.n, seed=args.seed, rho=args.rho, trait_sd=args.trait_sd,
@@ -93,8 +129,20 @@ def cmd_simulate(args) -> int:
     return 0
 
 
-def cmd_demo(args) -> int:
-    """The main job on the shipped data: validate, describe, fit, check, report."""
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job on the shipped data: validate, describe, fit, check, report.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``out`` (the report's folder), ``runs`` (the runs' parent folder), ``compare``
+        (further specs to fit) and ``force``.
+
+    Returns
+    -------
+    int
+        0 when the main fit passed its convergence gates, else 3.
+    """
     from bayescluster.study.demo import demo
 
     plain = {"spec": None, "formula": None, "family": None, "zero_formula": None, "id": None,
@@ -115,7 +163,13 @@ def _truth(path: Path) -> tuple[Path, ...]:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register validate, describe, simulate and demo."""
+    """Register validate, describe, simulate and demo.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The main parser's subparsers.
+    """
     from bayescluster.cli.fit import model_options
 
     p = sub.add_parser("validate", help="check a table against a model's roles and "

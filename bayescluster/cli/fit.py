@@ -1,7 +1,10 @@
 """Command-line verbs for fitting and reading runs: fit, diagnose, summary, sbc."""
 
+from __future__ import annotations
+
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bayescluster.cli.common import (
     CHAINS,
@@ -18,15 +21,42 @@ from bayescluster.cli.common import (
     whole,
 )
 from bayescluster.cli.common import print_table as _print
+from bayescluster.core.defaults import CI_PROB, DEFAULT_SAMPLING
 from bayescluster.core.errors import RunError
 from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
 from bayescluster.spec.sampling import BACKENDS, REMEDY_BUDGET, SAMPLERS
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def spec_of(args, data=None, default: str | None = "zinb_hier"):
+    from bayescluster.spec.parse import Spec
+
+
+def spec_of(args: argparse.Namespace, data: pd.DataFrame | str | Path | None = None,
+            default: str | None = "zinb_hier") -> Spec | None:
     """The spec a verb's ``--spec`` or ``--formula`` gives, with the options that change it.
 
     Neither given: the ``default`` spec (None: no spec).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line with :func:`model_options`' options.
+    data : DataFrame, str or Path, optional
+        The table a formula's roles are read from.
+    default : str, optional
+        A shipped spec's name, used when neither ``--spec`` nor ``--formula`` is given.
+
+    Returns
+    -------
+    Spec or None
+        The spec, or None when none is given and ``default`` is None.
+
+    Raises
+    ------
+    RunError
+        When both ``--spec`` and ``--formula`` are given, or a spec is given with an option
+        only a formula takes (``--family``, ``--zero-formula``, ``--id``).
     """
     from bayescluster.spec.choose import chosen_spec
 
@@ -48,8 +78,22 @@ def spec_of(args, data=None, default: str | None = "zinb_hier"):
     return chosen_spec(model, data, **options)
 
 
-def cmd_fit(args) -> int:
-    """Fit a spec or formula to a table and write the run."""
+def cmd_fit(args: argparse.Namespace) -> int:
+    """Fit a spec or formula to a table and write the run.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``data``, the model options, the sampler options (``sampler``, ``backend``,
+        ``chains``, ``draws``, ``tune``, ``seed``, ``target_accept``, ``prior_only``,
+        ``no_remedies``, ``remedy_budget``, ``quiet``), ``out`` and ``force``.
+
+    Returns
+    -------
+    int
+        0 when the fit passed its convergence gates, else 3 (the run is written
+        either way).
+    """
     from bayescluster.inference.fit import fit
     from bayescluster.inference.run import save
     from bayescluster.study.firms import load
@@ -65,8 +109,19 @@ def cmd_fit(args) -> int:
     return 0 if print_gates(run) else GATES_FAILED
 
 
-def cmd_diagnose(args) -> int:
-    """Print a run's gate table."""
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    """Print a run's gate table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``run`` (the run directory) and ``no_verify``.
+
+    Returns
+    -------
+    int
+        0 when the run passed its convergence gates (or has none), else 3.
+    """
     from bayescluster.inference.run import load
 
     run = load(args.run, verify=not args.no_verify)
@@ -74,11 +129,22 @@ def cmd_diagnose(args) -> int:
     return 0 if print_gates(run) else GATES_FAILED
 
 
-def cmd_summary(args) -> int:
+def cmd_summary(args: argparse.Namespace) -> int:
     """Print every parameter block of a run.
 
     Fixed effects (Table 4's layout for the paper's specs), the zero part, group-level and
     family parameters, domain totals.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``run`` (the run directory), ``no_verify`` and ``prob``, the intervals'
+        probability.
+
+    Returns
+    -------
+    int
+        0.
     """
     from bayescluster.analysis.intervals import check_ci_prob
     from bayescluster.analysis.summary import BLOCKS, group_totals, parameters
@@ -117,8 +183,21 @@ def cmd_summary(args) -> int:
     return 0
 
 
-def cmd_sbc(args) -> int:
-    """Simulation-based calibration; ranks, uniformity and histograms written to --out."""
+def cmd_sbc(args: argparse.Namespace) -> int:
+    """Simulation-based calibration; ranks, uniformity and histograms written to --out.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``spec``, ``data``, ``sims``, ``chains``, ``draws``, ``tune``, ``thin``,
+        ``seed``, ``target_accept``, the Dask options (``scheduler``, ``workers``) and
+        ``out``.
+
+    Returns
+    -------
+    int
+        0.
+    """
     from bayescluster.analysis import plots, sbc
     from bayescluster.core.atomic import atomic_path
     from bayescluster.spec.parse import load_spec
@@ -167,16 +246,24 @@ def _prior(text: str) -> tuple[str, object]:
 
 
 def model_options(p: argparse.ArgumentParser) -> None:
-    """The options that name a model: a spec or a formula, and what a formula leaves open."""
-    from bayescluster.spec.families import FAMILIES
+    """The options that name a model: a spec or a formula, and what a formula leaves open.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The verb's parser.
+    """
+    from bayescluster.spec.families import DEFAULT_FAMILY, FAMILIES
     from bayescluster.spec.parse import MISSING, PARAMETERIZATIONS
 
     p.add_argument("--spec", help="spec path or shipped name (default: zinb_hier)")
     p.add_argument("--formula", help="the model as a formula instead of a spec, e.g. "
                    "\"pat ~ participant + log(scale) + (1 + participant | domain/cluster)\"; "
                    "roles are read from the data (text columns and C(x) are categorical)")
-    p.add_argument("--family", choices=tuple(FAMILIES),
-                   help="with --formula: the likelihood (default zinb)")
+    p.add_argument("--family", choices=tuple(FAMILIES), metavar="FAMILY",
+                   help=f"with --formula: the likelihood (default {DEFAULT_FAMILY}): "
+                        + ", ".join(f"{name} ({family.label})"
+                                    for name, family in FAMILIES.items()))
     p.add_argument("--zero-formula", help="with --formula: the zero part, e.g. \"~ 1 + rd\"")
     p.add_argument("--id", help="with --formula: the row id column")
     p.add_argument("--missing", choices=MISSING,
@@ -194,7 +281,13 @@ def model_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register fit, diagnose, summary and sbc."""
+    """Register fit, diagnose, summary and sbc.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The main parser's subparsers.
+    """
     p = sub.add_parser("fit", help="fit a model spec or formula to a table; write a run "
                        "directory")
     model_options(p)
@@ -204,11 +297,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=BACKENDS, default="numba",
                    help="nutpie's compiler: numba (CPU) or jax (the jax extra; GPU if present)")
     p.add_argument("--chains", type=CHAINS, default=4)
-    p.add_argument("--draws", type=DRAWS, help="default: the spec's [sampling], else 1000")
-    p.add_argument("--tune", type=DRAWS, help="default: the spec's [sampling], else 1000")
+    p.add_argument("--draws", type=DRAWS, help="default: the spec's [sampling], else "
+                   f"{DEFAULT_SAMPLING['draws']}")
+    p.add_argument("--tune", type=DRAWS, help="default: the spec's [sampling], else "
+                   f"{DEFAULT_SAMPLING['tune']}")
     p.add_argument("--seed", type=SEED, default=1)
     p.add_argument("--target-accept", type=TARGET_ACCEPT,
-                   help="default: the spec's [sampling], else 0.9")
+                   help="default: the spec's [sampling], else "
+                        f"{DEFAULT_SAMPLING['target_accept']}")
     p.add_argument("--prior-only", action="store_true", help="prior predictive draws only")
     p.add_argument("--no-remedies", action="store_true",
                    help="keep a fit that fails its gates as it is (by default the other "
@@ -229,7 +325,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                         "paper's specs)")
     p.add_argument("run", type=Path)
     verify_option(p)
-    p.add_argument("--prob", type=PROB, default=0.9)
+    p.add_argument("--prob", type=PROB, default=CI_PROB)
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("sbc", help="simulation-based calibration, refits on Dask")
@@ -244,7 +340,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--thin", type=whole(1, 1000, 4), default=4,
                    help="keep every n-th draw for the ranks")
     p.add_argument("--target-accept", type=TARGET_ACCEPT,
-                   help="default: the spec's [sampling], else 0.9")
+                   help="default: the spec's [sampling], else "
+                        f"{DEFAULT_SAMPLING['target_accept']}")
     p.add_argument("--seed", type=SEED, default=0)
     dask_options(p)
     out_option(p, required=True)

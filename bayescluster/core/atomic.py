@@ -75,7 +75,20 @@ def _umask() -> int:
 
 
 def write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically and return the path."""
+    """Write ``text`` to ``path`` atomically and return the path.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (its directory is created if needed).
+    text : str
+        The content, written as given (no newline translation).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text, newline="")
     return Path(path)

@@ -1,6 +1,7 @@
 """User-fixable errors, the warning of a failed fit, and the near-miss hint they share."""
 
 import difflib
+from collections.abc import Iterable
 
 
 class BayesclusterError(Exception):
@@ -33,8 +34,23 @@ class ConvergenceWarning(UserWarning):
     """
 
 
-def did_you_mean(name: str, options, cutoff: float = 0.6) -> str:
-    """`` Did you mean 'x'?`` for the option closest to ``name``, or ``""`` if none is."""
+def did_you_mean(name: str, options: Iterable[object], cutoff: float = 0.6) -> str:
+    """`` Did you mean 'x'?`` for the option closest to ``name``, or ``""`` if none is.
+
+    Parameters
+    ----------
+    name : str
+        What the user wrote.
+    options : iterable
+        The valid names (compared as text).
+    cutoff : float
+        The least similarity, in [0, 1], of a near miss (:func:`difflib.get_close_matches`).
+
+    Returns
+    -------
+    str
+        The hint with a leading space, ready to append to a message, or ``""``.
+    """
     match = difflib.get_close_matches(str(name), [str(o) for o in options], n=1,
                                       cutoff=cutoff)
     return f" Did you mean '{match[0]}'?" if match else ""

@@ -28,6 +28,18 @@ def _folder(package: str):
 def shipped(package: str, name: str) -> Path:
     """The path of a shipped file, e.g. ``shipped(MODELS, "zinb_hier.toml")``.
 
+    Parameters
+    ----------
+    package : str
+        The shipped folder: ``MODELS``, ``DATA`` or ``PAPER``.
+    name : str
+        The file's name in it.
+
+    Returns
+    -------
+    Path
+        The file, in the installed package or the checkout.
+
     Raises
     ------
     FileNotFoundError
@@ -41,7 +53,20 @@ def shipped(package: str, name: str) -> Path:
 
 
 def shipped_names(package: str, suffix: str) -> list[str]:
-    """The stems of a shipped package's files ending in ``suffix``, sorted."""
+    """The stems of a shipped package's files ending in ``suffix``, sorted.
+
+    Parameters
+    ----------
+    package : str
+        The shipped folder: ``MODELS``, ``DATA`` or ``PAPER``.
+    suffix : str
+        The ending to match and strip, e.g. ``".toml"``.
+
+    Returns
+    -------
+    list of str
+        The names without ``suffix``.
+    """
     return sorted(p.name[: -len(suffix)] for p in _folder(package).iterdir()
                   if p.name.endswith(suffix))
 

@@ -34,6 +34,11 @@ def describe(data: FirmData) -> pd.DataFrame:
 def overview(data: FirmData) -> dict:
     """Counts an analyst reads first.
 
+    Parameters
+    ----------
+    data : FirmData
+        A validated table.
+
     Returns
     -------
     dict
@@ -56,6 +61,11 @@ def overview(data: FirmData) -> dict:
 
 def levels(data: FirmData) -> pd.DataFrame:
     """Rows per level of every categorical column, and its blank cells.
+
+    Parameters
+    ----------
+    data : FirmData
+        A validated table.
 
     Returns
     -------

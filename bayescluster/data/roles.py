@@ -1,6 +1,12 @@
 """Which column of a table plays which role in a model, and the words its rows go by."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ONE_GROUP = "(one group)"  # the one group of a table without a cluster column
 
@@ -25,19 +31,43 @@ class Words:
     domain_key: str = "domain"  # ... and of the upper level, where it says domain
 
     @classmethod
-    def of(cls, roles: "Roles") -> "Words":
-        """The table's own words: rows, its grouping columns' names, its outcome's."""
+    def of(cls, roles: Roles) -> Words:
+        """The table's own words: rows, its grouping columns' names, its outcome's.
+
+        Parameters
+        ----------
+        roles : Roles
+            The table's roles: its cluster, domain and outcome columns name the words.
+
+        Returns
+        -------
+        Words
+            "row", "rows", "<cluster column> group(s)", "<domain column> group(s)" (plain
+            "group" and "domain" without those columns) and the outcome column's name.
+        """
         group = f"{roles.cluster} group" if roles.cluster else "group"
         domain = f"{roles.domain} group" if roles.domain else "domain"
         return cls("row", "rows", group, f"{group}s", domain, f"{domain}s", roles.outcome,
                    roles.cluster or "group", roles.domain or "domain")
 
-    def relabel(self, frame):
+    def relabel(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A table with the package's ``cluster`` and ``domain`` in these words.
 
         Index and column names, and the values of an index level named ``level`` (the
         marginal effects' overall, domain and cluster rows), become the table's own
         column names (``nest``, ``LOCATION``); the frame itself is not changed.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            A result table whose names say ``cluster`` and ``domain`` (also in labels
+            such as ``"cluster A"``).
+
+        Returns
+        -------
+        DataFrame
+            A relabelled copy, or ``frame`` itself when the table's words are the
+            package's.
         """
         names = {"cluster": self.group_key, "domain": self.domain_key}
         if all(k == v for k, v in names.items()):
@@ -57,7 +87,20 @@ class Words:
         return out
 
     def count(self, n: int, noun: str = "rows") -> str:
-        """``'1 row'``, ``'12 rows'``, ``'3 BROOD groups'``: a number and its noun."""
+        """``'1 row'``, ``'12 rows'``, ``'3 BROOD groups'``: a number and its noun.
+
+        Parameters
+        ----------
+        n : int
+            The number, shown with thousands separators.
+        noun : {"rows", "groups", "domains"}
+            Which noun; singular when ``n`` is 1.
+
+        Returns
+        -------
+        str
+            The number and its noun.
+        """
         singular = {"rows": self.row, "groups": self.group, "domains": self.domain}[noun]
         return f"{n:,} {singular if n == 1 else getattr(self, noun)}"
 

@@ -99,7 +99,25 @@ def _uses_labels(labels: pd.Series, known: Collection[str]) -> bool:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV table, turning every read failure into a DataError."""
+    """Read a CSV table, turning every read failure into a DataError.
+
+    Parameters
+    ----------
+    path : str or Path
+        A comma-separated UTF-8 file with a header of unique column names.
+
+    Returns
+    -------
+    DataFrame
+        Every cell as text (leading spaces stripped), an empty cell missing.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, a directory, empty or without rows, not CSV, separated
+        by something other than commas, or has duplicate column names or rows of the
+        wrong length.
+    """
     path = Path(path)
     if not path.exists():
         raise DataError(f"file {str(path)!r} does not exist. Fix: give the path of a CSV "
@@ -252,6 +270,35 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
     if frame.empty or len(frame.columns) == 0:
         raise DataError("the table is empty (no rows). Fix: give one record a row.")
     _check_unique(frame.columns)
+    _check_required(frame, roles)
+    frame = frame.reset_index(drop=True)
+    out = pd.DataFrame(index=frame.index)
+    _key_columns(frame, out, roles, w)
+    if roles.per:
+        _rate_outcome(frame, out, roles, w)
+    else:
+        _count_outcome(frame, out, roles, w, check_outcome=check_outcome)
+    _covariate_columns(frame, out, roles, w)
+    domains = _domains(frame, out, roles, domains, known=set(roles.domains) or known_domains,
+                       w=w) if roles.cluster else None
+    if domains is not None and roles.domain:
+        out[roles.domain] = out[roles.cluster].map(domains)
+    _check_unique_ids(out, roles, w)
+
+    notes = []
+    note = _small_groups(out, roles, w)
+    if note is not None:
+        notes.append(note)
+        warnings.warn(note, UserWarning, stacklevel=2)
+    extra = [c for c in frame.columns if c not in out.columns]
+    for column in extra:
+        out[column] = frame[column]
+    missing = {c: int(out[c].isna().sum()) for c in roles.covariates if out[c].isna().any()}
+    return FirmData(out, roles, domains, missing, notes, w)
+
+
+def _check_required(frame: pd.DataFrame, roles: Roles) -> None:
+    """Name the first column ``roles`` needs that the table lacks, and a near miss of it."""
     for column in roles.required:
         if column not in frame.columns:
             hint = did_you_mean(column, frame.columns, cutoff=0.5)
@@ -259,9 +306,10 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
                             f" Fix: add it, or name a column the table has (in the formula, "
                             f"--id, or the spec's [columns]). Columns present: "
                             f"{', '.join(map(str, frame.columns))}.")
-    frame = frame.reset_index(drop=True)
-    out = pd.DataFrame(index=frame.index)
 
+
+def _key_columns(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles, w: Words) -> None:
+    """Check the cluster and id columns: text, stripped, in every row."""
     for column in (c for c in (roles.cluster, roles.id) if c):
         values = frame[column].astype("string").str.strip()
         gap = values.isna() | (values == "")
@@ -270,21 +318,30 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
                             f"every {w.row} needs a {column}.")
         out[column] = values.astype(str)
 
-    if roles.per:
-        _rate_outcome(frame, out, roles, w)
-    else:
-        y = _numeric(frame, roles.outcome)
-        if y.isna().any():
-            raise DataError(f"outcome column {roles.outcome!r} has {int(y.isna().sum())} "
-                            f"missing value(s): {_rows(frame, y.isna())}. Fix: fill them in or "
-                            f"remove those {w.rows}; the outcome is never imputed.")
-        _check_count(frame, y, roles.outcome)
-        if check_outcome and (y == 0).all():
-            raise DataError(f"outcome column {roles.outcome!r} is 0 in every {w.row}: there is "
-                            "nothing to model. Fix: check that the right column is named as "
-                            "the outcome.")
-        out[roles.outcome] = y.astype(int)
 
+def _count_outcome(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles, w: Words, *,
+                   check_outcome: bool) -> None:
+    """Check an outcome that is a count in every row (with ``check_outcome``, not all 0)."""
+    y = _numeric(frame, roles.outcome)
+    if y.isna().any():
+        raise DataError(f"outcome column {roles.outcome!r} has {int(y.isna().sum())} "
+                        f"missing value(s): {_rows(frame, y.isna())}. Fix: fill them in or "
+                        f"remove those {w.rows}; the outcome is never imputed.")
+    _check_count(frame, y, roles.outcome)
+    if check_outcome and (y == 0).all():
+        raise DataError(f"outcome column {roles.outcome!r} is 0 in every {w.row}: there is "
+                        "nothing to model. Fix: check that the right column is named as "
+                        "the outcome.")
+    out[roles.outcome] = y.astype(int)
+
+
+def _covariate_columns(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
+                       w: Words) -> None:
+    """Check the covariate and exposure columns, each against its role.
+
+    Counts, binary, positive (and the exposure, never missing), numeric and categorical, in
+    that order.
+    """
     for column in roles.counts:
         values = _numeric(frame, column)
         _check_count(frame, values, column)
@@ -314,11 +371,9 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
     for column in roles.categorical:
         out[column] = _labels(frame[column])
 
-    domains = _domains(frame, out, roles, domains, set(roles.domains) or known_domains, w) \
-        if roles.cluster else None
-    if domains is not None and roles.domain:
-        out[roles.domain] = out[roles.cluster].map(domains)
 
+def _check_unique_ids(out: pd.DataFrame, roles: Roles, w: Words) -> None:
+    """Refuse an id column with duplicate ids."""
     if roles.id:
         dup = out[roles.id].duplicated(keep=False)
         if dup.any():
@@ -326,22 +381,18 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles, *,
                             f"{_rows(out, dup, roles.id)}. Fix: give every {w.row} a unique "
                             "id, or name another id column.")
 
-    notes = []
+
+def _small_groups(out: pd.DataFrame, roles: Roles, w: Words) -> str | None:
+    """The note on groups of fewer than 2 rows (their effects are the prior's), or None."""
     sizes = out[roles.cluster].value_counts() if roles.cluster else pd.Series(dtype=int)
     small = sizes[sizes < 2]
-    if len(small):
-        shown = ", ".join(map(str, small.index[:10])) + (
-            f" and {len(small) - 10} more" if len(small) > 10 else "")
-        note = (f"{len(small)} {w.groups if len(small) > 1 else w.group} with fewer than 2 "
-                f"{w.rows}: {shown}; their effects are estimated almost entirely from the "
-                "pooling prior")
-        notes.append(note)
-        warnings.warn(note, UserWarning, stacklevel=2)
-    extra = [c for c in frame.columns if c not in out.columns]
-    for column in extra:
-        out[column] = frame[column]
-    missing = {c: int(out[c].isna().sum()) for c in roles.covariates if out[c].isna().any()}
-    return FirmData(out, roles, domains, missing, notes, w)
+    if not len(small):
+        return None
+    shown = ", ".join(map(str, small.index[:10])) + (
+        f" and {len(small) - 10} more" if len(small) > 10 else "")
+    return (f"{len(small)} {w.groups if len(small) > 1 else w.group} with fewer than 2 "
+            f"{w.rows}: {shown}; their effects are estimated almost entirely from the "
+            "pooling prior")
 
 
 def _labels(raw: pd.Series) -> pd.Series:
@@ -383,7 +434,7 @@ def _rate_outcome(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles, w: Words
 
 
 def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
-             registry: Mapping[str, str] | None,
+             registry: Mapping[str, str] | None, *,
              known: Collection[str] | None = None, w: Words | None = None
              ) -> dict[str, str] | None:
     """Cluster -> domain, from the table's own domain column or else the registry."""
@@ -435,5 +486,20 @@ def _domains(frame: pd.DataFrame, out: pd.DataFrame, roles: Roles,
 
 def load(path: str | Path, roles: Roles, *,
          domains: Mapping[str, str] | None = None) -> FirmData:
-    """Read and validate a CSV firm table (see :func:`validate`)."""
+    """Read and validate a CSV firm table (see :func:`validate`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    roles : Roles
+        Which column plays which role.
+    domains : mapping, optional
+        A registry of cluster -> domain, for a table without a domain column.
+
+    Returns
+    -------
+    FirmData
+        The validated table.
+    """
     return validate(read_table(path), roles, domains=domains)

@@ -1,8 +1,9 @@
 """Convergence gates checked after every MCMC fit.
 
-A fit passes when max R-hat <= 1.01, min bulk and tail ESS >= 400, there are no divergent
-transitions, and every chain's E-BFMI >= 0.3 (over all posterior variables; elements that
-are constant by construction, like a correlation matrix's diagonal, are skipped).
+A fit passes its gates (:data:`bayescluster.core.defaults.GATES`: max R-hat <= 1.01, min
+bulk and tail ESS >= 400, no divergent transitions, every chain's E-BFMI >= 0.3) over all
+posterior variables; elements that are constant by construction, like a correlation
+matrix's diagonal, are skipped.
 """
 
 import io
@@ -13,13 +14,7 @@ import pandas as pd
 import xarray as xr
 from arviz_stats import bfmi, ess, rhat
 
-GATES = (
-    ("max R-hat", "<=", 1.01),
-    ("min bulk ESS", ">=", 400),
-    ("min tail ESS", ">=", 400),
-    ("divergences", "<=", 0),
-    ("min E-BFMI", ">=", 0.3),
-)
+from bayescluster.core.defaults import GATES
 
 
 def _worst(ds: xr.Dataset, largest: bool) -> tuple[float, str]:
@@ -41,7 +36,21 @@ def _worst(ds: xr.Dataset, largest: bool) -> tuple[float, str]:
 
 
 def gates(tree: xr.DataTree) -> pd.DataFrame:
-    """The gate table: gate, value, threshold, passed, and where the worst value is."""
+    """The gate table: gate, value, threshold, passed, and where the worst value is.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A fit's draws, with ``posterior`` and ``sample_stats`` (``diverging``,
+        ``energy``).
+
+    Returns
+    -------
+    DataFrame
+        One row per gate of :data:`~bayescluster.core.defaults.GATES`, in their order:
+        ``gate``, ``value``, ``rule`` (e.g. ``<= 1.01``), ``passed`` and ``worst`` (the
+        variable and coordinates, or the chain, of the worst value).
+    """
     post = tree["posterior"].to_dataset()
     post = post.drop_vars([v for v in post.data_vars if post[v].ndim == 2 and
                            float(post[v].std()) == 0.0])
@@ -64,13 +73,36 @@ def gates(tree: xr.DataTree) -> pd.DataFrame:
 
 
 def stored_gates(tree: xr.DataTree) -> pd.DataFrame | None:
-    """The gate table saved with a run (None for prior-only or approximate runs)."""
+    """The gate table saved with a run (None for prior-only or approximate runs).
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A run's tree (its ``gates`` attribute).
+
+    Returns
+    -------
+    DataFrame or None
+        :func:`gates`' table as it was saved.
+    """
     raw = tree.attrs.get("gates")
     return None if raw is None else pd.read_json(io.StringIO(raw))
 
 
 def format_gates(table: pd.DataFrame) -> str:
-    """The gate table as aligned text, one gate a line."""
+    """The gate table as aligned text, one gate a line.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`gates`' table.
+
+    Returns
+    -------
+    str
+        A header line, then each gate's value, rule, ``ok`` or ``FAIL`` and where the
+        worst value is.
+    """
     lines = [f"{'gate':<14} {'value':>10}  {'rule':<8} {'':<5} worst at"]
     for row in table.itertuples():
         value = f"{row.value:.3f}" if isinstance(row.value, float) else str(row.value)
@@ -83,6 +115,19 @@ def gate_verdict(tree: xr.DataTree) -> tuple[str, bool]:
     """A saved run's gate table and verdict as text, and whether it passed.
 
     Runs without gates (prior-only, approximate) pass: there is nothing to fail.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A run's tree.
+
+    Returns
+    -------
+    text : str
+        :func:`format_gates`' table and a ``gates: PASSED`` or ``gates: FAILED`` line, or
+        a line saying the run has no gates.
+    passed : bool
+        Whether every gate passed (True without gates).
     """
     table = stored_gates(tree)
     if table is None:

@@ -9,10 +9,12 @@ compile per worker, not one per task.
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 
 
 def map_tasks(func: Callable, tasks: list, *, scheduler: str | None = None, workers: int = 2,
-              progress=print, label: str = "fits", **kwargs) -> Iterator:
+              progress: Callable[[str], object] = print, label: str = "fits",
+              **kwargs: Any) -> Iterator:
     """Run ``func(task, **kwargs)`` for every task on Dask; yield results as they finish.
 
     Parameters

@@ -5,14 +5,20 @@ log-likelihood and the posterior predictive draws are computed after sampling fr
 model's own tensors (:func:`bayescluster.model.evaluate.predictive`).
 """
 
+from __future__ import annotations
+
 import sys
 import time
 import warnings
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pymc as pm
 import xarray as xr
+from pymc.model.transform.optimization import freeze_dims_and_data
+from pytensor.graph.basic import Constant
+from pytensor.tensor.random.basic import NormalRV
 
 from bayescluster.core.errors import BayesclusterError, ConvergenceWarning
 from bayescluster.data.table import FirmData
@@ -38,13 +44,49 @@ from bayescluster.spec.sampling import (
     sampling_settings,
 )
 
+if TYPE_CHECKING:
+    from nutpie.compile_pymc import CompiledPyMCModel
+
 
 def _progress(message: str, quiet: bool) -> None:
     if not quiet:
         print(message, file=sys.stderr, flush=True)
 
 
-def compile_nutpie(model: pm.Model, backend: str = "numba", refit: bool = False):
+JITTER = 1.0  # nutpie starts each chain at the prior's centre plus U(-JITTER, JITTER)
+
+
+def jittered(model: pm.Model) -> set:
+    """The free variables whose chains start jittered: all but tightly scaled coefficients.
+
+    nutpie starts every chain at a variable's support point plus U(-1, 1) on the sampler's
+    scale. A normal prior narrower than that (an autoscaled slope of a covariate measured in
+    large units: 2.5 / SD) would start the chain several prior SDs out, where the counts'
+    log mean is absurd (±1 per article times 77 mentor articles) and a chain can stay
+    stuck; such a coefficient vector starts at its prior's centre instead.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model.
+
+    Returns
+    -------
+    set
+        The free random variables to jitter.
+    """
+    keep = set()
+    for rv in model.free_RVs:
+        sigma = rv.owner.inputs[-1]
+        if isinstance(rv.owner.op, NormalRV) and isinstance(sigma, Constant) \
+                and float(np.min(sigma.data)) < JITTER:
+            continue
+        keep.add(rv)
+    return keep
+
+
+def compile_nutpie(model: pm.Model, backend: str = "numba", refit: bool = False
+                   ) -> CompiledPyMCModel:
     """Nutpie's compiled model of ``model``.
 
     ``backend="jax"`` (the ``jax`` extra) runs the log-density and its gradient in JAX, on
@@ -54,6 +96,27 @@ def compile_nutpie(model: pm.Model, backend: str = "numba", refit: bool = False)
     without recompiling (SBC, leave-one-cluster-out). numba keeps its default
     optimisation: pytensor caches each compiled kernel on disk whatever level built it, so
     a faster unoptimised compile would slow every later fit (``reports/parameterisation.md``).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model (:attr:`~bayescluster.model.build.Built.model`).
+    backend : str
+        ``"numba"`` or ``"jax"``.
+    refit : bool
+        Keep the shared data (outcome, weights, a selection model's treatment) as inputs,
+        for ``with_data``; ignored with jax, which compiles them in.
+
+    Returns
+    -------
+    CompiledPyMCModel
+        What :func:`nutpie.sample` takes; with numba, compiled without fast-math
+        (:func:`~bayescluster.model.build.exact_arithmetic`) and called once.
+
+    Raises
+    ------
+    BayesclusterError
+        For an unknown backend, or ``jax`` without JAX installed.
     """
     import nutpie
 
@@ -67,9 +130,14 @@ def compile_nutpie(model: pm.Model, backend: str = "numba", refit: bool = False)
             raise BayesclusterError("backend 'jax' needs JAX. Fix: pip install "
                                     "'bayescluster[jax]' (CPU) or a CUDA build of jax, or use "
                                     "--backend numba.") from None
-        return nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
+        frozen = freeze_dims_and_data(model)
+        return nutpie.compile_pymc_model(frozen, backend="jax", gradient_backend="jax",
+                                         freeze_model=False, jitter_rvs=jittered(frozen))
     with exact_arithmetic():
-        compiled = nutpie.compile_pymc_model(model, freeze_model=not refit)
+        # frozen here, not by nutpie, so the jittered variables are the frozen model's own
+        model = model if refit else freeze_dims_and_data(model)
+        compiled = nutpie.compile_pymc_model(model, freeze_model=False,
+                                             jitter_rvs=jittered(model))
         _first_call(compiled)
     return compiled
 
@@ -122,10 +190,13 @@ def _collect(sampler, timings: dict, t0: float) -> xr.DataTree:
     return tree
 
 
-def _sample(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: int,
-            target_accept: float, quiet: bool, timings: dict, compiled=None,
-            approx_iterations: int = 10_000, backend: str = "numba") -> xr.DataTree:
+def _sample(built: Built, settings: dict, *, quiet: bool, timings: dict, compiled=None,
+            approx_iterations: int = 10_000) -> xr.DataTree:
+    """Posterior draws at ``settings``: sampler, chains, draws, tune, seed, target_accept."""
     model = built.model
+    sampler, chains, draws, tune, seed, target_accept, backend = (
+        settings[k] for k in ("sampler", "chains", "draws", "tune", "seed", "target_accept",
+                              "backend"))
     if sampler == "nutpie":
         import nutpie
 
@@ -183,7 +254,8 @@ def _observed(design: Design, outcome: str) -> xr.Dataset:
 def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         draws: int | None = None, tune: int | None = None, seed: int = 1,
         target_accept: float | None = None,
-        prior_only: bool = False, quiet: bool = False, compiled=None,
+        prior_only: bool = False, quiet: bool = False,
+        compiled: CompiledPyMCModel | None = None,
         approx_iterations: int = 10_000, backend: str = "numba", remedies: bool = True,
         remedy_budget: float = REMEDY_BUDGET) -> Run:
     """Fit ``spec`` to validated ``data`` and return a :class:`Run` (not yet saved).
@@ -198,16 +270,21 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         ``nutpie`` (NUTS, the default), ``pymc`` (NUTS), ``advi`` or ``pathfinder``.
     chains : int
         Chains.
-    draws, tune, target_accept : optional
-        Left as None they come from the spec's ``[sampling]``, else 1000, 1000, 0.9.
+    draws : int, optional
+        Draws per chain; None takes the spec's ``[sampling]`` draws, else 1000.
+    tune : int, optional
+        Tuning steps per chain; None takes the spec's, else 1000.
+    target_accept : float, optional
+        NUTS' target acceptance rate; None takes the spec's, else 0.9.
     seed : int
         The sampler's seed: the same seed, data and spec give the same draws.
     prior_only : bool
         Draw from the prior and the prior predictive instead of sampling.
     quiet : bool
         No progress lines.
-    compiled : optional
-        A nutpie-compiled model of the same structure, reused.
+    compiled : CompiledPyMCModel, optional
+        A nutpie-compiled model of the same structure (:func:`compile_nutpie`), reused;
+        None compiles one.
     approx_iterations : int
         ADVI's iterations.
     backend : str
@@ -263,10 +340,8 @@ def _attempt(spec: Spec, data: FirmData, design: Design, settings: dict, *, quie
             compiled = compile_nutpie(built.model, settings["backend"])
         timings["compile_s"] = time.perf_counter() - t0
     with exact_arithmetic():
-        tree = _draw(built, settings["sampler"], settings["chains"], settings["draws"],
-                     settings["tune"], settings["seed"], settings["target_accept"],
-                     settings["prior_only"], quiet, timings, compiled, approx_iterations,
-                     settings["backend"])
+        tree = _draw(built, settings, quiet=quiet, timings=timings, compiled=compiled,
+                     approx_iterations=approx_iterations)
     decisions = {**design.decisions, "parameterisation": built.parameterisation.to_record(),
                  "words": asdict(data.words)}
     stamp(tree, spec, data, design, settings, timings, decisions)
@@ -337,14 +412,14 @@ def _remedy(first: Run, compiled, settings: dict, budget: float, quiet: bool) ->
     return best
 
 
-def _draw(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: int,
-          target_accept: float, prior_only: bool, quiet: bool, timings: dict, compiled,
-          approx_iterations: int, backend: str) -> xr.DataTree:
+def _draw(built: Built, settings: dict, *, quiet: bool, timings: dict, compiled,
+          approx_iterations: int) -> xr.DataTree:
     """The run's tree before its stamp: prior draws, or posterior draws and predictions."""
     design, spec = built.design, built.design.spec
+    draws, seed = settings["draws"], settings["seed"]
     outcome = spec.columns["outcome"]
     rng = np.random.default_rng(seed + 7919)
-    if prior_only:
+    if settings["prior_only"]:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*Potential.*")
             with built.model:
@@ -364,9 +439,9 @@ def _draw(built: Built, sampler: str, chains: int, draws: int, tune: int, seed: 
         groups = f"in {w.count(len(design.cluster_labels), 'groups')}" \
             if spec.columns.get("cluster") else "(single-level)"
         _progress(f"fitting {spec.name} ({spec.family}) on {w.count(design.n_firms)} {groups} "
-                  f"with {sampler}", quiet)
-        tree = _sample(built, sampler, chains, draws, tune, seed, target_accept, quiet,
-                       timings, compiled, approx_iterations, backend)
+                  f"with {settings['sampler']}", quiet)
+        tree = _sample(built, settings, quiet=quiet, timings=timings, compiled=compiled,
+                       approx_iterations=approx_iterations)
         post = tree["posterior"].to_dataset()
         _progress("log-likelihoods and predictive draws ...", quiet)
         t0 = time.perf_counter()

@@ -24,7 +24,22 @@ _COMPILED: dict = {}  # this process: (spec hash, data hash) -> (built, compiled
 
 
 def compiled(spec: Spec, data: FirmData) -> tuple[Built, object]:
-    """Build and compile ``spec`` on ``data`` once per process; return the cached pair."""
+    """Build and compile ``spec`` on ``data`` once per process; return the cached pair.
+
+    Parameters
+    ----------
+    spec : Spec
+        The model.
+    data : FirmData
+        The validated table; the cache holds the last (spec, data) pair only.
+
+    Returns
+    -------
+    built : Built
+        The model (its design and evaluator).
+    compiled : object
+        nutpie's compiled model, with the outcome, firm weights and treatment as data.
+    """
     key = (spec.hash, data_hash(data.frame))
     if key not in _COMPILED:
         built = build(make_design(spec, data))
@@ -41,14 +56,20 @@ def refit(spec: Spec, data: FirmData, *, seed: int, chains: int = 2, draws: int 
 
     Parameters
     ----------
-    spec, data
-        The model and firm table the compiled model was built from.
+    spec : Spec
+        The model the compiled model was built from.
+    data : FirmData
+        The firm table it was built from.
     seed : int
         The sampler's seed.
     chains : int
         Chains, run one after another in this process.
-    draws, tune, target_accept : optional
-        Sampler settings; None takes the spec's ``[sampling]``, else the defaults.
+    draws : int, optional
+        Draws per chain; None takes the spec's ``[sampling]``, else the default.
+    tune : int, optional
+        Tuning steps per chain; None as for ``draws``.
+    target_accept : float, optional
+        The sampler's target acceptance rate; None as for ``draws``.
     outcome : ndarray, optional
         (firm,) counts replacing the observed outcome.
     weights : ndarray, optional

@@ -26,13 +26,21 @@ remedies together may take ``REMEDY_BUDGET`` times the first attempt's steps, ea
 estimated before it starts from the first attempt's steps per iteration.
 """
 
+from __future__ import annotations
+
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from bayescluster.core.defaults import MIN_ESS
 from bayescluster.inference.diagnostics import stored_gates
+
+if TYPE_CHECKING:
+    import numpy as np
 
 GROUP_LEVEL = ("sd_", "cluster_", "domain_", "intercept")  # names the groups' geometry moves
 ACCEPT_COST = 2.0  # steps per iteration at target_accept 0.99 against 0.9, roughly
@@ -56,8 +64,20 @@ class Failure:
     ebfmi: float
 
     @classmethod
-    def from_table(cls, table: pd.DataFrame) -> "Failure":
-        """Read a gate table (gate, value, passed, worst)."""
+    def from_table(cls, table: pd.DataFrame) -> Failure:
+        """Read a gate table (gate, value, passed, worst).
+
+        Parameters
+        ----------
+        table : DataFrame
+            :func:`~bayescluster.inference.diagnostics.gates`' table.
+
+        Returns
+        -------
+        Failure
+            The failed gates, the divergences, the worst R-hat, ESS (the smaller of bulk
+            and tail) and E-BFMI, and where the worst R-hat and ESS are.
+        """
         row = {r.gate: r for r in table.itertuples()}
         bulk, tail = row["min bulk ESS"], row["min tail ESS"]
         low = bulk if bulk.value <= tail.value else tail
@@ -102,7 +122,14 @@ class Failure:
         return (len(self.failed), self.divergences, round(self.rhat, 3), -self.ess)
 
     def text(self) -> str:
-        """The failing gates in words, with where the worst value is."""
+        """The failing gates in words, with where the worst value is.
+
+        Returns
+        -------
+        str
+            E.g. ``"12 divergent transitions; R-hat 1.030 at sd_cluster[intercept]"``
+            (empty when every gate passed).
+        """
         parts = []
         if "divergences" in self.failed:
             parts.append(f"{self.divergences} divergent transitions")
@@ -127,7 +154,25 @@ class Remedy:
 
 
 def cost(remedy: Remedy, settings: dict, steps_per_iteration: float, chains: int) -> float:
-    """The leapfrog steps a remedy is expected to take, from the attempt it starts from."""
+    """The leapfrog steps a remedy is expected to take, from the attempt it starts from.
+
+    Parameters
+    ----------
+    remedy : Remedy
+        The refit to try.
+    settings : dict
+        The starting attempt's ``target_accept``, ``tune`` and ``draws``.
+    steps_per_iteration : float
+        Leapfrog steps per iteration of the first attempt.
+    chains : int
+        Chains of the refit.
+
+    Returns
+    -------
+    float
+        Steps over all chains, tuning and draws; twice as many per iteration where the
+        remedy raises ``target_accept`` to 0.99.
+    """
     tune = remedy.tune or settings["tune"]
     draws = remedy.draws or settings["draws"]
     accept = ACCEPT_COST if (remedy.target_accept or settings["target_accept"]) >= \
@@ -135,13 +180,26 @@ def cost(remedy: Remedy, settings: dict, steps_per_iteration: float, chains: int
     return steps_per_iteration * accept * chains * (tune + draws)
 
 
-def other_parameterization(centred) -> str:
-    """The other form of the group effects: non-centred if any group was centred."""
+def other_parameterization(centred: np.ndarray | None) -> str:
+    """The other form of the group effects: non-centred if any group was centred.
+
+    Parameters
+    ----------
+    centred : ndarray or None
+        (cluster,) True where the attempt sampled a cluster's effects centred; None
+        without group effects.
+
+    Returns
+    -------
+    str
+        ``"noncentered"`` or ``"centered"``.
+    """
     return "noncentered" if centred is not None and centred.any() else "centered"
 
 
-def next_remedy(failure: Failure, settings: dict, *, hierarchical: bool, centred,
-                tried: set[str], original_tune: int) -> Remedy | None:
+def next_remedy(failure: Failure, settings: dict, *, hierarchical: bool,
+                centred: np.ndarray | None, tried: set[str],
+                original_tune: int) -> Remedy | None:
     """The next remedy for the best attempt's ``failure``, or None when none is left.
 
     Parameters
@@ -189,7 +247,7 @@ def _draw_factor(failure: Failure) -> int:
     ESS grows with the draws; R-hat's excess over 1 shrinks about as their inverse
     (``RHAT_STEP`` a doubling, from where slow chains sit).
     """
-    need = math.ceil(1.2 * 400 / failure.ess) if failure.ess > 0 else MAX_DRAW_FACTOR
+    need = math.ceil(1.2 * MIN_ESS / failure.ess) if failure.ess > 0 else MAX_DRAW_FACTOR
     if "max R-hat" in failure.failed:
         need = max(need, math.ceil((failure.rhat - 1.0) / RHAT_STEP))
     return min(MAX_DRAW_FACTOR, need)
@@ -201,10 +259,26 @@ def _switch(centred) -> Remedy:
                   parameterization=mode)
 
 
-def fix(failure: Failure, hint, settings: dict) -> str:
+def fix(failure: Failure, hint: Callable[[str, Any], str], settings: dict) -> str:
     """What to do next, for a run that still fails: names the parameter and the option.
 
     ``hint(key, value)`` is the spec's :meth:`~bayescluster.spec.parse.Spec.hint`.
+
+    Parameters
+    ----------
+    failure : Failure
+        The kept attempt's.
+    hint : callable
+        ``hint(key, value)``: how the user sets ``key`` to ``value`` (a TOML key or an
+        option).
+    settings : dict
+        The kept attempt's sampler settings (``target_accept``, ``draws``).
+
+    Returns
+    -------
+    str
+        One or more fixes joined by "; or ": a more informative prior on a group SD that
+        mixes worst, a higher ``target_accept`` after divergences, more draws.
     """
     where = failure.ess_at if any("ESS" in g for g in failure.failed) else failure.rhat_at
     steps = []
@@ -216,13 +290,25 @@ def fix(failure: Failure, hint, settings: dict) -> str:
     if failure.divergences and settings["target_accept"] < HIGH_ACCEPT:
         steps.append(hint("target_accept", HIGH_ACCEPT))
     if not steps or all("ESS" in g for g in failure.failed):
-        draws = min(MAX_DRAW_FACTOR, max(2, math.ceil(1.2 * 400 / max(failure.ess, 1.0))))
+        draws = min(MAX_DRAW_FACTOR, max(2, math.ceil(1.2 * MIN_ESS / max(failure.ess, 1.0))))
         steps.append(f"more draws: pass --draws {draws * settings['draws']}")
     return "; or ".join(step.rstrip(".") for step in steps) + "."
 
 
-def failed_message(run) -> str:
-    """One paragraph on a failed run: the gates, where, what was tried and the fix."""
+def failed_message(run: Any) -> str:
+    """One paragraph on a failed run: the gates, where, what was tried and the fix.
+
+    Parameters
+    ----------
+    run : Run
+        A run that failed its gates (:class:`~bayescluster.inference.run.Run`; not
+        imported here, as that module imports this one).
+
+    Returns
+    -------
+    str
+        The message of its :class:`~bayescluster.core.errors.ConvergenceWarning`.
+    """
     failure = Failure.from_table(stored_gates(run.tree))
     decisions = json.loads(run.tree.attrs.get("decisions", "{}"))
     tried = [t["remedy"] for t in decisions.get("remedies", {}).get("tried", [])

@@ -85,7 +85,13 @@ class Run:
 
     @cached_property
     def built(self) -> Built:
-        """The PyMC model, rebuilt with the run's recorded parameterisation."""
+        """The PyMC model, rebuilt with the run's recorded parameterisation.
+
+        Returns
+        -------
+        Built
+            The model, its design and evaluator (built once, then cached).
+        """
         return build(self.design, self.parameterisation)
 
     @property
@@ -104,7 +110,20 @@ class Run:
         return "posterior" not in self.tree.children
 
     def save(self, out_dir: str | Path, *, force: bool = False) -> Path:
-        """Write the run to ``out_dir/run.nc`` (see :func:`save`)."""
+        """Write the run to ``out_dir/run.nc`` (see :func:`save`).
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            The run directory (created if missing).
+        force : bool
+            Replace a run already there.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
         return save(self, out_dir, force=force)
 
 
@@ -116,6 +135,16 @@ def stored_loglik(loglik: np.ndarray) -> np.ndarray:
 
     Seven significant digits: PSIS-LOO, its Pareto k and the LOO comparison read the
     same to the digits a report shows, in a quarter of the space (with compression).
+
+    Parameters
+    ----------
+    loglik : ndarray
+        Log-likelihoods of any shape (chain, draw, row).
+
+    Returns
+    -------
+    ndarray
+        The same values as float32.
     """
     return np.asarray(loglik, dtype=np.float32)
 
@@ -124,6 +153,16 @@ def stored_counts(counts: np.ndarray) -> np.ndarray:
     """Replicated counts as a run keeps them, every value exact.
 
     In the smallest unsigned integer type that holds them.
+
+    Parameters
+    ----------
+    counts : ndarray
+        Non-negative integer counts of any shape.
+
+    Returns
+    -------
+    ndarray
+        The same values as uint8, uint16, uint32 or uint64.
     """
     counts = np.asarray(counts)
     top = int(counts.max()) if counts.size else 0
@@ -133,7 +172,18 @@ def stored_counts(counts: np.ndarray) -> np.ndarray:
 
 
 def data_hash(frame: pd.DataFrame) -> str:
-    """SHA-256 of a firm table as CSV (the run's data checksum)."""
+    """SHA-256 of a firm table as CSV (the run's data checksum).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A validated firm table (``FirmData.frame``).
+
+    Returns
+    -------
+    str
+        The hex digest of its CSV without the index.
+    """
     return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
 
 
@@ -147,6 +197,12 @@ def machine() -> dict:
     The platform, the CPU model and a hash of its instruction-set flags (numba compiles for
     the host CPU), and the numeric packages' versions. Two runs with equal ``machine()``
     give the same draws; elsewhere they agree within Monte Carlo error.
+
+    Returns
+    -------
+    dict
+        ``platform``, ``cpu``, ``cpu_flags_sha256`` (16 hex digits), ``python`` and
+        ``packages`` (name -> version).
     """
     info = {}
     try:
@@ -163,7 +219,28 @@ def machine() -> dict:
 
 def stamp(tree: xr.DataTree, spec: Spec, data: FirmData, design: Design, settings: dict,
           timings: dict, decisions: dict) -> None:
-    """Write what the run needs to describe and rebuild itself into ``tree``."""
+    """Write what the run needs to describe and rebuild itself into ``tree``.
+
+    Adds the ``firm_data`` group and the attrs (spec, data hash, versions, settings,
+    timings, decisions, gates and status), then seals the run (``content_sha256``).
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The fit's draws, changed in place.
+    spec : Spec
+        The model fitted.
+    data : FirmData
+        The validated table fitted to.
+    design : Design
+        The design sampled (its rows used and dropped).
+    settings : dict
+        The sampler settings; the gates are checked when ``sampler`` is nutpie or pymc.
+    timings : dict
+        Seconds per step (stored rounded to milliseconds).
+    decisions : dict
+        What the fit decided from the data (JSON-serialisable).
+    """
     frame = data.frame
     tree["firm_data"] = xr.DataTree(_frame_to_dataset(frame))
     tree.attrs.update({
@@ -190,8 +267,18 @@ def stamp(tree: xr.DataTree, spec: Spec, data: FirmData, design: Design, setting
     tree.attrs["content_sha256"] = content_hash(tree)
 
 
-def record_decision(tree: xr.DataTree, key: str, value) -> None:
-    """Add ``key`` to what the run decided (``decisions``) and seal the run again."""
+def record_decision(tree: xr.DataTree, key: str, value: object) -> None:
+    """Add ``key`` to what the run decided (``decisions``) and seal the run again.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A stamped run's tree, changed in place.
+    key : str
+        The decision's name (replaced if present).
+    value : object
+        The decision, JSON-serialisable.
+    """
     decisions = json.loads(tree.attrs.get("decisions", "{}"))
     decisions[key] = value
     tree.attrs["decisions"] = json.dumps(decisions)
@@ -212,6 +299,16 @@ def content_hash(tree: xr.DataTree) -> str:
 
     Every group's variables and labels (the firm table has its own hash), the stored spec,
     settings, decisions and gate verdict.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A run's tree.
+
+    Returns
+    -------
+    str
+        The hex digest (the run's ``content_sha256``).
     """
     digest = hashlib.sha256()
     for key in SEALED_ATTRS:
@@ -260,7 +357,27 @@ def _dataset_to_frame(ds: xr.Dataset) -> pd.DataFrame:
 
 
 def save(run: Run, out_dir: str | Path, force: bool = False) -> Path:
-    """Write ``run`` to ``out_dir/run.nc`` atomically; refuse to overwrite without ``force``."""
+    """Write ``run`` to ``out_dir/run.nc`` atomically; refuse to overwrite without ``force``.
+
+    Parameters
+    ----------
+    run : Run
+        The run; its ``path`` becomes ``out_dir``.
+    out_dir : str or Path
+        The run directory (created if missing).
+    force : bool
+        Replace a run already there.
+
+    Returns
+    -------
+    Path
+        The file written, ``out_dir/run.nc``.
+
+    Raises
+    ------
+    RunError
+        When ``out_dir`` holds a run and ``force`` is not given.
+    """
     out_dir = Path(out_dir)
     target = out_dir / RUN_FILE
     if target.exists() and not force:
@@ -281,6 +398,24 @@ def load(run_dir: str | Path, *, verify: bool = True) -> Run:
     ``verify`` checks the run's checksum of its draws, spec and verdict, and refuses a run
     modified since it was written. A run that failed its convergence gates loads with a
     :class:`~bayescluster.core.errors.ConvergenceWarning` (one line on the command line).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A directory written by :func:`save` (``bayescluster fit --out``).
+    verify : bool
+        Check the run's checksum.
+
+    Returns
+    -------
+    Run
+        The run, its spec, data and design rebuilt as they were sampled.
+
+    Raises
+    ------
+    RunError
+        When the directory holds no run, the file cannot be read or is not a run, or its
+        checksum or data hash does not match.
     """
     run_dir = Path(run_dir)
     path = run_dir / RUN_FILE

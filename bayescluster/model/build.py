@@ -46,11 +46,10 @@ from pymc.distributions.dist_math import normal_lcdf
 from pytensor.graph.replace import vectorize_graph
 
 from bayescluster.model.design import Design, column_sds, varying_matrix
-from bayescluster.model.families import LIKELIHOODS
-from bayescluster.model.kernel import glm_logp
+from bayescluster.model.families import LIKELIHOODS, Likelihood
 from bayescluster.model.parameterization import Parameterisation, choose
 from bayescluster.model.priors import has_location, prior, prior_dist
-from bayescluster.model.terms import column_matrix
+from bayescluster.model.terms import Column, column_matrix
 
 Y_DATA = "y_rows"  # the outcome per row, as shared data
 FIRM_WEIGHT = "firm_weight"  # each firm's weight in the likelihood (0 holds a firm out)
@@ -89,6 +88,12 @@ class Built:
         axis, to the tensors: eta, firm_loglik, row_logpost, x, row_logw and zeta, each
         with that axis unless no parameter reaches it. Shared data (the outcome, weights,
         a selection model's treatment) are read at each call.
+
+        Returns
+        -------
+        Evaluator
+            The compiled function (``fn``) and, per output, whether it has the draw axis
+            (``batched``).
         """
         if self._evaluator is None:
             self._evaluator = self._compile_evaluator()
@@ -122,6 +127,12 @@ def exact_arithmetic() -> Iterator[None]:
     it, and a fresh and a cached compile round differently (about 1e-14 in the gradient,
     enough for the chains to part). The cost is a few per cent of sampling time
     (``reports/parameterisation.md``).
+
+    Yields
+    ------
+    None
+        Inside the block, ``numba__fastmath`` is off in pytensor's config and in
+        ``PYTENSOR_FLAGS``; both are restored on leaving it.
     """
     before = os.environ.get("PYTENSOR_FLAGS")
     os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, (before, "numba__fastmath=False")))
@@ -136,7 +147,24 @@ def exact_arithmetic() -> Iterator[None]:
 
 
 def coords(design: Design, centred: np.ndarray | None = None) -> dict:
-    """The model's named dims, labelled with the data's own firms, clusters and domains."""
+    """The model's named dims, labelled with the data's own firms, clusters and domains.
+
+    Parameters
+    ----------
+    design : Design
+        The model's design.
+    centred : ndarray or None
+        (cluster,) True where a cluster is sampled centred
+        (:attr:`Parameterisation.centred`); with both forms present the dims
+        ``cluster_noncentred`` and ``cluster_centred`` are added. None: no cluster effects.
+
+    Returns
+    -------
+    dict
+        Dim name -> labels: ``firm``, ``cluster``, ``domain``, ``coef``, ``effect``,
+        ``effect2``, ``zero_coef``, ``selection_coef``, ``missing_{name}`` per imputed
+        covariate and ``level_{name}`` per imputed categorical one.
+    """
     out = {
         "firm": design.firm_ids.tolist(),
         "cluster": design.cluster_labels,
@@ -394,19 +422,32 @@ def _selection(design: Design, priors: dict, x, eta):
     return eta, pt.switch(treated, log_p1, log_p0), index
 
 
-def fused_likelihood(design: Design, x) -> bool:
+def fused_likelihood(design: Design, x: np.ndarray | pt.TensorVariable) -> bool:
     """Whether the sampled log-likelihood is one :func:`~bayescluster.model.kernel.glm_logp`.
 
     That is the linear predictor, likelihood and gradient in one pass over the rows (as
-    Stan's ``*_glm`` functions), used for a negative-binomial family on complete covariates
+    Stan's ``*_glm`` functions), used for a family whose base has one (NB2) on complete covariates
     (``x`` is data, a row per firm), with no selection equation, from ``FUSED_FROM_ROWS``
     rows. Otherwise it is the sum of the rows' ``row_logpost``, which the predictive
     evaluator uses either way. The one pass reads each row's data once and writes nothing
     per row, which pays once the per-row arrays of pytensor's graph outgrow the processor's
     cache; below that pytensor's graph is faster (``benchmarks/bench.py`` variants
     ``fused`` and ``rows``, ``reports/benchmarks.md``).
+
+    Parameters
+    ----------
+    design : Design
+        The model's design.
+    x : ndarray or TensorVariable
+        (row, covariate) the rows' covariates on the model's scale: numpy unless a
+        continuous covariate is imputed or a selection model's treatment is shared data.
+
+    Returns
+    -------
+    bool
+        True where the fused op computes the sampled log-likelihood.
     """
-    return (LIKELIHOODS[design.spec.family].dispersion and isinstance(x, np.ndarray)
+    return (LIKELIHOODS[design.spec.family].base.fused and isinstance(x, np.ndarray)
             and not design.marginalised and design.treatment is None
             and design.n_rows >= FUSED_FROM_ROWS)
 
@@ -436,70 +477,130 @@ def build(design: Design, parameterisation: Parameterisation | None = None) -> B
     centred = parameterisation.centred
     with pm.Model(coords=coords(design, centred)) as model:
         at_means = parameterisation.intercepts_at_means
-
-        def slopes(name, key, dim, columns):
-            return prior(name, priors[key], dims=dim,
-                         sds=column_sds(columns, design.values)) if columns else None
-
-        # at every column's mean the intercept's prior depends on the slopes: they come first
-        coef = slopes("beta", "coef", "coef", design.fixed) if at_means else None
-        beta0_sampled, at = _intercept("intercept", priors["intercept"], design,
-                                       design.fixed_centres, design.fixed_means, coef,
-                                       at_means)
-        if not at_means:
-            coef = slopes("beta", "coef", "coef", design.fixed)
+        coef, beta0_sampled, at = _intercept_and_slopes(
+            design, priors, at_means, intercept="intercept", slopes="beta", key="coef",
+            columns=design.fixed, centres=design.fixed_centres, means=design.fixed_means)
         beta0 = _uncentred("intercept", beta0_sampled, at, coef)
         x, logw = _row_covariates(design, priors)
-        eta = pt.zeros(design.n_rows) + beta0
-        X = column_matrix(design.fixed, x, design.n_rows)
-        if X is not None:
-            eta = eta + pt.dot(X, coef)
-        group = row_cluster = offset = None
-        if design.varying:
-            group = _group_effects(design, priors, coef, beta0, parameterisation,
-                                   beta0_sampled)
-            row_cluster = design.cluster_index[design.row_firm]
-            Z = pt.as_tensor_variable(varying_matrix(design, X, design.n_rows))
-            eta = eta + (group[row_cluster] * Z).sum(axis=1)
-        if design.offset is not None:
-            offset = design.offset[design.row_firm]
-            eta = eta + offset
-        alpha = prior("dispersion", priors["dispersion"]) if family.dispersion else None
+        count = _count_predictor(design, priors, parameterisation, x, coef, beta0,
+                                 beta0_sampled)
+        theta = prior(family.parameter, priors[family.parameter]) if family.parameter else None
         zeta = zeta_rows = None
         if family.zero_part:
-            W = column_matrix(design.zero, x, design.n_rows)
-            gamma = slopes("zero_beta", "zero_coef", "zero_coef", design.zero) \
-                if at_means else None
-            gamma0, at = _intercept("zero_intercept", priors["zero_intercept"], design,
-                                    design.zero_centres, design.zero_means, gamma, at_means)
-            if not at_means:
-                gamma = slopes("zero_beta", "zero_coef", "zero_coef", design.zero)
-            if W is not None:
-                gamma0 = _uncentred("zero_intercept", gamma0, at, gamma)
-                zeta_rows = gamma0 + pt.dot(W, gamma)
-            else:
-                zeta_rows = gamma0
-                pm.Deterministic("p_zero", pt.sigmoid(gamma0))
+            zeta_rows = _zero_logit(design, priors, x, at_means)
             zeta = pt.zeros(design.n_rows) + zeta_rows
-        selection_index = None
+        eta, selection_index = count.eta, None
         if design.treatment is not None:
             eta, selection_logp, selection_index = _selection(design, priors, x, eta)
             logw = logw + selection_logp
-        # shared, so a compiled model can be refit to new outcomes (SBC) without recompiling
-        y = pm.Data(Y_DATA, design.y[design.row_firm].astype("float64"))
-        row_logpost = family.logp(y, eta, alpha, zeta_rows) + logw
-        if design.marginalised:
-            padded = pt.concatenate([row_logpost, pt.as_tensor_variable([-np.inf])])
-            firm_loglik = pm.math.logsumexp(padded[design.firm_rows], axis=1).ravel()
-        else:
-            firm_loglik = row_logpost
-        weight = pm.Data(FIRM_WEIGHT, np.ones(design.n_firms))
-        if fused_likelihood(design, x):
-            X = np.zeros((design.n_rows, 0)) if X is None else X
-            loglik = glm_logp(family.name, y, weight, X, row_cluster, design.varying_index,
-                              beta0, coef, group, alpha, zeta_rows, offset)
-        else:
-            loglik = (firm_loglik * weight).sum()
-        pm.Potential("loglik", loglik)
+        row_logpost, firm_loglik = _likelihood(design, family, count, eta, theta, zeta_rows,
+                                               x, logw)
     return Built(model, design, eta, zeta, firm_loglik, row_logpost, pt.as_tensor_variable(x),
                  logw, parameterisation, selection_index)
+
+
+def _intercept_and_slopes(design: Design, priors: dict, at_means: bool, *, intercept: str,
+                          slopes: str, key: str, columns: list[Column], centres: np.ndarray,
+                          means: np.ndarray
+                          ) -> tuple[pt.TensorVariable | None, pt.TensorVariable, np.ndarray]:
+    """One linear predictor's slopes, its intercept as sampled, and the columns' values there.
+
+    ``intercept`` names the intercept and its ``[priors]`` key; ``slopes`` the slopes,
+    ``key`` their ``[priors]`` key and dim. At every column's mean (``at_means``) the
+    intercept's prior depends on the slopes, so they are created first; otherwise after
+    it. Returns (slopes or None without columns, intercept, the column values it sits at:
+    see :func:`_intercept`).
+    """
+    def slope_prior():
+        return prior(slopes, priors[key], dims=key,
+                     sds=column_sds(columns, design.values)) if columns else None
+
+    coef = slope_prior() if at_means else None
+    sampled, at = _intercept(intercept, priors[intercept], design, centres, means, coef,
+                             at_means)
+    if not at_means:
+        coef = slope_prior()
+    return coef, sampled, at
+
+
+@dataclass(frozen=True)
+class _CountPart:
+    """The count part's linear predictor, and the pieces the fused likelihood rebuilds it from."""
+
+    eta: pt.TensorVariable  # (row,)
+    intercept: pt.TensorVariable  # on the user's scale
+    coef: pt.TensorVariable | None  # (coef,)
+    X: np.ndarray | pt.TensorVariable | None  # (row, coef)
+    group: pt.TensorVariable | None  # (cluster, effect) domain-and-cluster deviations
+    row_cluster: np.ndarray | None  # (row,)
+    offset: np.ndarray | None  # (row,)
+
+
+def _count_predictor(design: Design, priors: dict, parameterisation: Parameterisation,
+                     x: np.ndarray | pt.TensorVariable, coef: pt.TensorVariable | None,
+                     beta0: pt.TensorVariable, beta0_sampled: pt.TensorVariable
+                     ) -> _CountPart:
+    r""":math:`\eta`: intercept, fixed effects, the clusters' and domains' effects, offset."""
+    eta = pt.zeros(design.n_rows) + beta0
+    X = column_matrix(design.fixed, x, design.n_rows)
+    if X is not None:
+        eta = eta + pt.dot(X, coef)
+    group = row_cluster = offset = None
+    if design.varying:
+        group = _group_effects(design, priors, coef, beta0, parameterisation,
+                               beta0_sampled)
+        row_cluster = design.cluster_index[design.row_firm]
+        Z = pt.as_tensor_variable(varying_matrix(design, X, design.n_rows))
+        eta = eta + (group[row_cluster] * Z).sum(axis=1)
+    if design.offset is not None:
+        offset = design.offset[design.row_firm]
+        eta = eta + offset
+    return _CountPart(eta, beta0, coef, X, group, row_cluster, offset)
+
+
+def _zero_logit(design: Design, priors: dict, x: np.ndarray | pt.TensorVariable,
+                at_means: bool) -> pt.TensorVariable:
+    r"""The zero part's logit :math:`\zeta`: (row,), or a scalar when it has no columns.
+
+    Without columns P(zero) is one number, recorded as ``p_zero``.
+    """
+    W = column_matrix(design.zero, x, design.n_rows)
+    gamma, gamma0, at = _intercept_and_slopes(
+        design, priors, at_means, intercept="zero_intercept", slopes="zero_beta",
+        key="zero_coef", columns=design.zero, centres=design.zero_centres,
+        means=design.zero_means)
+    if W is not None:
+        gamma0 = _uncentred("zero_intercept", gamma0, at, gamma)
+        return gamma0 + pt.dot(W, gamma)
+    pm.Deterministic("p_zero", pt.sigmoid(gamma0))
+    return gamma0
+
+
+def _likelihood(design: Design, family: Likelihood, count: _CountPart, eta: pt.TensorVariable,
+                theta: pt.TensorVariable | None, zeta_rows: pt.TensorVariable | None,
+                x: np.ndarray | pt.TensorVariable, logw: pt.TensorVariable
+                ) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+    """The outcome as shared data, the rows' and firms' log-likelihoods, the ``loglik`` potential.
+
+    Each row's log-probability joins its combination's ``logw``; a firm's log-likelihood
+    sums its combinations out. Returns (row_logpost, firm_loglik).
+    """
+    # shared, so a compiled model can be refit to new outcomes (SBC) without recompiling
+    y = pm.Data(Y_DATA, design.y[design.row_firm].astype("float64"))
+    row_logpost = family.logp(y, eta, theta, zeta_rows) + logw
+    if design.marginalised:
+        padded = pt.concatenate([row_logpost, pt.as_tensor_variable([-np.inf])])
+        firm_loglik = pm.math.logsumexp(padded[design.firm_rows], axis=1).ravel()
+    else:
+        firm_loglik = row_logpost
+    weight = pm.Data(FIRM_WEIGHT, np.ones(design.n_firms))
+    if fused_likelihood(design, x):
+        X = np.zeros((design.n_rows, 0)) if count.X is None else count.X
+        loglik = family.glm_logp(y=y, weight=weight, X=X, row_cluster=count.row_cluster,
+                                 zcols=design.varying_index, base=count.intercept,
+                                 coef=count.coef, group=count.group, alpha=theta,
+                                 zeta=zeta_rows, offset=count.offset)
+    else:
+        loglik = (firm_loglik * weight).sum()
+    pm.Potential("loglik", loglik)
+    return row_logpost, firm_loglik

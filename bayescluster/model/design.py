@@ -122,12 +122,26 @@ class Design:
                                                    ("zero", self.zero, self.zero_centres))},
                 "levels": {name: list(levels) for name, levels in self.levels.items()}}
 
-    def code(self, name: str, value) -> float:
+    def code(self, name: str, value: str | float) -> float:
         """The model-scale value of covariate ``name`` set to ``value`` (user's scale).
 
         A categorical covariate's level becomes its code (a number matches a level that
         reads as the same number: ``2`` matches ``"2"``); anything else is transformed as
         the fit transformed it.
+
+        Parameters
+        ----------
+        name : str
+            A covariate of the design.
+        value : str or float
+            Its value on the user's scale: a level of a categorical covariate, else a
+            number.
+
+        Returns
+        -------
+        float
+            The value on the model's scale: the level's code, or the number after the
+            covariate's log and standardisation.
 
         Raises
         ------
@@ -202,6 +216,19 @@ def column_sds(columns: list[Column], values: np.ndarray) -> np.ndarray:
     """Every design column's standard deviation over the rows where it is observed.
 
     What an ``"auto"`` prior scale divides by (:func:`bayescluster.model.priors.auto_scale`).
+
+    Parameters
+    ----------
+    columns : list of Column
+        ``design.fixed``, ``design.zero`` or ``design.selection``.
+    values : ndarray
+        (firm, covariate) values on the model's scale, NaN where missing.
+
+    Returns
+    -------
+    ndarray
+        (column,) standard deviations; 0 for a constant column, and for every column
+        when ``values`` has no rows.
     """
     return np.array([float(np.std(_observed(column, values))) if len(values) else 0.0
                      for column in columns])
@@ -222,11 +249,27 @@ def _offset(value: np.ndarray) -> float:
     return mean if sd > 0 and abs(mean) > 1e-9 * sd else 0.0
 
 
-def varying_matrix(design: Design, X, n_rows: int):
+def varying_matrix(design: Design, X: np.ndarray | pt.TensorVariable | None, n_rows: int
+                   ) -> np.ndarray | pt.TensorVariable:
     """The (row, effect) values :math:`z_{ie}` of the cluster-varying effects.
 
     1 for the intercept, else the effect's fixed-effect column of ``X`` (from
     :func:`column_matrix`); numpy when ``X`` is.
+
+    Parameters
+    ----------
+    design : Design
+        The design (its ``varying_index``).
+    X : ndarray, TensorVariable or None
+        (row, coef) the fixed-effect columns; None when there are none (then only the
+        intercept varies).
+    n_rows : int
+        Rows of ``X``.
+
+    Returns
+    -------
+    ndarray or TensorVariable
+        (row, effect) :math:`z_{ie}`; numpy unless ``X`` is a tensor.
     """
     parts = [np.ones(n_rows) if k < 0 else X[:, k] for k in design.varying_index]
     return np.stack(parts, axis=1) if X is None or isinstance(X, np.ndarray) \
@@ -260,6 +303,20 @@ def model_scale(design: Design, frame: pd.DataFrame, *, where: str = "the new ro
 
     The transforms use the design's own centres and scales, and a categorical covariate's
     code the design's own levels, not the new rows'.
+
+    Parameters
+    ----------
+    design : Design
+        The fitted design whose transforms and levels apply.
+    frame : DataFrame
+        The new rows on the user's scale, a column per covariate of the design.
+    where : str
+        Which rows these are, for the error.
+
+    Returns
+    -------
+    ndarray
+        (row, covariate) values on the model's scale, in ``design.covariates`` order.
 
     Raises
     ------
@@ -316,6 +373,30 @@ def make_design(spec: Spec, data: FirmData, *, levels: dict | None = None) -> De
 
     ``levels`` are a fitted run's categorical levels (:attr:`Design.decisions`), so that a
     saved run is rebuilt with the levels it was fitted with.
+
+    Parameters
+    ----------
+    spec : Spec
+        The model spec.
+    data : FirmData
+        The validated table (:func:`bayescluster.study.firms.validate`).
+    levels : dict or None
+        Categorical covariate -> its levels, baseline first, as a run recorded them; None
+        to read them from ``data`` and the spec's baselines.
+
+    Returns
+    -------
+    Design
+        The design: a row per firm kept and combination of its missing discrete
+        covariates.
+
+    Raises
+    ------
+    DataError
+        When no row is left (``per`` <= 0 everywhere, or listwise deletion), a selection
+        model's treatment is missing, a baseline is not a level, the data have a level
+        ``levels`` lacks, or a firm's missing discrete covariates have too many
+        combinations.
     """
     frame = data.frame
     roles = spec.roles

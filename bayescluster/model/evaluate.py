@@ -7,14 +7,20 @@ that draw, and, for a missing binary covariate, a value drawn from its condition
 posterior given the firm's outcome (or its prior, for prior predictive draws).
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from bayescluster.core.errors import RunError
 from bayescluster.model.families import LIKELIHOODS, MAX_RATE, expit
+
+if TYPE_CHECKING:
+    from bayescluster.model.build import Built
 
 BATCH_VALUES = 20_000_000  # draws evaluated at once x rows: about 160 MB per output
 
@@ -32,7 +38,23 @@ class Draw:
 
 
 def thin_indices(n_chain: int, n_draw: int, max_draws: int | None) -> list[tuple[int, int]]:
-    """(chain, draw) pairs, thinned evenly to ``max_draws`` (None: all)."""
+    """(chain, draw) pairs, thinned evenly to ``max_draws`` (None: all).
+
+    Parameters
+    ----------
+    n_chain : int
+        Chains in the draws.
+    n_draw : int
+        Draws per chain.
+    max_draws : int or None
+        The most pairs to keep, evenly spaced over the chains' draws in order; None keeps
+        every pair.
+
+    Returns
+    -------
+    list of (int, int)
+        (chain, draw) pairs, chain by chain.
+    """
     pairs = [(c, d) for c in range(n_chain) for d in range(n_draw)]
     if max_draws is None or len(pairs) <= max_draws:
         return pairs
@@ -55,13 +77,24 @@ class Batch:
         return len(self.chains)
 
     def draw(self, k: int) -> Draw:
-        """The ``k``-th draw of the batch."""
+        """The ``k``-th draw of the batch.
+
+        Parameters
+        ----------
+        k : int
+            The draw's position in the batch, from 0.
+
+        Returns
+        -------
+        Draw
+            Its chain and draw indices and its per-firm tensors (views into the batch).
+        """
         return Draw(int(self.chains[k]), int(self.draws[k]), self.eta[k],
                     None if self.zeta is None else self.zeta[k], self.firm_loglik[k],
                     self.x[k] if self.x.ndim == 3 else self.x)
 
 
-def batches(built, ds: xr.Dataset, rng: np.random.Generator,
+def batches(built: Built, ds: xr.Dataset, rng: np.random.Generator,
             max_draws: int | None = None, given_outcome: bool = True) -> Iterator[Batch]:
     """Evaluate the model at the posterior draws (thinned evenly to ``max_draws``).
 
@@ -71,6 +104,31 @@ def batches(built, ds: xr.Dataset, rng: np.random.Generator,
     posterior given the outcome (``given_outcome``), or from its prior (for prior
     predictive draws, which must not see the outcome). The uniforms behind those choices
     come from ``rng`` draw after draw, as they would one draw at a time.
+
+    Parameters
+    ----------
+    built : Built
+        The model the draws were sampled from.
+    ds : Dataset
+        Draws of every free variable of the model, dims (chain, draw, ...): a posterior
+        or a prior group.
+    rng : numpy.random.Generator
+        Picks each firm's combination of missing discrete covariates.
+    max_draws : int or None
+        Thin evenly to at most this many draws (:func:`thin_indices`); None for all.
+    given_outcome : bool
+        Pick the combinations given the outcome (posterior); False for prior predictive
+        draws.
+
+    Yields
+    ------
+    Batch
+        Up to 256 draws at a time (fewer when the rows are many).
+
+    Raises
+    ------
+    RunError
+        When ``ds`` lacks a free variable of the model (draws of another version).
     """
     design = built.design
     evaluator = built.evaluator()
@@ -112,21 +170,54 @@ def _batch(design, out, chains, draws_, rng, given_outcome) -> Batch:
                  firm_ll, x[at, rows] if x.ndim == 3 else x[rows])
 
 
-def draws(built, ds: xr.Dataset, rng: np.random.Generator,
+def draws(built: Built, ds: xr.Dataset, rng: np.random.Generator,
           max_draws: int | None = None, given_outcome: bool = True) -> Iterator[Draw]:
-    """Evaluate the model at each posterior draw (see :func:`batches`)."""
+    """Evaluate the model at each posterior draw (see :func:`batches`).
+
+    Parameters
+    ----------
+    built : Built
+        The model the draws were sampled from.
+    ds : Dataset
+        Draws of every free variable of the model, dims (chain, draw, ...).
+    rng : numpy.random.Generator
+        Picks each firm's combination of missing discrete covariates.
+    max_draws : int or None
+        Thin evenly to at most this many draws; None for all.
+    given_outcome : bool
+        Pick the combinations given the outcome (posterior); False for prior predictive
+        draws.
+
+    Yields
+    ------
+    Draw
+        One draw at a time, in (chain, draw) order.
+    """
     for batch in batches(built, ds, rng, max_draws, given_outcome):
         for k in range(len(batch)):
             yield batch.draw(k)
 
 
-def predictive(built, ds: xr.Dataset, rng: np.random.Generator,
+def predictive(built: Built, ds: xr.Dataset, rng: np.random.Generator,
                want_loglik: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
     """Per-firm log-likelihood and replicated outcomes for every (chain, draw).
 
     Firms with marginalised binary covariates first draw their combination from its
     conditional posterior probability, then the outcome given it. ``want_loglik=False``
     means prior predictive draws: the combination is drawn without seeing the outcome.
+
+    Parameters
+    ----------
+    built : Built
+        The model the draws were sampled from.
+    ds : Dataset
+        Draws of every free variable of the model, dims (chain, draw, ...), with the
+        base's own parameter where the family has one.
+    rng : numpy.random.Generator
+        Picks the combinations and draws the replicated counts.
+    want_loglik : bool
+        Posterior draws: return the log-likelihood, combinations given the outcome. False
+        for prior predictive draws.
 
     Returns
     -------
@@ -137,13 +228,13 @@ def predictive(built, ds: xr.Dataset, rng: np.random.Generator,
     """
     design = built.design
     family = LIKELIHOODS[design.spec.family]
-    alpha = np.asarray(ds["dispersion"].values) if family.dispersion else None
+    theta = np.asarray(ds[family.parameter].values) if family.parameter else None
     n_chain, n_draw = ds.sizes["chain"], ds.sizes["draw"]
     y_rep = np.empty((n_chain, n_draw, design.n_firms), dtype=np.int64)
     loglik = np.empty((n_chain, n_draw, design.n_firms)) if want_loglik else None
     for b in batches(built, ds, rng, given_outcome=want_loglik):
         p_zero = expit(b.zeta) if b.zeta is not None else None
-        a = alpha[b.chains, b.draws][:, None] if alpha is not None else None
+        a = theta[b.chains, b.draws][:, None] if theta is not None else None
         mu = np.exp(np.minimum(b.eta, np.log(MAX_RATE)))
         y_rep[b.chains, b.draws] = family.sample(rng, mu, a, p_zero)
         if loglik is not None:

@@ -1,4 +1,4 @@
-r"""The negative-binomial families' row log-likelihood and its gradient in one pass.
+r"""NB2's row log-likelihood and its gradient in one pass.
 
 For each row, with :math:`n = 1/\alpha`, :math:`d = \eta - \log n`,
 :math:`s = \mathrm{logit}^{-1}(d) = \mu/(n + \mu)` and :math:`\mathrm{sp} = \log(1 + e^d)`:
@@ -22,11 +22,12 @@ one ``log`` (one more of each at a zinb zero; :func:`_log1p`), and :math:`C_y, D
 from one running sum over the counts up to the largest (``TABLE_ROWS`` per row at most),
 shared by every row with that count. One op returns the log-likelihood and its partial
 derivatives, so the gradient is a product, not a second pass. It is the log-density of every
-negbin, zinb and hurdle_nb model; ``tests/model/test_families.py`` checks it against scipy's
-log-pmf and its derivatives.
+model whose base distribution is NB2, under each zero structure;
+``tests/model/test_families.py`` checks it against scipy's log-pmf and its derivatives.
 """
 
 import math
+from collections.abc import Sequence
 from importlib.util import find_spec
 
 import numba
@@ -37,13 +38,24 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-CODES = {"negbin": 0, "zinb": 1, "hurdle_nb": 2}
+CODES = {"none": 0, "zi": 1, "hurdle": 2}  # a zero structure's code
 TABLE_ROWS = 4  # the count table runs to max(y) while that is below 4 x rows + 64
 
 
 @numba.njit(cache=True)
 def digamma(x: float) -> float:
-    r""":math:`\psi(x)`, :math:`x > 0`: recurrence up to 6, then the asymptotic series."""
+    r""":math:`\psi(x)`, :math:`x > 0`: recurrence up to 6, then the asymptotic series.
+
+    Parameters
+    ----------
+    x : float
+        The argument, above 0.
+
+    Returns
+    -------
+    float
+        :math:`\psi(x) = \Gamma'(x)/\Gamma(x)`.
+    """
     result = 0.0
     while x < 6.0:
         result -= 1.0 / x
@@ -149,10 +161,32 @@ def _row(yi, log_y_fact, eta, n, log_n, c_table, d_table, log_pz, log_pc, pi, co
 
 
 @numba.njit(cache=True)
-def nb_rows(y, log_y_fact, eta, alpha, zeta, code):
-    """(4, row): log-likelihood and its derivatives by eta, alpha and zeta.
+def nb_rows(y: np.ndarray, log_y_fact: np.ndarray, eta: np.ndarray, alpha: np.ndarray,
+            zeta: np.ndarray, code: int) -> np.ndarray:
+    r"""(4, row): log-likelihood and its derivatives by eta, alpha and zeta.
 
     ``zeta`` has one value per row or one for all rows; ``alpha`` is a 0-d array.
+
+    Parameters
+    ----------
+    y : ndarray
+        (row,) counts, as floats.
+    log_y_fact : ndarray
+        (row,) :math:`\log y!`.
+    eta : ndarray
+        (row,) log mean :math:`\eta = \log\mu` of the count part.
+    alpha : ndarray
+        0-d: the NB2 dispersion :math:`\alpha`.
+    zeta : ndarray
+        (row,) or (1,): the zero part's logit of P(zero) (ignored where ``code`` is 0).
+    code : int
+        The zero structure's code in :data:`CODES` (0 none, 1 zi, 2 hurdle).
+
+    Returns
+    -------
+    ndarray
+        (4, row): each row's log-likelihood and its derivatives by :math:`\eta`,
+        :math:`\alpha` and :math:`\zeta`.
     """
     n_rows = y.shape[0]
     out = np.empty((4, n_rows))
@@ -170,8 +204,10 @@ def nb_rows(y, log_y_fact, eta, alpha, zeta, code):
 
 
 @numba.njit(cache=True)
-def nb_glm(y, log_y_fact, offset, weight, X, row_cluster, zcols, base, coef, group, alpha,
-           zeta, code):
+def nb_glm(y: np.ndarray, log_y_fact: np.ndarray, offset: np.ndarray, weight: np.ndarray,
+           X: np.ndarray, row_cluster: np.ndarray, zcols: np.ndarray, base: np.ndarray,
+           coef: np.ndarray, group: np.ndarray, alpha: np.ndarray, zeta: np.ndarray,
+           code: int) -> tuple:
     r"""The weighted log-likelihood of a whole regression and its gradient, one pass over rows.
 
     :math:`\eta_i = b + o_i + x_i^\top\beta + \sum_e G_{c_i e} z_{ie}` with
@@ -179,6 +215,42 @@ def nb_glm(y, log_y_fact, offset, weight, X, row_cluster, zcols, base, coef, gro
     :math:`\sum_i w_i \ell_i` and its derivatives by :math:`b`, :math:`\beta`, :math:`G`,
     :math:`\alpha` and :math:`\zeta`. ``base``, ``offset`` and ``zeta`` have one value per
     row or one for all rows.
+
+    Parameters
+    ----------
+    y : ndarray
+        (row,) counts, as floats.
+    log_y_fact : ndarray
+        (row,) :math:`\log y!`.
+    offset : ndarray
+        (row,) or (1,): the offset :math:`o_i` on the log scale.
+    weight : ndarray
+        (row,) each row's weight :math:`w_i` in the sum.
+    X : ndarray
+        (row, coef) fixed-effect columns.
+    row_cluster : ndarray
+        (row,) int64: each row's cluster :math:`c_i`.
+    zcols : ndarray
+        (effect,) int64: the column of ``X`` each varying effect multiplies, -1 for the
+        intercept.
+    base : ndarray
+        (row,) or (1,): the intercept :math:`b`.
+    coef : ndarray
+        (coef,) the slopes :math:`\beta`.
+    group : ndarray
+        (cluster, effect) the group effects :math:`G`.
+    alpha : ndarray
+        0-d: the NB2 dispersion :math:`\alpha`.
+    zeta : ndarray
+        (row,) or (1,): the zero part's logit of P(zero) (ignored where ``code`` is 0).
+    code : int
+        The zero structure's code in :data:`CODES` (0 none, 1 zi, 2 hurdle).
+
+    Returns
+    -------
+    tuple
+        ``(total, d_base, d_coef, d_group, d_alpha, d_zeta)``: the weighted log-likelihood
+        (float) and its derivatives, each the shape of its input (``d_alpha`` a float).
     """
     n_rows, n_coef = X.shape
     n_effect = zcols.shape[0]
@@ -233,11 +305,11 @@ class NBRows(Op):
     ``zeta`` has one value per row, or static shape (1,): one zero-part logit for all rows.
     """
 
-    __props__ = ("family",)
+    __props__ = ("zero",)
     gufunc_signature = "(n),(n),(n),(),(m)->(n),(n),(n),(n)"
 
-    def __init__(self, family: str):
-        self.family = family
+    def __init__(self, zero: str):
+        self.zero = zero
         super().__init__()
 
     def make_node(self, y, log_y_fact, eta, alpha, zeta):
@@ -248,7 +320,7 @@ class NBRows(Op):
 
     def perform(self, node, inputs, output_storage):
         y, log_y_fact, eta, alpha, zeta = inputs
-        out = nb_rows(y, log_y_fact, eta, np.asarray(alpha), zeta, CODES[self.family])
+        out = nb_rows(y, log_y_fact, eta, np.asarray(alpha), zeta, CODES[self.zero])
         for k in range(4):
             output_storage[k][0] = out[k]
 
@@ -271,11 +343,36 @@ class NBRows(Op):
                 (g * outputs[2]).sum(), g_zeta]
 
 
-def row_logp(family: str, y, eta, alpha, zeta=None):
-    """Per-row log-likelihood of a negbin, zinb or hurdle_nb family (pytensor)."""
+def row_logp(zero: str, y: pt.TensorVariable, eta: pt.TensorVariable,
+             alpha: pt.TensorVariable, zeta: pt.TensorVariable | None = None
+             ) -> pt.TensorVariable:
+    r"""Per-row log-likelihood of NB2 under a zero structure (``"none"``, ``"zi"``, ``"hurdle"``).
+
+    In pytensor; ``zeta`` is the zero part's logit (None without a zero part).
+
+    Parameters
+    ----------
+    zero : str
+        The zero structure: ``"none"``, ``"zi"`` or ``"hurdle"``.
+    y : TensorVariable
+        (row,) counts, as floats (shared data in the model).
+    eta : TensorVariable
+        (row,) log mean :math:`\eta = \log\mu` of the count part.
+    alpha : TensorVariable
+        The NB2 dispersion :math:`\alpha` (scalar).
+    zeta : TensorVariable or None
+        The zero part's logit of P(zero), (row,) or a scalar for every row; None without a
+        zero part.
+
+    Returns
+    -------
+    TensorVariable
+        (row,) log-likelihoods; the gradient by ``eta``, ``alpha`` and ``zeta`` comes from
+        the same kernel call.
+    """
     y = pt.as_tensor_variable(y)
     zeta = pt.zeros((1,)) if zeta is None else pt.atleast_1d(zeta)
-    return NBRows(family)(y, pt.gammaln(y + 1.0), eta, alpha, zeta)[0]
+    return NBRows(zero)(y, pt.gammaln(y + 1.0), eta, alpha, zeta)[0]
 
 
 class NBGLM(Op):
@@ -287,10 +384,10 @@ class NBGLM(Op):
     The data inputs (the first six) have no gradient: ``X`` must not depend on parameters.
     """
 
-    __props__ = ("family", "zcols")
+    __props__ = ("zero", "zcols")
 
-    def __init__(self, family: str, zcols: tuple[int, ...]):
-        self.family = family
+    def __init__(self, zero: str, zcols: tuple[int, ...]):
+        self.zero = zero
         self.zcols = tuple(int(k) for k in zcols)
         super().__init__()
 
@@ -307,7 +404,7 @@ class NBGLM(Op):
     def perform(self, node, inputs, output_storage):
         *data, row_cluster, base, coef, group, alpha, zeta = inputs
         out = nb_glm(*data, row_cluster, np.array(self.zcols, dtype=np.int64), base, coef,
-                     group, np.asarray(alpha), zeta, CODES[self.family])
+                     group, np.asarray(alpha), zeta, CODES[self.zero])
         for k, value in enumerate(out):
             output_storage[k][0] = np.asarray(value, dtype="float64")
 
@@ -324,14 +421,50 @@ class NBGLM(Op):
         return [disconnected_type() for _ in range(6)] + [g * d for d in outputs[1:]]
 
 
-def glm_logp(family: str, y, weight, X, row_cluster, zcols, base, coef, group, alpha,
-             zeta=None, offset=None):
-    r""":math:`\sum_i w_i \log p(y_i \mid \eta_i)` of a negbin, zinb or hurdle_nb regression.
+def glm_logp(zero: str, y: pt.TensorVariable | np.ndarray,
+             weight: pt.TensorVariable | np.ndarray, X: np.ndarray,
+             row_cluster: np.ndarray | None, zcols: Sequence[int], base: pt.TensorVariable,
+             coef: pt.TensorVariable | None, group: pt.TensorVariable | None,
+             alpha: pt.TensorVariable, zeta: pt.TensorVariable | None = None,
+             offset: np.ndarray | None = None) -> pt.TensorVariable:
+    r""":math:`\sum_i w_i \log p(y_i \mid \eta_i)` of an NB2 regression under a zero structure.
 
     With :math:`\eta_i = b + o_i + x_i^\top\beta + \sum_e G_{c_i e} z_{ie}` (pytensor; the
     value and gradient of :func:`nb_glm`). ``X`` (row, coef), ``row_cluster`` and
     ``offset`` are numpy data; ``y`` and ``weight`` may be shared data; ``base`` a scalar or
     one per row; ``group`` (cluster, effect) multiplies columns ``zcols``.
+
+    Parameters
+    ----------
+    zero : str
+        The zero structure: ``"none"``, ``"zi"`` or ``"hurdle"``.
+    y : TensorVariable or ndarray
+        (row,) counts, as floats.
+    weight : TensorVariable or ndarray
+        (row,) each row's weight :math:`w_i` (0 leaves a row out).
+    X : ndarray
+        (row, coef) fixed-effect columns, data (a graph raises TypeError).
+    row_cluster : ndarray or None
+        (row,) each row's cluster index; None, like ``zcols``, when ``group`` is None.
+    zcols : sequence of int
+        (effect,) the column of ``X`` each varying effect multiplies, -1 for the intercept.
+    base : TensorVariable
+        The intercept :math:`b`, a scalar or (row,).
+    coef : TensorVariable or None
+        (coef,) the slopes :math:`\beta`; None without fixed-effect columns.
+    group : TensorVariable or None
+        (cluster, effect) the group effects :math:`G`; None without varying effects.
+    alpha : TensorVariable
+        The NB2 dispersion :math:`\alpha` (scalar).
+    zeta : TensorVariable or None
+        The zero part's logit of P(zero), (row,) or a scalar; None without a zero part.
+    offset : ndarray or None
+        (row,) the offset :math:`o_i` on the log scale; None for none.
+
+    Returns
+    -------
+    TensorVariable
+        Scalar: :math:`\sum_i w_i \log p(y_i \mid \eta_i)`.
     """
     if not isinstance(X, np.ndarray):
         raise TypeError("glm_logp: X must be data (a numpy array), not a graph")
@@ -341,14 +474,14 @@ def glm_logp(family: str, y, weight, X, row_cluster, zcols, base, coef, group, a
     zeta = pt.zeros((1,)) if zeta is None else pt.atleast_1d(zeta)
     if group is None:
         group, zcols, row_cluster = pt.zeros((1, 0)), (), np.zeros(n_rows, dtype=np.int64)
-    op = NBGLM(family, zcols)
+    op = NBGLM(zero, zcols)
     return op(y, pt.gammaln(y + 1.0), offset, weight, X, row_cluster, pt.atleast_1d(base),
               coef if coef is not None else pt.zeros(0), group, alpha, zeta)[0]
 
 
 @register_funcify_default_op_cache_key(NBRows)
 def _numba_nb_rows(op, node, **kwargs):
-    code = CODES[op.family]
+    code = CODES[op.zero]
 
     @numba.njit
     def nb_rows_op(y, log_y_fact, eta, alpha, zeta):
@@ -360,7 +493,7 @@ def _numba_nb_rows(op, node, **kwargs):
 
 @register_funcify_default_op_cache_key(NBGLM)
 def _numba_nb_glm(op, node, **kwargs):
-    code = CODES[op.family]
+    code = CODES[op.zero]
     zcols = np.array(op.zcols, dtype=np.int64)
 
     @numba.njit
@@ -397,7 +530,7 @@ def _register_jax():
         import jax
         import jax.numpy as jnp
 
-        code = CODES[op.family]
+        code = CODES[op.zero]
 
         def nb_rows_op(y, log_y_fact, eta, alpha, zeta):
             # a row depends only on its own eta and zeta: one forward pass per input
@@ -417,7 +550,7 @@ def _register_jax():
         import jax
         import jax.numpy as jnp
 
-        code = CODES[op.family]
+        code = CODES[op.zero]
         zcols = np.array(op.zcols, dtype=np.int64)
 
         def nb_glm_op(y, log_y_fact, offset, weight, X, row_cluster, base, coef, group,

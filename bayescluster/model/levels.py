@@ -6,6 +6,8 @@ A value's code is its level's position (0: the baseline); a value that names no 
 error naming the column, the value and the known levels, never a silent baseline.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -22,8 +24,23 @@ def _same(value, level: str) -> bool:
         return False
 
 
-def level_code(name: str, value, levels) -> int:
+def level_code(name: str, value: str | float, levels: Sequence[str]) -> int:
     """The code of ``value`` among a categorical covariate's ``levels``.
+
+    Parameters
+    ----------
+    name : str
+        The covariate, for the error.
+    value : str or float
+        A level on the user's scale: its text, or a number matching a level that reads as
+        the same number (``2`` matches ``"2"``).
+    levels : sequence of str
+        The covariate's levels, baseline first.
+
+    Returns
+    -------
+    int
+        The level's position in ``levels`` (0: the baseline).
 
     Raises
     ------
@@ -38,8 +55,25 @@ def level_code(name: str, value, levels) -> int:
                     "one of them, or refit with rows of that level.")
 
 
-def codes(name: str, column: pd.Series, levels, where: str) -> np.ndarray:
+def codes(name: str, column: pd.Series, levels: Sequence[str], where: str) -> np.ndarray:
     """Level codes of a categorical column (NaN where blank).
+
+    Parameters
+    ----------
+    name : str
+        The column's name, for the error.
+    column : Series
+        The column's values on the user's scale (text, numbers or a
+        ``pandas.Categorical``).
+    levels : sequence of str
+        The covariate's levels, baseline first.
+    where : str
+        Which rows these are, for the error (``"the data"``, ``"the new rows"``).
+
+    Returns
+    -------
+    ndarray
+        (row,) float codes: each value's position in ``levels``, NaN where blank.
 
     Raises
     ------
@@ -83,6 +117,25 @@ def levels_of(name: str, column: pd.Series, baseline: str | None = None,
     The baseline is ``baseline`` when given, else a ``pandas.Categorical``'s first
     category, else the first level in sorted order (numeric order when every level is a
     number, as R's ``factor`` of numbers). Categories without rows are left out (and said).
+
+    Parameters
+    ----------
+    name : str
+        The column's name, for the notes and the error.
+    column : Series
+        The column's values on the user's scale; blanks are no level.
+    baseline : str or None
+        The level asked to come first (``[baselines]``); None to choose as above.
+    hint : str
+        How the user sets the baseline, ending the error's fix (empty: "name one of
+        them.").
+
+    Returns
+    -------
+    levels : tuple of str
+        The levels with rows, baseline first.
+    notes : list of str
+        What was decided, in words (the categories without rows left out).
 
     Raises
     ------

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 
 from bayescluster.model.design import Design, varying_matrix
+from bayescluster.model.families import LIKELIHOODS
 from bayescluster.model.priors import prior_dist
 from bayescluster.model.terms import column_matrix
-from bayescluster.spec.families import FAMILIES
 
 CENTRE_ABOVE = 1.0  # a cluster's data-to-prior information ratio
 POOLED_ABOVE = 1.5  # the median cluster's
@@ -26,17 +27,15 @@ POOLED_ABOVE = 1.5  # the median cluster's
 def _fisher(design: Design, group: np.ndarray, n_group: int, slopes: bool) -> np.ndarray:
     r"""(group, effect) Fisher information about each varying effect.
 
-    :math:`I_{ge} = \hat\mu_g / (1 + \hat\mu_g/\hat\alpha) \sum_{i \in g} z_{ie}^2`: the
-    negative-binomial information in :math:`\log\mu` of one firm at the group's mean count
-    :math:`\hat\mu_g` (moment estimate :math:`\hat\alpha`; :math:`\infty` for families
-    without dispersion) times the firms' squared values of the effect (1 for the intercept;
-    the intercept's alone unless ``slopes``).
+    :math:`I_{ge} = \hat\mu_g^2/\mathrm{Var}(\hat\mu_g) \sum_{i \in g} z_{ie}^2`: the
+    base distribution's information in :math:`\log\mu` of one firm at the group's mean
+    count :math:`\hat\mu_g` (its parameter a moment estimate from the whole table; the
+    base's ``information``, e.g. NB2's :math:`\hat\mu_g/(1 + \hat\mu_g/\hat n)`) times the
+    firms' squared values of the effect (1 for the intercept; the intercept's alone unless
+    ``slopes``).
     """
     y = design.y.astype(float)
-    mean, var = y.mean(), y.var()
-    alpha = np.inf if var <= mean else float(np.clip(mean**2 / (var - mean), 0.05, 1e3))
-    if not FAMILIES[design.spec.family].dispersion:
-        alpha = np.inf
+    base = LIKELIHOODS[design.spec.family].base
     n = np.bincount(group, minlength=n_group)
     mu = np.bincount(group, weights=y, minlength=n_group) / np.maximum(n, 1)
     z = np.ones((design.n_firms, 1))
@@ -45,7 +44,7 @@ def _fisher(design: Design, group: np.ndarray, n_group: int, slopes: bool) -> np
         z = varying_matrix(design, X, design.n_firms)
     z2 = np.stack([np.bincount(group, weights=z[:, e] ** 2, minlength=n_group)
                    for e in range(z.shape[1])], axis=1)
-    return (mu / (1.0 + mu / alpha))[:, None] * z2
+    return base.information(mu, y.mean(), y.var())[:, None] * z2
 
 
 def _prior_mean(design: Design, name: str) -> float:
@@ -60,6 +59,16 @@ def information_ratio(design: Design) -> np.ndarray:
     negative-binomial Fisher information of :math:`n_c` firms with cluster mean
     :math:`\hat\mu_c` (:func:`_fisher`) times the prior mean of the cluster SD squared.
     :math:`r_c > 1`: the data say more about the cluster's intercept than the prior does.
+
+    Parameters
+    ----------
+    design : Design
+        The model's design (its firms' counts and clusters, and the cluster SD's prior).
+
+    Returns
+    -------
+    ndarray
+        (cluster,) :math:`r_c`.
     """
     fisher = _fisher(design, design.cluster_index, len(design.cluster_labels), slopes=False)
     return fisher[:, 0] * _prior_mean(design, "sd_cluster") ** 2
@@ -74,6 +83,16 @@ def centred_clusters(design: Design) -> np.ndarray:
     need the centred form (the non-centred one puts a ridge between the cluster SD and the
     standardised deviation), but only once the typical cluster pins the cluster SD away
     from zero: otherwise even one centred cluster sits in a funnel as the SD shrinks.
+
+    Parameters
+    ----------
+    design : Design
+        The model's design (its ``parameterization`` and clusters).
+
+    Returns
+    -------
+    ndarray
+        (cluster,) bool: True where the cluster's effects are sampled centred.
     """
     mode = design.spec.parameterization
     if mode != "auto":
@@ -93,9 +112,20 @@ def domain_information(design: Design) -> np.ndarray | None:
     (:math:`I_{ce}` the clusters' Fisher information from :func:`_fisher`,
     :math:`\bar\sigma_{\mathrm{clu}}` the cluster SD's prior mean). None where the
     centring does not follow the data: ``parameterization`` ``centered`` or
-    ``noncentered``, and the Poisson family, whose domain deviations stay non-centred.
+    ``noncentered``, and a base distribution without a parameter of its own (the Poisson),
+    whose domain deviations stay non-centred.
+
+    Parameters
+    ----------
+    design : Design
+        The model's design (its ``parameterization``, family, clusters and domains).
+
+    Returns
+    -------
+    ndarray or None
+        (effect,) :math:`A_e`; None where the centring does not follow the data.
     """
-    if design.spec.parameterization != "auto" or not FAMILIES[design.spec.family].dispersion:
+    if design.spec.parameterization != "auto" or LIKELIHOODS[design.spec.family].parameter is None:
         return None
     fisher = _fisher(design, design.cluster_index, len(design.cluster_labels), slopes=True)
     sd_cluster = _prior_mean(design, "sd_cluster")
@@ -112,7 +142,8 @@ def _weight(information, mode: str, sd_domain):
     return r / (1.0 + r)
 
 
-def domain_centring(design: Design, sd_domain):
+def domain_centring(design: Design, sd_domain: float | np.ndarray | pt.TensorVariable
+                    ) -> float | np.ndarray | pt.TensorVariable:
     r"""How centred each varying effect's domain deviations are at domain SD ``sd_domain``.
 
     Parameters
@@ -166,12 +197,32 @@ class Parameterisation:
     domain_information: np.ndarray | None
     intercepts_at_means: bool = False
 
-    def domain_weight(self, sd_domain):
-        """:math:`w_e` at domain SD ``sd_domain`` (see :func:`domain_centring`)."""
+    def domain_weight(self, sd_domain: float | np.ndarray | pt.TensorVariable
+                      ) -> float | np.ndarray | pt.TensorVariable:
+        r""":math:`w_e` at domain SD ``sd_domain`` (see :func:`domain_centring`).
+
+        Parameters
+        ----------
+        sd_domain : float, ndarray or TensorVariable
+            (effect,) the domain SD :math:`\sigma^{\mathrm{dom}}_e` (the model's
+            ``sd_domain``).
+
+        Returns
+        -------
+        same type as ``sd_domain``
+            (effect,) :math:`w_e \in [0, 1]`: 0 non-centred, 1 centred.
+        """
         return _weight(self.domain_information, self.mode, sd_domain)
 
     def to_record(self) -> dict:
-        """A JSON-ready dict (stored in the run)."""
+        """A JSON-ready dict (stored in the run).
+
+        Returns
+        -------
+        dict
+            ``mode``, ``centred`` and ``domain_information`` (lists or None) and
+            ``intercepts_at_means``.
+        """
         return {"mode": self.mode,
                 "centred": None if self.centred is None else self.centred.tolist(),
                 "domain_information": None if self.domain_information is None
@@ -180,7 +231,19 @@ class Parameterisation:
 
     @classmethod
     def from_record(cls, record: dict) -> "Parameterisation":
-        """The inverse of :meth:`to_record`."""
+        """The inverse of :meth:`to_record`.
+
+        Parameters
+        ----------
+        record : dict
+            What :meth:`to_record` wrote; a record without ``intercepts_at_means`` (an
+            older run) reads it as False.
+
+        Returns
+        -------
+        Parameterisation
+            The decision the run recorded.
+        """
         centred, info = record["centred"], record["domain_information"]
         return cls(record["mode"], None if centred is None else np.array(centred, bool),
                    None if info is None else np.array(info, float),
@@ -188,7 +251,20 @@ class Parameterisation:
 
 
 def choose(design: Design) -> Parameterisation:
-    """Decide the parameterisation of ``design``'s hierarchy (the rules above)."""
+    """Decide the parameterisation of ``design``'s hierarchy (the rules above).
+
+    Parameters
+    ----------
+    design : Design
+        The model's design.
+
+    Returns
+    -------
+    Parameterisation
+        Without cluster effects, no centring and the intercepts at every column's mean;
+        else :func:`centred_clusters` and, with domain pooling,
+        :func:`domain_information`.
+    """
     if not design.varying:
         return Parameterisation(design.spec.parameterization, None, None, True)
     information = domain_information(design) if design.spec.pool_by_domain else None

@@ -52,7 +52,8 @@ def _column_values(column: Column, x, n_rows: int):
     return np.ones(n_rows) if value is None else value
 
 
-def column_matrix(columns: list[Column], x, n_rows: int):
+def column_matrix(columns: list[Column], x: np.ndarray | pt.TensorVariable, n_rows: int
+                  ) -> np.ndarray | pt.TensorVariable | None:
     """The (row, column) matrix of design ``columns`` at covariate values ``x``.
 
     Parameters
@@ -93,6 +94,23 @@ def encode(terms: tuple[Term, ...], spec: Spec, covariates: list[str],
     a lower-order term already spans it, full where the design needs every level to stay
     full rank, with terms added where formulae adds them (``a:b`` alone gives ``b`` and
     ``a:b``).
+
+    Parameters
+    ----------
+    terms : tuple of Term
+        The spec's terms of one part (``spec.fixed``, ``spec.zero`` or the selection
+        equation's).
+    spec : Spec
+        The spec (its covariate labels, ``log(x)`` for a logged one).
+    covariates : list of str
+        ``Design.covariates``: a column's factors and indicators index into it.
+    levels : dict
+        Categorical covariate -> its levels, baseline first.
+
+    Returns
+    -------
+    list of Column
+        The columns in formulae's order; one per term without a categorical covariate.
     """
     if not any(f in levels for t in terms for f in t.factors):
         return _product_columns(terms, spec, covariates)

@@ -16,10 +16,13 @@ returns the sections to render, e.g. replacing ``Effects`` and ``Findings`` with
 or inserting a section of its own.
 """
 
+from __future__ import annotations
+
 import json
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bayescluster.analysis import clusters as cmp
 from bayescluster.analysis.effects import average_marginal_effects
@@ -30,13 +33,16 @@ from bayescluster.reporting import sections as sec
 from bayescluster.reporting.document import Section, Text
 from bayescluster.reporting.findings import findings_section
 
+if TYPE_CHECKING:
+    from bayescluster.inference.run import Run
+
 Extend = Callable[[list, list[Section], dict], list[Section]]
 
 
-def build(runs: list, *, domains: tuple[str, str] | None = None, effect: str | None = None,
+def build(runs: list[Run], *, domains: tuple[str, str] | None = None, effect: str | None = None,
           max_draws: int = 1000, extend: Extend | None = None, reloo: int = LIMIT,
           marginal_effects: Callable = average_marginal_effects,
-          progress=print) -> doc.Document:
+          progress: Callable[[str], None] = print) -> doc.Document:
     """The report of ``runs[0]`` (compared with the rest) as a Document.
 
     Parameters
@@ -111,7 +117,24 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, effect: str | N
     return doc.Document(title, [sec.banner(r) for r in runs], sections, footer)
 
 
-def write_report(runs, out_dir: str | Path, **kwargs) -> dict[str, Path]:
-    """Build (see :func:`build`) and write the report; returns the files' paths."""
+def write_report(runs: Run | list[Run] | tuple[Run, ...], out_dir: str | Path,
+                 **kwargs: Any) -> dict[str, Path]:
+    """Build (see :func:`build`) and write the report; returns the files' paths.
+
+    Parameters
+    ----------
+    runs : Run or list of Run
+        The run reported on, or it followed by the runs to compare it with.
+    out_dir : str or Path
+        The report's directory (created if missing).
+    **kwargs
+        :func:`build`'s options (``domains``, ``effect``, ``max_draws``, ``extend``,
+        ``reloo``, ``marginal_effects``, ``progress``).
+
+    Returns
+    -------
+    dict of str to Path
+        ``markdown`` and ``html``: the paths of ``report.md`` and ``index.html``.
+    """
     runs = runs if isinstance(runs, list | tuple) else [runs]
     return doc.write(build(list(runs), **kwargs), out_dir)

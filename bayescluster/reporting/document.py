@@ -11,6 +11,8 @@ file is written; each file is then written atomically. User strings are escaped 
 formats.
 """
 
+from __future__ import annotations
+
 import base64
 import html
 import io
@@ -18,11 +20,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from bayescluster.core.atomic import atomic_path, write_text
 from bayescluster.core.errors import ReportError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FOLD_ROWS = 12
@@ -121,8 +127,24 @@ class Document:
     footer: str = ""
 
 
-def relabelled(sections: list[Section], relabel: Callable) -> list[Section]:
-    """``sections`` with every table's frame passed through ``relabel`` (names in words)."""
+def relabelled(sections: list[Section], relabel: Callable[[pd.DataFrame], pd.DataFrame]
+               ) -> list[Section]:
+    """``sections`` with every table's frame passed through ``relabel`` (names in words).
+
+    Parameters
+    ----------
+    sections : list of Section
+        The report's sections; they are not changed.
+    relabel : callable
+        A frame -> the frame with its names in the table's words, e.g.
+        :meth:`~bayescluster.data.roles.Words.relabel`.
+
+    Returns
+    -------
+    list of Section
+        New sections, every :class:`Table` (also inside a :class:`Row`) relabelled, other
+        blocks as they were.
+    """
     def block(b):
         if isinstance(b, Table):
             return replace(b, frame=relabel(b.frame))
@@ -132,10 +154,29 @@ def relabelled(sections: list[Section], relabel: Callable) -> list[Section]:
     return [Section(s.title, [block(b) for b in s.blocks], s.appendix) for s in sections]
 
 
-def figure(name: str, caption: str, make: Callable[[], object]) -> Figure:
+def figure(name: str, caption: str, make: Callable[[], MplFigure]) -> Figure:
     """Render ``make()``'s matplotlib figure to PNG bytes.
 
     Any failure is a ReportError naming the figure.
+
+    Parameters
+    ----------
+    name : str
+        The figure's file name without suffix (``<name>.png``) and HTML id.
+    caption : str
+        The caption shown under it (and its alt text).
+    make : callable
+        Draws the figure when called with no arguments.
+
+    Returns
+    -------
+    Figure
+        The rendered figure, PNG at 110 dpi.
+
+    Raises
+    ------
+    ReportError
+        When ``make`` or the rendering fails, or the image is empty.
     """
     try:
         fig = make()
@@ -174,7 +215,19 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
 def md_escape(text: str) -> str:
-    """Escape Markdown's special characters in user text."""
+    """Escape Markdown's special characters in user text.
+
+    Parameters
+    ----------
+    text : str
+        Any text (converted with ``str``).
+
+    Returns
+    -------
+    str
+        The text with each backslash, backtick, ``*``, ``_``, square and angle bracket,
+        ``|`` and ``#`` preceded by a backslash.
+    """
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
@@ -201,7 +254,21 @@ def _fold_title(table: Table, rows: int) -> str:
 
 
 def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
-    """A DataFrame as an escaped Markdown table."""
+    """A DataFrame as an escaped Markdown table.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table; its index becomes the first columns unless it is an unnamed
+        ``RangeIndex``.
+    digits : int
+        Decimals of float cells.
+
+    Returns
+    -------
+    str
+        The Markdown table, never folded.
+    """
     return _md_table(Table(frame, "table", digits), fold=False)
 
 
@@ -238,7 +305,18 @@ def _parts(doc: Document) -> tuple[list[Section], list[Section]]:
 
 
 def render_markdown(doc: Document) -> str:
-    """The report as Markdown (figures referenced as PNG files)."""
+    """The report as Markdown (figures referenced as PNG files).
+
+    Parameters
+    ----------
+    doc : Document
+        The report.
+
+    Returns
+    -------
+    str
+        The Markdown text: title, banners, contents, sections (appendix last), footer.
+    """
     parts = [f"# {md_escape(doc.title)}", ""]
     for banner in doc.banners:
         mark = "PASSED" if banner.ok else "ATTENTION"
@@ -341,7 +419,18 @@ def _html_block(block) -> str:
 
 
 def render_html(doc: Document) -> str:
-    """The report as one self-contained HTML page."""
+    """The report as one self-contained HTML page.
+
+    Parameters
+    ----------
+    doc : Document
+        The report.
+
+    Returns
+    -------
+    str
+        The HTML page, figures embedded as base64 PNG, with its print stylesheet.
+    """
     esc = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{esc(doc.title)}</title>", f"<style>{_CSS}</style></head><body>",
@@ -368,7 +457,25 @@ def render_html(doc: Document) -> str:
 
 
 def write(doc: Document, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``index.html``, ``report.md``, one PNG per figure and one CSV per table."""
+    """Write ``index.html``, ``report.md``, one PNG per figure and one CSV per table.
+
+    Parameters
+    ----------
+    doc : Document
+        The report.
+    out_dir : str or Path
+        The report's directory, created if missing; CSVs go to its ``tables/``.
+
+    Returns
+    -------
+    dict of str to Path
+        ``markdown`` and ``html``: the paths of ``report.md`` and ``index.html``.
+
+    Raises
+    ------
+    ReportError
+        When ``out_dir`` is a file.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ReportError(f"{out_dir} is a file, not a directory. Fix: give the report a "

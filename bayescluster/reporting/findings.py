@@ -8,15 +8,23 @@ the table's own words (:class:`~bayescluster.data.roles.Words`: a study's firms 
 clusters, else rows and the grouping columns' names).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from bayescluster.analysis import checks, plots
 from bayescluster.analysis import clusters as cmp
+from bayescluster.core.defaults import CI_PROB
 from bayescluster.data.roles import Words
 from bayescluster.reporting.document import Figure, Items, Row, Section, Table, Text, figure
+
+if TYPE_CHECKING:
+    from bayescluster.analysis.reloo import Loo
+    from bayescluster.inference.run import Run
 
 TOP = 3
 ROWS = Words()  # plain words: rows, groups, domains
@@ -42,7 +50,19 @@ class Finding:
 
 
 def chance(p: float) -> str:
-    """A probability in words, rounded as the tables round it: 'a 97% chance' (0.97)."""
+    """A probability in words, rounded as the tables round it: 'a 97% chance' (0.97).
+
+    Parameters
+    ----------
+    p : float
+        A probability in [0, 1].
+
+    Returns
+    -------
+    str
+        ``a <percent>% chance``; "over a 99% chance" when it rounds to 1.00 and "under a
+        1% chance" when it rounds to 0.00.
+    """
     percent = round(100 * float(f"{p:.2f}"))
     if percent >= 100:
         return "over a 99% chance"
@@ -51,9 +71,23 @@ def chance(p: float) -> str:
     return f"a {percent}% chance"
 
 
-def change(row, unit: str) -> str:
-    """'+1.20 patents a firm (90% interval -0.30 to +2.70)' from a median/lower/upper row."""
-    return (f"{row['median']:+.2f} {unit} (90% interval {row['lower']:+.2f} to "
+def change(row: pd.Series, unit: str) -> str:
+    """'+1.20 patents a firm (90% interval -0.30 to +2.70)' from a median/lower/upper row.
+
+    Parameters
+    ----------
+    row : Series
+        A row with ``median``, ``lower`` and ``upper`` (the interval at
+        :data:`~bayescluster.core.defaults.CI_PROB`).
+    unit : str
+        What the numbers count, e.g. "patents a firm".
+
+    Returns
+    -------
+    str
+        The signed median with its unit and interval, two decimals.
+    """
+    return (f"{row['median']:+.2f} {unit} ({CI_PROB:.0%} interval {row['lower']:+.2f} to "
             f"{row['upper']:+.2f})")
 
 
@@ -68,6 +102,26 @@ def effect_findings(ames: pd.DataFrame, effect: str, outcome: str, *,
 
     ``outcome`` is the outcome in words ("patents"); ``lead`` replaces the opening words
     ("Changing participant from 0 to 1"); ``words`` name the rows and domains.
+
+    Parameters
+    ----------
+    ames : DataFrame
+        The average marginal effects
+        (:func:`~bayescluster.analysis.effects.average_marginal_effects`).
+    effect : str
+        The contrast's name, a binary covariate.
+    outcome : str
+        The outcome in words.
+    lead : str, optional
+        The sentence's opening words (default: "Changing <effect> from 0 to 1").
+    words : Words
+        How the table names its rows and domains.
+
+    Returns
+    -------
+    list of Finding
+        The overall effect on the expected count and, with several domains, one sentence
+        of it by domain; empty when ``ames`` has no such effect.
     """
     if ames.empty:
         return []
@@ -86,14 +140,36 @@ def effect_findings(ames: pd.DataFrame, effect: str, outcome: str, *,
         parts = [f"{group} {r['median']:+.2f} ({r['lower']:+.2f} to {r['upper']:+.2f})"
                  for group, r in domains.iterrows()]
         out.append(Finding(f"{effect}: by domain", f"By {words.domain}, the same change in "
-                           f"{outcome} a {words.row} (90% intervals): {'; '.join(parts)}.",
+                           f"{outcome} a {words.row} ({CI_PROB:.0%} intervals): "
+                           f"{'; '.join(parts)}.",
                            "marginal_effects", f"{effect} | domain | *"))
     return out
 
 
-def contrast_finding(run, ames: pd.DataFrame, effect: str, domains: tuple[str, str],
+def contrast_finding(run: Run, ames: pd.DataFrame, effect: str, domains: tuple[str, str],
                      outcome: str) -> Finding:
-    """Which of two domains has the larger effect, and how sure that is."""
+    """Which of two domains has the larger effect, and how sure that is.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run that pools clusters within domains.
+    ames : DataFrame
+        The average marginal effects; where they have ``effect`` for both domains, their
+        medians are added to the sentence.
+    effect : str
+        The varying effect compared (also the AME's contrast name).
+    domains : (str, str)
+        The two domains, A and B.
+    outcome : str
+        The outcome in words.
+
+    Returns
+    -------
+    Finding
+        P(A > B) of the domains' total effects (log scale), from table
+        ``domains_<A>_vs_<B>``.
+    """
     a, b = domains
     w = run.data.words
     row = cmp.contrast(run, a, b, level="domain", effect=effect)
@@ -109,7 +185,22 @@ def contrast_finding(run, ames: pd.DataFrame, effect: str, domains: tuple[str, s
 
 
 def standout_finding(ranks: pd.DataFrame, effect: str, words: Words = ROWS) -> Finding:
-    """The clusters most likely to have the largest effect, by P(among the top 3)."""
+    """The clusters most likely to have the largest effect, by P(among the top 3).
+
+    Parameters
+    ----------
+    ranks : DataFrame
+        :func:`~bayescluster.analysis.clusters.ranks` with ``top`` = :data:`TOP`.
+    effect : str
+        The varying effect ranked.
+    words : Words
+        How the table names its groups.
+
+    Returns
+    -------
+    Finding
+        The :data:`TOP` groups with the highest P(top), and the first one's probability.
+    """
     column = f"p_top{TOP}"
     best = ranks.sort_values(column, ascending=False).head(TOP)
     names = [f"{name} ({chance(p)})" for name, p in best[column].items()]
@@ -120,23 +211,59 @@ def standout_finding(ranks: pd.DataFrame, effect: str, words: Words = ROWS) -> F
 
 
 def fit_finding(outcome: str, stats: pd.DataFrame, words: Words = ROWS) -> Finding:
-    """Does the model reproduce the data? The share of zeros and the predictive checks."""
+    """Does the model reproduce the data? The share of zeros and the predictive checks.
+
+    Parameters
+    ----------
+    outcome : str
+        The outcome in words.
+    stats : DataFrame
+        :func:`~bayescluster.analysis.checks.ppc_statistics`, with its ("all", "zeros")
+        row.
+    words : Words
+        How the table names its rows.
+
+    Returns
+    -------
+    Finding
+        The observed and replicated share of zeros and how many p-values fall outside
+        0.05 to 0.95.
+    """
     zeros = stats.loc[("all", "zeros")]
     p = stats["p_value"]
     outside = int(((p < 0.05) | (p > 0.95)).sum())
     text = (f"The model reproduces the data's share of {words.rows} with no {outcome}: "
             f"{100 * zeros['observed']:.0f}% observed, {100 * zeros['replicated_mean']:.0f}% "
-            f"predicted (90% interval {100 * zeros['lower']:.0f}% to "
+            f"predicted ({CI_PROB:.0%} interval {100 * zeros['lower']:.0f}% to "
             f"{100 * zeros['upper']:.0f}%); {outside} of {len(p)} predictive checks fall "
             "outside the 5% to 95% range.")
     return Finding("predictive checks", text, "ppc_statistics", "all | zeros",
                    zeros["replicated_mean"], zeros["lower"], zeros["upper"])
 
 
-def trust_finding(run, name: str, loos: dict, compared: pd.DataFrame | None) -> Finding:
+def trust_finding(run: Run, name: str, loos: dict[str, Loo], compared: pd.DataFrame | None
+                  ) -> Finding:
     """How far to trust the fit: its gates and leave-one-out cross-validation.
 
     ``name`` is the run's label, ``loos`` the report's LOO results by label.
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on.
+    name : str
+        Its label (:func:`~bayescluster.reporting.sections.label`).
+    loos : dict of str to Loo
+        The report's LOO results by label
+        (:func:`~bayescluster.reporting.sections.loo_results`).
+    compared : DataFrame or None
+        The LOO comparison (:func:`~bayescluster.reporting.sections.loo_comparison`);
+        with more than one run the best one's stacking weight is added.
+
+    Returns
+    -------
+    Finding
+        The gates' verdict and, where the run has a LOO result, whether it is reliable.
     """
     status = run.tree.attrs.get("status")
     w = run.data.words
@@ -165,7 +292,21 @@ def trust_finding(run, name: str, loos: dict, compared: pd.DataFrame | None) -> 
 
 
 def section(findings: list[Finding], figure: Figure | None) -> Section:
-    """The Findings section: the sentences beside the figure, and their numbers' table."""
+    """The Findings section: the sentences beside the figure, and their numbers' table.
+
+    Parameters
+    ----------
+    findings : list of Finding
+        The sentences, in order.
+    figure : Figure or None
+        The rendered figure shown beside them.
+
+    Returns
+    -------
+    Section
+        A bulleted list (beside the figure), a line naming the CSV, and the numbers'
+        table ``findings`` (written as CSV, not shown).
+    """
     items = Items(tuple(f.text for f in findings))
     table = pd.DataFrame([{k: getattr(f, k) for k in ("key", "source", "row", "value", "lower",
                                                       "upper", "probability", "p_source")}
@@ -175,7 +316,7 @@ def section(findings: list[Finding], figure: Figure | None) -> Section:
     return Section("Findings", [*blocks, Table(table, "findings", 6, shown=False)])
 
 
-def findings_section(run, *, ames: pd.DataFrame | None, loos: dict,
+def findings_section(run: Run, *, ames: pd.DataFrame | None, loos: dict,
                      compared: pd.DataFrame | None, effect: str | None,
                      domains: tuple[str, str] | None, name: str,
                      lead: list[Finding] | None = None, noun: str | None = None) -> Section:
@@ -183,18 +324,30 @@ def findings_section(run, *, ames: pd.DataFrame | None, loos: dict,
 
     Parameters
     ----------
+    run : Run
+        The run reported on.
     ames : DataFrame or None
         The report's average marginal effects (None for a prior-only run).
-    loos, compared
-        The report's LOO results and comparison.
+    loos : dict of str to Loo
+        The report's LOO results by run label.
+    compared : DataFrame or None
+        The report's LOO comparison (None for fewer than two runs).
     effect : str or None
         The varying effect the findings follow (the clusters' figure and ranks).
     domains : (str, str) or None
         The pair of domains to contrast.
+    name : str
+        The run's label in the report.
     lead : list of Finding, optional
         A study's own opening findings, in place of the effect's overall and by domain.
     noun : str, optional
         The outcome in words (default: its column name).
+
+    Returns
+    -------
+    Section
+        The Findings: the sentences, a figure of the effect by domain (or by cluster) and
+        their numbers' table; for a prior-only run a line saying there are none.
     """
     if run.prior_only or ames is None:
         return Section("Findings", [Text("A prior-only run has no findings: every result "
@@ -215,7 +368,7 @@ def findings_section(run, *, ames: pd.DataFrame | None, loos: dict,
     if effect and pooled:
         by_domain, by_cluster = cmp.group_effects(run, "domain"), cmp.group_effects(run)
         picture = figure("findings_domains", f"The {effect} effect by {w.domain} (median and "
-                         f"90% interval) with each {w.group}'s median beneath it",
+                         f"{CI_PROB:.0%} interval) with each {w.group}'s median beneath it",
                          lambda: plots.domain_clusters_plot(by_domain, by_cluster, effect,
                                                             outcome=noun))
     elif effect:

@@ -7,13 +7,17 @@ Each section is built from the runs alone (no refit); the model section shows wh
 recorded (its parameterisation, transforms and settings), never a recomputation.
 """
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from bayescluster.analysis import checks, plots
 from bayescluster.analysis import clusters as cmp
+from bayescluster.analysis.clusters import NO_POOLING_PRIOR
 from bayescluster.analysis.reloo import LIMIT, exact_loo
 from bayescluster.analysis.summary import (
     describe_draws,
@@ -21,20 +25,55 @@ from bayescluster.analysis.summary import (
     group_parameters,
     group_totals,
 )
+from bayescluster.core.defaults import CI_PROB, GATES_TEXT, PARETO_K
 from bayescluster.data.describe import describe, overview
 from bayescluster.inference.diagnostics import stored_gates
+from bayescluster.model.priors import AUTO_SCALE
 from bayescluster.reporting.document import Banner, Code, Row, Section, Table, Text, figure
-from bayescluster.spec.families import FAMILIES
+from bayescluster.spec.families import FAMILIES, parameter_priors
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bayescluster.analysis.reloo import Loo
+    from bayescluster.data.roles import Words
+    from bayescluster.inference.run import Run
+    from bayescluster.model.design import Design
+    from bayescluster.model.parameterization import Parameterisation
+    from bayescluster.spec.parse import Spec
 
 
-def label(run) -> str:
-    """How a report names a run: its spec, and its folder when that differs."""
+def label(run: Run) -> str:
+    """How a report names a run: its spec, and its folder when that differs.
+
+    Parameters
+    ----------
+    run : Run
+        A saved or fitted run.
+
+    Returns
+    -------
+    str
+        The spec's name, or ``"<spec> (<folder>)"`` when the run's folder has another name.
+    """
     folder = None if run.path is None else Path(run.path).name
     return run.spec.name if folder in (None, run.spec.name) else f"{run.spec.name} ({folder})"
 
 
-def kind(run) -> tuple:
-    """Runs of the same kind score the same outcome on the same firms."""
+def kind(run: Run) -> tuple[str, str | None, bool]:
+    """Runs of the same kind score the same outcome on the same firms.
+
+    Parameters
+    ----------
+    run : Run
+        A run.
+
+    Returns
+    -------
+    tuple
+        The outcome column, the rate's denominator column (None for counts) and whether
+        the run is a selection model (which also scores participation).
+    """
     return (run.outcome, run.data.roles.per, bool(run.spec.selection))
 
 
@@ -42,8 +81,20 @@ def _status(run) -> str:
     return run.tree.attrs.get("status", "unknown")
 
 
-def banner(run) -> Banner:
-    """The pass/fail banner of one run."""
+def banner(run: Run) -> Banner:
+    """The pass/fail banner of one run.
+
+    Parameters
+    ----------
+    run : Run
+        A run, with its recorded status (passed, failed, approximate or prior).
+
+    Returns
+    -------
+    Banner
+        ``ok`` only for a run that passed its convergence gates; a failed run's banner
+        names the gates it failed.
+    """
     status, name = _status(run), label(run)
     if status == "passed":
         return Banner(f"{name}: the fit passed every convergence gate.", True)
@@ -61,14 +112,29 @@ def banner(run) -> Banner:
     return Banner(f"{name}: fit status unknown.", False)
 
 
-def interval_text(row, digits: int = 2, prefix: str = "") -> str:
-    """'+0.12 (90% interval -0.03 to +0.27)' from a row with median, lower, upper."""
+def interval_text(row: pd.Series, digits: int = 2, prefix: str = "") -> str:
+    """'+0.12 (90% interval -0.03 to +0.27)' from a row with median, lower, upper.
+
+    Parameters
+    ----------
+    row : Series
+        A row with ``median``, ``lower`` and ``upper``.
+    digits : int
+        Decimals of each number.
+    prefix : str
+        Text put before the median.
+
+    Returns
+    -------
+    str
+        The signed median and its :data:`~bayescluster.core.defaults.CI_PROB` interval.
+    """
     f = f"{{:+.{digits}f}}"
-    return (f"{prefix}{f.format(row['median'])} (90% interval {f.format(row['lower'])} to "
-            f"{f.format(row['upper'])})")
+    return (f"{prefix}{f.format(row['median'])} ({CI_PROB:.0%} interval "
+            f"{f.format(row['lower'])} to {f.format(row['upper'])})")
 
 
-def data_section(run, *, stats: pd.DataFrame | None = None, facts: str = "",
+def data_section(run: Run, *, stats: pd.DataFrame | None = None, facts: str = "",
                  group_counts: tuple[str, ...] = ()) -> Section:
     """Firms, clusters, domains, missing values and descriptive statistics.
 
@@ -83,6 +149,12 @@ def data_section(run, *, stats: pd.DataFrame | None = None, facts: str = "",
         A sentence a study adds to the opening one.
     group_counts : tuple of str
         Binary columns to count per domain beside the firms.
+
+    Returns
+    -------
+    Section
+        The appendix's Data section: an opening sentence, missing values per column, rows
+        and groups per domain (with a domain column) and the descriptive table.
     """
     info = overview(run.data)
     roles, frame, w = run.data.roles, run.data.frame, run.data.words
@@ -125,13 +197,32 @@ def _domain_centring_text(spec_effects, parameterisation) -> str:
     return f"centred by w = r/(1 + r), r = σ_domain[e]² × {pairs}"
 
 
-def model_math(spec, design, parameterisation=None, words=None) -> str:
+def model_math(spec: Spec, design: Design, parameterisation: Parameterisation | None = None,
+               words: Words | None = None) -> str:
     """The model as plain-text formulas (read by people, not parsed).
 
     ``parameterisation`` is what the run recorded
     (:attr:`~bayescluster.inference.run.Run.parameterisation`); without it the
     parameterisation line says it was not recorded. ``words`` name the groups (default:
     the design's).
+
+    Parameters
+    ----------
+    spec : Spec
+        The model's spec.
+    design : Design
+        Its design (varying effects, domain labels, words).
+    parameterisation : Parameterisation, optional
+        What the run recorded of the hierarchy's parameterisation.
+    words : Words, optional
+        How the table names its rows, groups and domains.
+
+    Returns
+    -------
+    str
+        One formula or note a line: the linear predictor and its terms, the hierarchy and
+        its parameterisation, the selection and zero parts where the model has them, and
+        the family's likelihood.
     """
     w = words or design.words
     units = spec.columns.get("exposure") or spec.columns.get("per")
@@ -192,6 +283,9 @@ def _prior_text(value) -> str:
     return f"{value['dist']}({params})"
 
 
+PARAMETER_PRIORS = parameter_priors()
+
+
 def _prior_used(key: str, spec, design) -> bool:
     family = FAMILIES[spec.family]
     if key.startswith("selection") or key == "firm_sd":
@@ -202,13 +296,25 @@ def _prior_used(key: str, spec, design) -> bool:
         return bool(design.impute_continuous)
     if key in ("sd_domain", "sd_cluster", "lkj_eta"):
         return spec.hierarchical and (key != "sd_domain" or spec.pool_by_domain)
-    if key == "dispersion":
-        return family.dispersion
+    if key in PARAMETER_PRIORS:
+        return family.parameter is not None and key == family.parameter.name
     return True
 
 
-def model_section(runs) -> Section:
-    """The spec, its math, priors, recorded transforms and sampler settings."""
+def model_section(runs: list[Run]) -> Section:
+    """The spec, its math, priors, recorded transforms and sampler settings.
+
+    Parameters
+    ----------
+    runs : list of Run
+        The run reported on, then the runs compared with it (their spec and math only).
+
+    Returns
+    -------
+    Section
+        The appendix's Model section; the priors table lists only the priors the model
+        uses.
+    """
     run = runs[0]
     spec = run.spec
     blocks = [Text(f"Spec {spec.name!r}: family {spec.family}. {spec.description}"),
@@ -246,10 +352,21 @@ def model_section(runs) -> Section:
     return Section("Model", blocks, appendix=True)
 
 
-def diagnostics_section(runs) -> Section:
-    """Every run's gate table and timings."""
-    blocks = [Text("Gates: max R-hat <= 1.01, min bulk and tail ESS >= 400, no divergent "
-                   "transitions, E-BFMI >= 0.3 in every chain.")]
+def diagnostics_section(runs: list[Run]) -> Section:
+    """Every run's gate table and timings.
+
+    Parameters
+    ----------
+    runs : list of Run
+        The runs of the report.
+
+    Returns
+    -------
+    Section
+        The appendix's Diagnostics section: per run its status, its stored gate table
+        (``gates_<spec>``; a note where there is none) and timings in seconds.
+    """
+    blocks = [Text(f"Gates: {GATES_TEXT}.")]
     for run in runs:
         gates = stored_gates(run.tree)
         blocks.append(Text(f"{label(run)}: {_status(run).upper()}", strong=True))
@@ -264,12 +381,40 @@ def diagnostics_section(runs) -> Section:
     return Section("Diagnostics", blocks, appendix=True)
 
 
-def effects_blocks(run, ames: pd.DataFrame, fixed: pd.DataFrame, *, fixed_caption: str = "",
-                   reference: str | None = None, reference_label: str = "reference",
-                   ames_caption: str = "") -> list:
-    """The tables and figure of an effects section, from the fixed-effect and AME tables."""
+def effects_blocks(run: Run, ames: pd.DataFrame, fixed: pd.DataFrame, *,
+                   fixed_caption: str = "", reference: str | None = None,
+                   reference_label: str = "reference", ames_caption: str = "") -> list:
+    """The tables and figure of an effects section, from the fixed-effect and AME tables.
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on.
+    ames : DataFrame
+        Its average marginal effects
+        (:func:`~bayescluster.analysis.effects.average_marginal_effects`).
+    fixed : DataFrame
+        Its fixed effects (:func:`~bayescluster.analysis.summary.fixed_effects`, or a
+        study's layout of them).
+    fixed_caption : str
+        The fixed-effects table's caption (default: one naming the columns).
+    reference : str, optional
+        A column of ``ames`` with published values, marked in the figure (and left out of
+        the margins' table).
+    reference_label : str
+        The reference values' legend entry.
+    ames_caption : str
+        The marginal effects table's caption (default: one naming the outcome).
+
+    Returns
+    -------
+    list
+        Blocks: the fixed effects beside the AME figure, the group parameters, the total
+        AMEs overall and by domain, and for zero-part families the two margins; without
+        AMEs the fixed effects, group parameters and a note.
+    """
     outcome = run.outcome
-    caption = fixed_caption or ("Fixed effects on the log mean (posterior mean, SD, 90% "
+    caption = fixed_caption or (f"Fixed effects on the log mean (posterior mean, SD, {CI_PROB:.0%} "
                                 "interval, P(> 0))")
     margin = ames.index.get_level_values("margin")
     level = ames.index.get_level_values("level")
@@ -301,19 +446,62 @@ def effects_blocks(run, ames: pd.DataFrame, fixed: pd.DataFrame, *, fixed_captio
     return blocks
 
 
-def effects_section(run, ames: pd.DataFrame) -> Section:
-    """Fixed effects, group parameters and the average marginal effects ``ames``."""
+def effects_section(run: Run, ames: pd.DataFrame) -> Section:
+    """Fixed effects, group parameters and the average marginal effects ``ames``.
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on.
+    ames : DataFrame
+        Its average marginal effects.
+
+    Returns
+    -------
+    Section
+        The Effects section (:func:`effects_blocks`).
+    """
     return Section("Effects", effects_blocks(run, ames, fixed_effects(run)))
 
 
-def title(words, noun: str = "groups") -> str:
-    """A section's title from the table's words: ``Clusters``, ``BROOD groups``."""
+def title(words: Words, noun: str = "groups") -> str:
+    """A section's title from the table's words: ``Clusters``, ``BROOD groups``.
+
+    Parameters
+    ----------
+    words : Words
+        How the table names its rows and groups.
+    noun : str
+        Which of its words (an attribute: ``groups``, ``domains``, ``group``, ...).
+
+    Returns
+    -------
+    str
+        That word with its first letter capitalised.
+    """
     text = getattr(words, noun)
     return text[:1].upper() + text[1:]
 
 
-def clusters_section(run, effect: str | None, top: int = 3) -> Section:
-    """Each cluster's effect: forest, shrinkage, ranks and the full tables."""
+def clusters_section(run: Run, effect: str | None, top: int = 3) -> Section:
+    """Each cluster's effect: forest, shrinkage, ranks and the full tables.
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on.
+    effect : str or None
+        The varying effect of the figures and ranks (None:
+        :func:`~bayescluster.analysis.clusters.default_effect`).
+    top : int
+        How many of the largest count as the top in the ranks' P(top).
+
+    Returns
+    -------
+    Section
+        Titled in the table's words (``Clusters``); a note for a model without varying
+        effects.
+    """
     w = run.data.words
     if not run.design.varying:
         return Section(title(w), [Text(f"This model has no effects varying by {w.group}, so "
@@ -329,7 +517,7 @@ def clusters_section(run, effect: str | None, top: int = 3) -> Section:
                    f"own deviation (log scale). Most likely largest: {best} "
                    f"(P(top {top}) = {ranks.iloc[0][f'p_top{top}']:.2f})."),
               Row((figure(f"forest_{effect}", f"{effect} effect by {w.group}, ordered (median "
-                          f"and 90% interval; {w.rows} in brackets)",
+                          f"and {CI_PROB:.0%} interval; {w.rows} in brackets)",
                           lambda: plots.forest(effects, effect)),
                    figure(f"shrinkage_{effect}", "Shrinkage: no-pooling estimate -> partial-"
                           "pooling posterior median, with the mean it is pooled toward",
@@ -338,12 +526,31 @@ def clusters_section(run, effect: str | None, top: int = 3) -> Section:
                     "(1 = largest)"),
               Table(effects, "cluster_effects", caption=f"{title(w, 'group')} effects (log "
                     "scale)"),
-              Table(shrink, "shrinkage", caption="No pooling vs partial pooling")]
+              Table(shrink, "shrinkage", caption=f"No pooling vs partial pooling. No pooling: "
+                    f"each {w.group}'s effects fitted to its own {w.rows} alone, the mode of "
+                    "their posterior under weakly informative priors (intercept N(log mean "
+                    f"count, {NO_POOLING_PRIOR:g}²), slopes N(0, ({AUTO_SCALE:g}/SD)²)), the "
+                    "other parameters at their posterior medians")]
     return Section(title(w), blocks)
 
 
-def domains_section(run, domains: tuple[str, str] | None) -> Section:
-    """Domain effects, a chosen pair's contrast and every pair."""
+def domains_section(run: Run, domains: tuple[str, str] | None) -> Section:
+    """Domain effects, a chosen pair's contrast and every pair.
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on.
+    domains : (str, str) or None
+        A pair of domains to contrast for each varying effect (None: no pair).
+
+    Returns
+    -------
+    Section
+        Titled in the table's words (``Domains``): the densities figure, the pair's
+        contrasts, the domain totals and every pair's contrast per effect; a note for a
+        model that does not pool groups within domains.
+    """
     w = run.data.words
     if "domain_total" not in run.posterior:
         return Section(title(w, "domains"), [Text(
@@ -381,15 +588,27 @@ def domains_section(run, domains: tuple[str, str] | None) -> Section:
     return Section(title(w, "domains"), blocks)
 
 
-def ppc_section(run) -> Section:
-    """Share of zeros, rootogram, replicated statistics and LOO-PIT."""
+def ppc_section(run: Run) -> Section:
+    """Share of zeros, rootogram, replicated statistics and LOO-PIT.
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on; a prior-only run is checked against its prior predictive
+        (and has no LOO-PIT).
+
+    Returns
+    -------
+    Section
+        The appendix's Posterior predictive checks section.
+    """
     group = "prior" if run.prior_only else "posterior"
     stats = checks.ppc_statistics(run, by="domain", group=group)
     zeros = stats.loc[("all", "zeros")]
     root = checks.rootogram(run, group=group)
     blocks = [Text(f"Share of {run.data.words.rows} with a zero outcome: observed "
                    f"{zeros['observed']:.3f}, "
-                   f"replicated {zeros['replicated_mean']:.3f} (90% interval "
+                   f"replicated {zeros['replicated_mean']:.3f} ({CI_PROB:.0%} interval "
                    f"{zeros['lower']:.3f} to {zeros['upper']:.3f}), p = "
                    f"{zeros['p_value']:.2f}. p-values near 0 or 1 flag misfit."),
               figure("rootogram", f"Hanging rootogram ({group} predictive)",
@@ -407,15 +626,42 @@ def ppc_section(run) -> Section:
     return Section("Posterior predictive checks", blocks, appendix=True)
 
 
-def comparable(runs) -> list:
-    """The runs LOO can compare with the first: fitted, same outcome and firms' kind."""
+def comparable(runs: list[Run]) -> list[Run]:
+    """The runs LOO can compare with the first: fitted, same outcome and firms' kind.
+
+    Parameters
+    ----------
+    runs : list of Run
+        The runs of the report, the one reported on first.
+
+    Returns
+    -------
+    list of Run
+        The runs that are not prior-only and of the first's :func:`kind`, in order.
+    """
     return [r for r in runs if not r.prior_only and kind(r) == kind(runs[0])]
 
 
-def loo_results(runs, *, limit: int = LIMIT, progress=print) -> dict:
+def loo_results(runs: list[Run], *, limit: int = LIMIT,
+                progress: Callable[[str], None] = print) -> dict[str, Loo]:
     """Each comparable run's LOO by label, made exact where PSIS fails.
 
     Up to ``limit`` refits a run (:func:`bayescluster.analysis.reloo.exact_loo`).
+
+    Parameters
+    ----------
+    runs : list of Run
+        The runs of the report, the one reported on first.
+    limit : int
+        Most firms to refit exactly per run (0: none).
+    progress : callable
+        Called with one line before each refit.
+
+    Returns
+    -------
+    dict of str to Loo
+        By :func:`label`, for the :func:`comparable` runs; each run's refits are seeded
+        from its own sampling seed.
     """
     out = {}
     for run in comparable(runs):
@@ -424,8 +670,22 @@ def loo_results(runs, *, limit: int = LIMIT, progress=print) -> dict:
     return out
 
 
-def loo_comparison(runs, loos: dict) -> pd.DataFrame | None:
-    """Stacking weights and differences of the runs in ``loos`` (None for fewer than two)."""
+def loo_comparison(runs: list[Run], loos: dict[str, Loo]) -> pd.DataFrame | None:
+    """Stacking weights and differences of the runs in ``loos`` (None for fewer than two).
+
+    Parameters
+    ----------
+    runs : list of Run
+        The runs of the report.
+    loos : dict of str to Loo
+        :func:`loo_results`: the runs to compare, by label.
+
+    Returns
+    -------
+    DataFrame or None
+        :func:`~bayescluster.analysis.checks.compare_runs` of those runs with their
+        (exact where refitted) LOO, best first.
+    """
     if len(loos) < 2:
         return None
     named = {label(r): r for r in runs}
@@ -433,29 +693,45 @@ def loo_comparison(runs, loos: dict) -> pd.DataFrame | None:
                                elpds={name: result.elpd for name, result in loos.items()})
 
 
-def comparison_section(runs, loos: dict, compared: pd.DataFrame | None) -> Section:
+def comparison_section(runs: list[Run], loos: dict[str, Loo],
+                       compared: pd.DataFrame | None) -> Section:
     """LOO per run (exact where PSIS failed) and, for several runs, their comparison.
 
     ``loos`` and ``compared`` come from :func:`loo_results` and :func:`loo_comparison`.
+
+    Parameters
+    ----------
+    runs : list of Run
+        The runs of the report, the one reported on first.
+    loos : dict of str to Loo
+        Their LOO results by label (empty for prior-only runs).
+    compared : DataFrame or None
+        Their comparison (None for fewer than two).
+
+    Returns
+    -------
+    Section
+        The appendix's Model comparison section: the LOO table, which runs were left out,
+        refitted or unreliable, and the comparison table.
     """
     if not loos:
         return Section("Model comparison", [Text("Prior-only runs have no LOO.")],
                        appendix=True)
     skipped = [label(r) for r in runs if label(r) not in loos and not r.prior_only]
     rows = {name: {"elpd_loo": float(r.elpd.elpd), "se": float(r.elpd.se),
-                   "p_loo": float(r.elpd.p), "pareto_k_gt_0.7": r.flagged,
+                   "p_loo": float(r.elpd.p), f"pareto_k_gt_{PARETO_K}": r.flagged,
                    "refitted": r.refitted, "reliable": r.reliable}
             for name, r in loos.items()}
     w = runs[0].data.words
     blocks = [Table(pd.DataFrame.from_dict(rows, orient="index").rename_axis("run"), "loo", 2,
                     caption=f"LOO per run: PSIS, with exact refits for the {w.rows} PSIS "
-                            "could not estimate (Pareto k > 0.7)")]
+                            f"could not estimate (Pareto k > {PARETO_K})")]
     if skipped:
         blocks.append(Text(f"Not compared with {label(runs[0])} (a different outcome, or a "
                            f"likelihood that also scores participation): {', '.join(skipped)}."))
     refitted = {name: r.refitted for name, r in loos.items() if r.refitted}
     if refitted:
-        blocks.append(Text(f"PSIS-LOO could not estimate some {w.rows} (Pareto k > 0.7): "
+        blocks.append(Text(f"PSIS-LOO could not estimate some {w.rows} (Pareto k > {PARETO_K}): "
                            + ", ".join(f"{name}: {k}" for name, k in refitted.items())
                            + f". Each was refitted exactly without that {w.row} (as brms's "
                            "reloo) and its exact score replaces the PSIS one, "
@@ -477,16 +753,42 @@ def comparison_section(runs, loos: dict, compared: pd.DataFrame | None) -> Secti
     return Section("Model comparison", blocks, appendix=True)
 
 
-def coefficient(run, term: str) -> dict | None:
-    """A fixed effect's summary (:func:`describe_draws`), None where the run lacks it."""
+def coefficient(run: Run, term: str) -> dict | None:
+    """A fixed effect's summary (:func:`describe_draws`), None where the run lacks it.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    term : str
+        The fixed term's label (a ``coef`` of the posterior).
+
+    Returns
+    -------
+    dict or None
+        ``mean``, ``sd``, ``lower``, ``upper``, ``p_gt_0`` of its coefficient (log scale).
+    """
     post = run.posterior
     if "beta" not in post or term not in post["coef"].values:
         return None
     return describe_draws(post["beta"].sel(coef=term))
 
 
-def selection_section(runs) -> Section | None:
-    """The participation effect with and without the selection correction, and rho."""
+def selection_section(runs: list[Run]) -> Section | None:
+    """The participation effect with and without the selection correction, and rho.
+
+    Parameters
+    ----------
+    runs : list of Run
+        The runs of the report; each fitted selection model is compared with the fitted
+        count models (not rates) of the same outcome that have its treatment as a fixed
+        term.
+
+    Returns
+    -------
+    Section or None
+        The Self-selection section; None when no run is a fitted selection model.
+    """
     chosen = [r for r in runs if r.spec.selection and not r.prior_only]
     if not chosen:
         return None
@@ -505,10 +807,10 @@ def selection_section(runs) -> Section | None:
         rho = params.loc["rho"]
         corrected = rows[f"with correction ({label(run)})"]
         text = (f"Selection on unobservables ({label(run)}): rho = {rho['mean']:+.2f} "
-                f"(90% interval {rho['lower']:+.2f} to {rho['upper']:+.2f}), "
+                f"({CI_PROB:.0%} interval {rho['lower']:+.2f} to {rho['upper']:+.2f}), "
                 f"P(rho > 0) = {rho['p_gt_0']:.2f}; "
                 f"the corrected {treatment} effect is {corrected['mean']:+.2f} "
-                f"(90% interval {corrected['lower']:+.2f} to {corrected['upper']:+.2f})")
+                f"({CI_PROB:.0%} interval {corrected['lower']:+.2f} to {corrected['upper']:+.2f})")
         if plain:
             uncorrected = rows[f"without correction ({label(plain[0])})"]
             text += f", against {uncorrected['mean']:+.2f} without it ({label(plain[0])})"
@@ -530,7 +832,7 @@ def _identification(run, params: pd.DataFrame) -> str:
     counted = {f for t in (*spec.fixed, *spec.zero) for f in t.factors} | set(spec.varying)
     instruments = [spec.term_label(t) for t in spec.selection["terms"]
                    if not set(t.factors) <= counted]
-    shown = [f"{name}: {params.loc[f'participation[{name}]', 'mean']:+.2f}, 90% interval "
+    shown = [f"{name}: {params.loc[f'participation[{name}]', 'mean']:+.2f}, {CI_PROB:.0%} interval "
              f"{params.loc[f'participation[{name}]', 'lower']:+.2f} to "
              f"{params.loc[f'participation[{name}]', 'upper']:+.2f}"
              for name in instruments if f"participation[{name}]" in params.index]

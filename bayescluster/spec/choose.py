@@ -5,6 +5,7 @@ door and the command line resolve a model.
 """
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -72,7 +73,7 @@ FORMULA_ONLY = ("family", "zero_formula", "roles", "id")
 
 
 def chosen_spec(model: Spec | str | Path, data: pd.DataFrame | str | Path | None = None,
-                **options) -> Spec:
+                **options: Any) -> Spec:
     """The spec ``model`` stands for, with ``options`` applied.
 
     Parameters
@@ -82,10 +83,21 @@ def chosen_spec(model: Spec | str | Path, data: pd.DataFrame | str | Path | None
         with ``~``).
     data : DataFrame, str or Path, optional
         The table a formula's roles are read from.
-    **options
+    **options : Any
         :func:`formula_spec`'s options for a formula; for a spec ``missing``,
         ``baselines``, ``parameterization`` and ``priors`` replace its keys
         (:func:`~bayescluster.spec.parse.amend`), and a formula's own options are refused.
+
+    Returns
+    -------
+    Spec
+        The validated spec, amended by ``options``.
+
+    Raises
+    ------
+    SpecError
+        For a formula's own option given with a spec, a model of another type, or an
+        invalid spec.
     """
     if isinstance(model, str) and "~" in model:
         return formula_spec(model, data, **options)

@@ -20,10 +20,16 @@ a spec's ``[columns]`` outcome, cluster and domain, ``[fixed]``, ``[zero]``,
 Anything else is a :class:`~bayescluster.core.errors.SpecError` naming the part.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from bayescluster.core.errors import SpecError, did_you_mean
 from bayescluster.spec.families import DEFAULT_FAMILY
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRANSFORMS = {"log": "log", "scale": "standardize"}
 CATEGORICAL = "C"  # C(x): x is categorical
@@ -150,6 +156,13 @@ def _has_intercept(description) -> bool:
 def read_formula(formula: str, zero_formula: str | None = None) -> dict:
     """The spec sections a formula and a zero-part formula stand for.
 
+    Parameters
+    ----------
+    formula : str
+        The count part, ``"y ~ x + log(z) + (1 + x | domain/cluster)"``.
+    zero_formula : str or None
+        The zero part, ``"~ 1 + x"``; None for no zero-part terms.
+
     Returns
     -------
     dict
@@ -157,6 +170,11 @@ def read_formula(formula: str, zero_formula: str | None = None) -> dict:
         ``transforms`` (covariate -> chain), ``varying``, ``pool_by_domain``,
         ``covariates`` (every covariate named, in order) and ``categorical`` (those
         written ``C(x)``).
+
+    Raises
+    ------
+    SpecError
+        For what the grammar above does not read, naming the part and the fix.
     """
     description = _describe(formula)
     if description.response is None:
@@ -201,13 +219,35 @@ def read_formula(formula: str, zero_formula: str | None = None) -> dict:
             "pool_by_domain": domain is not None, "covariates": covariates}
 
 
-def infer_roles(frame, covariates: list[str], transforms: Mapping[str, list[str]],
-                categorical: tuple[str, ...] = ()) -> dict[str, str]:
+def infer_roles(frame: pd.DataFrame, covariates: list[str],
+                transforms: Mapping[str, list[str]], categorical: tuple[str, ...] = ()
+                ) -> dict[str, str]:
     """Each covariate's role, read from its values.
 
     A logged one is ``positive``; one written ``C(x)`` (in ``categorical``), one of text
     or a ``pandas.Categorical`` is ``categorical``; one with only 0 and 1 (or True and
     False) ``binary``; any other number ``numeric``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table, a column per covariate, values on the user's scale.
+    covariates : list of str
+        The covariates the formula names (:func:`read_formula`'s ``covariates``).
+    transforms : Mapping
+        Covariate -> its transforms (:func:`read_formula`'s ``transforms``).
+    categorical : tuple of str
+        The covariates written ``C(x)``.
+
+    Returns
+    -------
+    dict of str to str
+        Covariate -> role, in ``covariates`` order.
+
+    Raises
+    ------
+    SpecError
+        For a covariate that is not a column of ``frame``.
     """
     import pandas as pd
 
@@ -243,6 +283,29 @@ def formula_toml(formula: str, *, family: str | None = None, zero_formula: str |
     :func:`infer_roles` reads from the data when the caller does not give them.
     ``settings`` are further spec keys: ``missing``, ``baselines`` (covariate -> level),
     ``parameterization`` (written to ``[hierarchy]``) and ``priors`` (as ``[priors]``).
+
+    Parameters
+    ----------
+    formula : str
+        The count part's formula, kept as the spec's ``formula``.
+    family : str or None
+        The likelihood family; None for ``DEFAULT_FAMILY``.
+    zero_formula : str or None
+        The zero part's formula; None for none.
+    roles : Mapping
+        Covariate -> role, written as ``[covariates]``.
+    name : str
+        The spec's name.
+    id_column : str or None
+        The row id column (``[columns] id``); None for none.
+    settings : Mapping or None
+        ``missing``, ``baselines``, ``parameterization`` and ``priors``; None or {} values
+        are left out.
+
+    Returns
+    -------
+    str
+        The spec's TOML text (validated when parsed, not here).
     """
     from bayescluster.spec.toml import dumps
 

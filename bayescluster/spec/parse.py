@@ -14,7 +14,7 @@ from pathlib import Path
 from bayescluster.core.errors import SpecError, did_you_mean
 from bayescluster.core.resources import MODELS, shipped, shipped_names
 from bayescluster.data.roles import Roles
-from bayescluster.spec.families import DEFAULT_FAMILY, FAMILIES
+from bayescluster.spec.families import DEFAULT_FAMILY, FAMILIES, parameter_priors
 from bayescluster.spec.sampling import MAX_ITERATIONS
 
 SCHEMA_VERSION = 1
@@ -31,8 +31,8 @@ SECTIONS = {
     "hierarchy": ("varying", "pool_by_domain", "parameterization", "domains"),
     "selection": ("treatment", "terms", "cluster_effect"),
     "sampling": ("draws", "tune", "target_accept"),
-    "priors": ("intercept", "coef", "sd_domain", "sd_cluster", "lkj_eta", "dispersion",
-               "zero_intercept", "zero_coef", "impute_mean", "impute_sd",
+    "priors": ("intercept", "coef", "sd_domain", "sd_cluster", "lkj_eta",
+               *parameter_priors(), "zero_intercept", "zero_coef", "impute_mean", "impute_sd",
                "selection_intercept", "selection_coef", "selection_sd_cluster", "firm_sd",
                "selection_rho"),
     "paper": ("model",),
@@ -52,7 +52,6 @@ DEFAULT_PRIORS = {
     "sd_domain": {"dist": "gamma", "alpha": 2.0, "beta": 5.0},
     "sd_cluster": {"dist": "gamma", "alpha": 2.0, "beta": 5.0},
     "lkj_eta": 2.0,
-    "dispersion": {"dist": "halfnormal", "sigma": 1.0},
     "zero_intercept": {"dist": "normal", "mu": -1.5, "sigma": 1.5},
     "zero_coef": {"dist": "normal", "mu": 0.0, "sigma": "auto"},
     "impute_mean": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
@@ -151,11 +150,26 @@ class Spec:
         """A short hash of the spec's text (compiled-model cache key)."""
         return hashlib.sha256(self.text.encode()).hexdigest()[:16]
 
-    def hint(self, key: str, value) -> str:
+    def hint(self, key: str, value: str | float) -> str:
         """How the user of this spec sets ``key`` to ``value``: a TOML key or an option.
 
         A spec given by a formula (``bayescluster fit --formula``, ``bc.fit("y ~ x")``)
         is changed by options, a TOML spec by its keys; a fix names the one the user has.
+
+        Parameters
+        ----------
+        key : str
+            ``"missing"``, ``"baselines"``, ``"parameterization"``, ``"target_accept"``,
+            ``"tune"`` or ``"prior"``.
+        value : str or float
+            The value to suggest; for ``baselines`` the covariate and for ``prior`` the
+            prior's key (their level and table are shown as examples).
+
+        Returns
+        -------
+        str
+            A sentence for an error's fix: the command-line option (and Python keyword)
+            for a formula's spec, else the TOML key (and the option where there is one).
         """
         option, keyword, toml = {
             "missing": (f"--missing {value}", f"missing={value!r}", f"missing = \"{value}\""),
@@ -177,11 +191,33 @@ class Spec:
             "parameterization", "target_accept", "tune") else f"set {toml} in the spec."
 
     def label(self, factor: str) -> str:
-        """Display name of a covariate after its transforms, standardisation not shown."""
+        """Display name of a covariate after its transforms, standardisation not shown.
+
+        Parameters
+        ----------
+        factor : str
+            A covariate.
+
+        Returns
+        -------
+        str
+            ``log(x)`` for a logged covariate, else its name.
+        """
         return f"log({factor})" if "log" in self.transforms.get(factor, ()) else factor
 
     def term_label(self, term: Term) -> str:
-        """Display name of a term, its factors' labels joined by ``:``."""
+        """Display name of a term, its factors' labels joined by ``:``.
+
+        Parameters
+        ----------
+        term : Term
+            A term of the spec.
+
+        Returns
+        -------
+        str
+            E.g. ``log(scale):participant``.
+        """
         return ":".join(self.label(f) for f in term.factors)
 
 
@@ -319,96 +355,44 @@ def _from_formula(raw: dict, source: str) -> dict:
 
 
 def parse_spec(text: str, source: str = "<string>") -> Spec:
-    """Validate TOML text as a model spec."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SpecError(f"{source} is not valid TOML: {error}.") from None
-    _unknown("top-level key(s) in " + source + ":", list(raw), list(SECTIONS))
-    for section, keys in SECTIONS.items():
-        if keys and section in raw:
-            if not isinstance(raw[section], dict):
-                raise SpecError(f"[{section}] must be a table.")
-            _unknown(f"key(s) in [{section}]:", list(raw[section]), list(keys))
-    version = raw.get("schema_version")
-    if version != SCHEMA_VERSION:
-        found = "an empty spec" if not raw else f"found {version!r}"
-        raise SpecError(f"{source}: schema_version must be {SCHEMA_VERSION} ({found}). Fix: "
-                        f"start the spec with schema_version = {SCHEMA_VERSION}, then name, "
-                        "family, [columns] and [covariates] (see models/zinb_hier.toml).")
+    """Validate TOML text as a model spec.
+
+    Parameters
+    ----------
+    text : str
+        The spec's TOML text, kept in the spec (runs store it).
+    source : str
+        Where the text came from (a path, ``formula '...'``), named in errors; a spec
+        without ``name`` takes the stem of it.
+
+    Returns
+    -------
+    Spec
+        The validated spec, defaults filled in.
+
+    Raises
+    ------
+    SpecError
+        For the first problem found, naming the key and the fix.
+    """
+    raw = _read(text, source)
     from_formula = "formula" in raw or "zero_formula" in raw
     if from_formula:
         raw = _from_formula(raw, source)
-    for key in ("name", "description", "family", "missing"):
-        if key in raw:
-            _typed(key, raw[key], str, f"write it in quotes, e.g. {key} = \"...\".")
-    family = raw.get("family", DEFAULT_FAMILY)
-    _unknown("family", [family], list(FAMILIES))
-    columns = dict(raw.get("columns", {}))
-    if "outcome" not in columns:
-        raise SpecError("[columns] must name the 'outcome' column.")
-    for key, value in columns.items():
-        _typed(f"[columns] {key}", value, str, f"name the column in quotes, e.g. {key} = "
-               "\"firm_id\".")
-    covariates = dict(raw.get("covariates", {}))
-    for name, role in covariates.items():
-        _unknown(f"role for covariate {name!r}:", [role], list(ROLES))
-    transforms = {}
-    for name, chain in raw.get("transforms", {}).items():
-        _unknown("covariate in [transforms]:", [name], list(covariates))
-        if not isinstance(chain, str | list):
-            raise SpecError(f"[transforms] {name} = {chain!r} must be a transform or a list "
-                            "of them. Fix: e.g. scale = [\"log\", \"standardize\"].")
-        chain = (chain,) if isinstance(chain, str) else tuple(chain)
-        _unknown(f"transform of {name!r}:", chain, list(TRANSFORMS))
-        if covariates[name] in ("binary", "categorical"):
-            raise SpecError(f"[transforms] {name}: {covariates[name]} covariates are used as "
-                            "they are; remove the transform.")
-        if "log" in chain and covariates[name] not in ("positive", "count"):
-            raise SpecError(f"[transforms] {name}: a log needs a 'positive' or 'count' "
-                            f"covariate, not {covariates[name]!r}.")
-        transforms[name] = chain
-    baselines = dict(raw.get("baselines", {}))
-    for name, level in baselines.items():
-        _typed(f"[baselines] {name}", level, str, "name the baseline level in quotes.")
-        _unknown("categorical covariate in [baselines]:", [name],
-                 [c for c, r in covariates.items() if r == "categorical"])
-    fixed = _terms(raw.get("fixed", {}).get("terms", []), covariates, "fixed")
-    zero = _terms(raw.get("zero", {}).get("terms", []), covariates, "zero")
-    if zero and not FAMILIES[family].zero_part:
-        raise SpecError(f"[zero] terms need a family with a zero part (zinb, hurdle_nb); "
-                        f"{family!r} has none.")
+    family = _family(raw)
+    columns = _columns(raw)
+    covariates = _covariates(raw)
+    transforms = _transforms(raw, covariates)
+    baselines = _baselines(raw, covariates)
+    fixed, zero = _fixed_and_zero(raw, covariates, family)
     hierarchy = raw.get("hierarchy", {})
-    varying = _typed("[hierarchy] varying", hierarchy.get("varying", []), list,
-                     "give a list, e.g. varying = [\"intercept\", \"x\"].")
-    varying = tuple(varying)
-    _unknown("varying effect(s) in [hierarchy]:", varying,
-             ["intercept", *(t.name for t in fixed)])
-    if varying and "intercept" not in varying:
-        raise SpecError("[hierarchy] varying must include 'intercept' when slopes vary.")
-    domains = _typed("[hierarchy] domains", hierarchy.get("domains", []), list,
-                     "give a list of labels, e.g. domains = [\"bio\", \"it\"].")
-    if not all(isinstance(d, str) for d in domains):
-        raise SpecError(f"[hierarchy] domains = {domains!r} must list text labels. Fix: e.g. "
-                        "domains = [\"bio\", \"it\"].")
-    parameterization = hierarchy.get("parameterization", "auto")
-    _unknown("parameterization", [parameterization], list(PARAMETERIZATIONS))
+    varying, domains, parameterization = _hierarchy(hierarchy, fixed)
     if columns.get("per") and columns.get("exposure"):
         raise SpecError("[columns] give either exposure (a count outcome with an offset) or "
                         "per (an outcome that is a rate per that column), not both.")
     selection = _selection(raw.get("selection"), covariates, fixed)
-    grouped = [what for what, used in (
-        ("[hierarchy] varying", varying), ("[columns] domain", columns.get("domain")),
-        ("[selection] cluster_effect", selection and selection["cluster_effect"])) if used]
-    if grouped and "cluster" not in columns:
-        raise SpecError(f"[columns] must name the 'cluster' column, which "
-                        f"{', '.join(grouped)} need(s) to group firms. Fix: add cluster = "
-                        "\"your_column\" to [columns], or remove those keys for a "
-                        "single-level model.")
-    priors = {k: _prior(k, v) for k, v in {**DEFAULT_PRIORS, **raw.get("priors", {})}.items()}
-    if priors["selection_rho"]["dist"] != "beta":
-        raise SpecError("[priors] selection_rho must be a beta prior on (rho + 1) / 2, e.g. "
-                        "{ dist = \"beta\", alpha = 2, beta = 2 }.")
+    _grouped(columns, varying, selection)
+    priors = _priors(raw, family)
     missing = raw.get("missing", "impute")
     _unknown("missing-data rule", [missing], list(MISSING))
     return Spec(
@@ -427,8 +411,161 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
     )
 
 
+def _read(text: str, source: str) -> dict:
+    """The TOML's tables, their keys known and the schema version the current one."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{source} is not valid TOML: {error}.") from None
+    _unknown("top-level key(s) in " + source + ":", list(raw), list(SECTIONS))
+    for section, keys in SECTIONS.items():
+        if keys and section in raw:
+            if not isinstance(raw[section], dict):
+                raise SpecError(f"[{section}] must be a table.")
+            _unknown(f"key(s) in [{section}]:", list(raw[section]), list(keys))
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        found = "an empty spec" if not raw else f"found {version!r}"
+        raise SpecError(f"{source}: schema_version must be {SCHEMA_VERSION} ({found}). Fix: "
+                        f"start the spec with schema_version = {SCHEMA_VERSION}, then name, "
+                        "family, [columns] and [covariates] (see models/zinb_hier.toml).")
+    return raw
+
+
+def _family(raw: dict) -> str:
+    """The family, after the top-level text keys are checked to be text."""
+    for key in ("name", "description", "family", "missing"):
+        if key in raw:
+            _typed(key, raw[key], str, f"write it in quotes, e.g. {key} = \"...\".")
+    family = raw.get("family", DEFAULT_FAMILY)
+    _unknown("family", [family], list(FAMILIES))
+    return family
+
+
+def _columns(raw: dict) -> dict:
+    """[columns]: role -> column name, the outcome's required."""
+    columns = dict(raw.get("columns", {}))
+    if "outcome" not in columns:
+        raise SpecError("[columns] must name the 'outcome' column.")
+    for key, value in columns.items():
+        _typed(f"[columns] {key}", value, str, f"name the column in quotes, e.g. {key} = "
+               "\"firm_id\".")
+    return columns
+
+
+def _covariates(raw: dict) -> dict[str, str]:
+    """[covariates]: covariate -> its role."""
+    covariates = dict(raw.get("covariates", {}))
+    for name, role in covariates.items():
+        _unknown(f"role for covariate {name!r}:", [role], list(ROLES))
+    return covariates
+
+
+def _transforms(raw: dict, covariates: dict) -> dict:
+    """[transforms]: covariate -> its chain of transforms, each fit for the covariate's role."""
+    transforms = {}
+    for name, chain in raw.get("transforms", {}).items():
+        _unknown("covariate in [transforms]:", [name], list(covariates))
+        if not isinstance(chain, str | list):
+            raise SpecError(f"[transforms] {name} = {chain!r} must be a transform or a list "
+                            "of them. Fix: e.g. scale = [\"log\", \"standardize\"].")
+        chain = (chain,) if isinstance(chain, str) else tuple(chain)
+        _unknown(f"transform of {name!r}:", chain, list(TRANSFORMS))
+        if covariates[name] in ("binary", "categorical"):
+            raise SpecError(f"[transforms] {name}: {covariates[name]} covariates are used as "
+                            "they are; remove the transform.")
+        if "log" in chain and covariates[name] not in ("positive", "count"):
+            raise SpecError(f"[transforms] {name}: a log needs a 'positive' or 'count' "
+                            f"covariate, not {covariates[name]!r}.")
+        transforms[name] = chain
+    return transforms
+
+
+def _baselines(raw: dict, covariates: dict) -> dict:
+    """[baselines]: categorical covariate -> its baseline level."""
+    baselines = dict(raw.get("baselines", {}))
+    for name, level in baselines.items():
+        _typed(f"[baselines] {name}", level, str, "name the baseline level in quotes.")
+        _unknown("categorical covariate in [baselines]:", [name],
+                 [c for c, r in covariates.items() if r == "categorical"])
+    return baselines
+
+
+def _fixed_and_zero(raw: dict, covariates: dict, family: str
+                    ) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+    """[fixed] and [zero] terms; zero-part terms only for a family with a zero part."""
+    fixed = _terms(raw.get("fixed", {}).get("terms", []), covariates, "fixed")
+    zero = _terms(raw.get("zero", {}).get("terms", []), covariates, "zero")
+    if zero and not FAMILIES[family].zero_part:
+        raise SpecError(f"[zero] terms need a family with a zero part (zinb, hurdle_nb); "
+                        f"{family!r} has none.")
+    return fixed, zero
+
+
+def _hierarchy(hierarchy: dict, fixed: tuple[Term, ...]) -> tuple[tuple[str, ...], list, str]:
+    """[hierarchy]: the varying effects, the declared domains and the parameterisation.
+
+    ``pool_by_domain`` is read with the rest of the spec, after every other check.
+    """
+    varying = _typed("[hierarchy] varying", hierarchy.get("varying", []), list,
+                     "give a list, e.g. varying = [\"intercept\", \"x\"].")
+    varying = tuple(varying)
+    _unknown("varying effect(s) in [hierarchy]:", varying,
+             ["intercept", *(t.name for t in fixed)])
+    if varying and "intercept" not in varying:
+        raise SpecError("[hierarchy] varying must include 'intercept' when slopes vary.")
+    domains = _typed("[hierarchy] domains", hierarchy.get("domains", []), list,
+                     "give a list of labels, e.g. domains = [\"bio\", \"it\"].")
+    if not all(isinstance(d, str) for d in domains):
+        raise SpecError(f"[hierarchy] domains = {domains!r} must list text labels. Fix: e.g. "
+                        "domains = [\"bio\", \"it\"].")
+    parameterization = hierarchy.get("parameterization", "auto")
+    _unknown("parameterization", [parameterization], list(PARAMETERIZATIONS))
+    return varying, domains, parameterization
+
+
+def _grouped(columns: dict, varying: tuple[str, ...], selection: dict | None) -> None:
+    """What groups firms needs [columns] to name the cluster column."""
+    grouped = [what for what, used in (
+        ("[hierarchy] varying", varying), ("[columns] domain", columns.get("domain")),
+        ("[selection] cluster_effect", selection and selection["cluster_effect"])) if used]
+    if grouped and "cluster" not in columns:
+        raise SpecError(f"[columns] must name the 'cluster' column, which "
+                        f"{', '.join(grouped)} need(s) to group firms. Fix: add cluster = "
+                        "\"your_column\" to [columns], or remove those keys for a "
+                        "single-level model.")
+
+
+def _priors(raw: dict, family: str) -> dict:
+    """[priors] over the defaults and the family's own parameter's, each validated."""
+    own = FAMILIES[family].parameter
+    own = {own.name: own.prior} if own else {}
+    priors = {k: _prior(k, v)
+              for k, v in {**DEFAULT_PRIORS, **own, **raw.get("priors", {})}.items()}
+    if priors["selection_rho"]["dist"] != "beta":
+        raise SpecError("[priors] selection_rho must be a beta prior on (rho + 1) / 2, e.g. "
+                        "{ dist = \"beta\", alpha = 2, beta = 2 }.")
+    return priors
+
+
 def resolve(path_or_name: str | Path) -> Path:
-    """A spec path, or the name of a shipped spec (``zinb_hier`` -> its TOML file)."""
+    """A spec path, or the name of a shipped spec (``zinb_hier`` -> its TOML file).
+
+    Parameters
+    ----------
+    path_or_name : str or Path
+        A path that exists, or a shipped spec's name (a bare name, ``.toml`` optional).
+
+    Returns
+    -------
+    Path
+        The spec's file.
+
+    Raises
+    ------
+    SpecError
+        When neither, listing the shipped specs.
+    """
     path = Path(path_or_name)
     if path.exists():
         return path
@@ -440,7 +577,23 @@ def resolve(path_or_name: str | Path) -> Path:
 
 
 def load_spec(path_or_name: str | Path) -> Spec:
-    """Read and validate a spec file (or a shipped spec by name)."""
+    """Read and validate a spec file (or a shipped spec by name).
+
+    Parameters
+    ----------
+    path_or_name : str or Path
+        A TOML file's path or a shipped spec's name (:func:`resolve`).
+
+    Returns
+    -------
+    Spec
+        The validated spec.
+
+    Raises
+    ------
+    SpecError
+        When the file is missing, a directory, not UTF-8 or not a valid spec.
+    """
     path = resolve(path_or_name)
     if path.is_dir():
         raise SpecError(f"{str(path)!r} is a directory, not a spec. Fix: give a TOML file.")
@@ -459,6 +612,25 @@ def amend(spec: Spec, *, missing: str | None = None, baselines: dict | None = No
     The spec's text is rewritten with the new keys (so a run records what was fitted);
     arguments left as None keep the spec's own. Comments of a TOML file do not survive
     an amendment.
+
+    Parameters
+    ----------
+    spec : Spec
+        The spec to amend.
+    missing : str or None
+        The missing-data rule, ``"impute"`` or ``"drop"``.
+    baselines : dict or None
+        Categorical covariate -> baseline level, merged over the spec's ``[baselines]``.
+    parameterization : str or None
+        ``"auto"``, ``"noncentered"`` or ``"centered"``.
+    priors : dict or None
+        Prior key -> table (or number for ``lkj_eta``), merged over the spec's
+        ``[priors]``.
+
+    Returns
+    -------
+    Spec
+        ``spec`` itself when nothing changes, else the amended spec, validated again.
     """
     if missing is None and not baselines and parameterization is None and not priors:
         return spec
@@ -480,6 +652,11 @@ def amend(spec: Spec, *, missing: str | None = None, baselines: dict | None = No
 def prior_option(text: str) -> tuple[str, dict | float]:
     """Read ``"sd_cluster=gamma(alpha=4, beta=10)"`` (or ``"lkj_eta=3"``) as a prior.
 
+    Parameters
+    ----------
+    text : str
+        A ``--prior`` option's value, ``name=dist(param=number, ...)``.
+
     Returns
     -------
     (str, dict or float)
@@ -489,7 +666,7 @@ def prior_option(text: str) -> tuple[str, dict | float]:
     Raises
     ------
     SpecError
-        When the text is not ``name=dist(param=number, ...)``.
+        When the text is not ``name=dist(param=number, ...)`` or names no prior key.
     """
     example = "e.g. --prior \"sd_cluster=gamma(alpha=4, beta=10)\""
     name, sign, body = text.partition("=")
@@ -497,7 +674,7 @@ def prior_option(text: str) -> tuple[str, dict | float]:
     if not sign or not name or not body:
         raise SpecError(f"prior {text!r} must look like name=dist(param=number, ...), "
                         f"{example}.")
-    _unknown("prior", [name], list(DEFAULT_PRIORS))
+    _unknown("prior", [name], [*DEFAULT_PRIORS, *parameter_priors()])
     if name == "lkj_eta":
         try:
             return name, float(body)

@@ -7,8 +7,25 @@ values may be inline tables (priors); that is all :func:`dumps` writes.
 import math
 
 
-def value(item) -> str:
-    """One TOML value: a string, boolean, number, list or inline table."""
+def value(item: str | bool | int | float | list | tuple | dict) -> str:
+    """One TOML value: a string, boolean, number, list or inline table.
+
+    Parameters
+    ----------
+    item : str, bool, int, float, list, tuple or dict
+        The value; lists, tuples and dicts of these (a dict becomes an inline table).
+        Non-finite floats are written ``nan``, ``inf`` and ``-inf``.
+
+    Returns
+    -------
+    str
+        The value's TOML text.
+
+    Raises
+    ------
+    TypeError
+        For any other type.
+    """
     if isinstance(item, bool):
         return "true" if item else "false"
     if isinstance(item, str):
@@ -27,13 +44,36 @@ def value(item) -> str:
 
 
 def key(name: str) -> str:
-    """A bare key where TOML allows one, else a quoted key."""
+    """A bare key where TOML allows one, else a quoted key.
+
+    Parameters
+    ----------
+    name : str
+        The key.
+
+    Returns
+    -------
+    str
+        ``name`` itself when it is ASCII letters, digits, ``-`` and ``_``; else quoted.
+    """
     bare = name and all(c.isalnum() or c in "-_" for c in name) and name.isascii()
     return name if bare else value(name)
 
 
 def dumps(raw: dict) -> str:
-    """TOML text of ``raw``: its scalars first, then one ``[table]`` per dict."""
+    """TOML text of ``raw``: its scalars first, then one ``[table]`` per dict.
+
+    Parameters
+    ----------
+    raw : dict
+        A spec's tables as ``tomllib`` reads them: top-level values, and tables one level
+        deep.
+
+    Returns
+    -------
+    str
+        The TOML text, ending in a newline.
+    """
     lines = [f"{key(k)} = {value(v)}" for k, v in raw.items() if not isinstance(v, dict)]
     for name, table in raw.items():
         if isinstance(table, dict):

@@ -5,6 +5,7 @@ The paper's column layout (Section 5.1, Table 3), reading and validating a table
 Table 3.
 """
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -36,8 +37,19 @@ STUDY_WORDS = Words(row="firm", rows="firms", group="cluster", groups="clusters"
 STUDY_COLUMNS = frozenset({"firm_id", "cluster", "pat", "participant"})
 
 
-def is_study_table(columns) -> bool:
-    """Whether a table with ``columns`` is the study's firm table (its layout's columns)."""
+def is_study_table(columns: Iterable[object]) -> bool:
+    """Whether a table with ``columns`` is the study's firm table (its layout's columns).
+
+    Parameters
+    ----------
+    columns : iterable
+        A table's column names (compared as stripped text).
+
+    Returns
+    -------
+    bool
+        Whether they include ``firm_id``, ``cluster``, ``pat`` and ``participant``.
+    """
     return STUDY_COLUMNS <= {str(c).strip() for c in columns}
 
 
@@ -49,6 +61,18 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles = PAPER_ROLES) -> Fi
     own (``[hierarchy] domains``). The study's firm table (:func:`is_study_table`) is
     spoken of in the study's words (firms, clusters, domains, patents), any other table in
     its own.
+
+    Parameters
+    ----------
+    table : DataFrame, str or Path
+        The table, or the path of a CSV file.
+    roles : Roles
+        Which column plays which role (default: the paper's layout, ``PAPER_ROLES``).
+
+    Returns
+    -------
+    FirmData
+        The validated copy.
     """
     registry = cluster_domains()
     frame = generic.read_table(table) if isinstance(table, str | Path) else table
@@ -59,7 +83,20 @@ def validate(table: pd.DataFrame | str | Path, roles: Roles = PAPER_ROLES) -> Fi
 
 
 def load(path: str | Path, roles: Roles = PAPER_ROLES) -> FirmData:
-    """Read and validate a CSV firm table (see :func:`validate`)."""
+    """Read and validate a CSV firm table (see :func:`validate`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    roles : Roles
+        Which column plays which role (default: ``PAPER_ROLES``).
+
+    Returns
+    -------
+    FirmData
+        The validated table.
+    """
     return validate(generic.read_table(path), roles)
 
 
@@ -67,6 +104,17 @@ def describe_beside_table3(data: FirmData) -> pd.DataFrame:
     """Descriptive statistics with Table 3's values beside (``paper_*``).
 
     :func:`~bayescluster.data.describe.describe`, Table 3's variables first.
+
+    Parameters
+    ----------
+    data : FirmData
+        A validated table.
+
+    Returns
+    -------
+    DataFrame
+        Obs., mean, SD, min and max of each numeric column, and ``paper_obs`` ...
+        ``paper_max`` (blank for a variable Table 3 lacks), indexed by ``variable``.
     """
     ours = describe(data)
     paper = table3()[["obs", "mean", "sd", "min", "max"]].add_prefix("paper_")

@@ -10,6 +10,10 @@ a firm that works with a national university in its own region:
 is the change a policy reader can act on.)
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -20,17 +24,34 @@ from bayescluster.reporting.sections import interval_text
 from bayescluster.study.paper import marginal_effects as paper_effects
 from bayescluster.study.paper import table4
 
+if TYPE_CHECKING:
+    from bayescluster.inference.run import Run
+    from bayescluster.model.design import Design
+
 INTERACTION = "participant:national:sameregion"
 TABLE4_ORDER = ("participant", "log(scale)", "rd", "projects", "national", "jointrd",
                 "sameregion", "participant:log(scale)", INTERACTION, "intercept")
 
 
-def table4_layout(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+def table4_layout(run: Run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Fixed effects, in Table 4's order for the paper's specs.
 
     For the paper_m* specs (``[paper] model``) the terms follow Table 4 and the paper's
     coefficient and SE stand beside each (``paper_coef``, ``paper_se``); other specs keep
     their own order.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    ci_prob : float
+        The intervals' probability.
+
+    Returns
+    -------
+    DataFrame
+        :func:`~bayescluster.analysis.summary.fixed_effects`' table, indexed by term, the
+        intercept last for the paper's specs.
     """
     table = fixed_effects(run, ci_prob=ci_prob)
     model = run.spec.paper_model
@@ -45,17 +66,40 @@ def table4_layout(run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
                                                        "se": "paper_se"}))
 
 
-def applies(design) -> bool:
+def applies(design: Design) -> bool:
     """Whether a run's table is the paper's firms.
 
     It is when it has their ``participant``: then the paper's questions, tables and
     profile apply to it.
+
+    Parameters
+    ----------
+    design : Design
+        The run's design.
+
+    Returns
+    -------
+    bool
+        Whether ``participant`` is among its covariates.
     """
     return "participant" in design.covariates
 
 
-def policy_contrasts(design) -> dict:
-    """Each binary covariate at 1 against 0, and the interaction's policy profile."""
+def policy_contrasts(design: Design) -> dict:
+    """Each binary covariate at 1 against 0, and the interaction's policy profile.
+
+    Parameters
+    ----------
+    design : Design
+        The run's design.
+
+    Returns
+    -------
+    dict
+        Name -> (settings switched on, settings switched off), each a dict of covariate
+        -> value; the interaction's sets participant to 1 and to 0 with national and
+        sameregion at 1, where the design has all three.
+    """
     out = binary_contrasts(design)
     binary = set(out)
     if {"participant", "national", "sameregion"} <= binary:
@@ -64,11 +108,28 @@ def policy_contrasts(design) -> dict:
     return out
 
 
-def policy_effects(run, *, ci_prob: float = CI_PROB, max_draws: int | None = 1000,
+def policy_effects(run: Run, *, ci_prob: float = CI_PROB, max_draws: int | None = 1000,
                    seed: int = 0) -> pd.DataFrame:
     """Average marginal effects with the interaction's profile, and Section 6.1's values.
 
     The paper's values stand beside the overall total effects (``paper``).
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    ci_prob : float
+        The intervals' probability.
+    max_draws : int or None
+        Posterior draws used, thinned evenly (None: all).
+    seed : int
+        Seed for the draws of marginalised binary covariates.
+
+    Returns
+    -------
+    DataFrame
+        :func:`~bayescluster.analysis.effects.average_marginal_effects`' table of
+        :func:`policy_contrasts`, with a ``paper`` column (NaN but on overall totals).
     """
     table = average_marginal_effects(run, contrasts=policy_contrasts(run.design),
                                      ci_prob=ci_prob, max_draws=max_draws, seed=seed)
@@ -79,7 +140,19 @@ def policy_effects(run, *, ci_prob: float = CI_PROB, max_draws: int | None = 100
 
 
 def verdict(p: float) -> str:
-    """A hypothesis' verdict from the probability of a positive effect."""
+    """A hypothesis' verdict from the probability of a positive effect.
+
+    Parameters
+    ----------
+    p : float
+        The posterior probability that the effect is positive.
+
+    Returns
+    -------
+    str
+        "supported" (p >= 0.95), "contradicted (the effect is negative)" (p <= 0.05) or
+        "not settled by the data".
+    """
     if p >= 0.95:
         return "supported"
     if p <= 0.05:
@@ -96,6 +169,11 @@ def hypotheses(fixed: pd.DataFrame, ames: pd.DataFrame) -> list[str]:
         :func:`table4_layout`'s table.
     ames : DataFrame
         :func:`policy_effects`' table.
+
+    Returns
+    -------
+    list of str
+        H1's sentence, then H2's (each says so when the model cannot answer it).
     """
     overall = ames.xs(("total", "overall", "all"), level=("margin", "level", "group"))
     out = []

@@ -8,12 +8,16 @@ Table 4 and Section 6.1 beside the estimates); given quality runs (``claims_hier
 table is not the paper's firms (no ``participant`` covariate) gets the generic report.
 """
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from bayescluster.core.defaults import CI_PROB
 from bayescluster.reporting import build as generic
-from bayescluster.reporting.document import Section, Table, Text, write
+from bayescluster.reporting.document import Document, Section, Table, Text, write
 from bayescluster.reporting.findings import Finding, chance, change, effect_findings
 from bayescluster.reporting.findings import findings_section as generic_findings
 from bayescluster.reporting.sections import (
@@ -32,6 +36,9 @@ from bayescluster.study.policy import (
     verdict,
 )
 
+if TYPE_CHECKING:
+    from bayescluster.inference.run import Run
+
 SECTIONS = ("Findings", "Policy effects", "Domains", "Clusters", "Data", "Model",
             "Diagnostics", "Posterior predictive checks", "Model comparison")
 APPENDIX = ("Data", "Model", "Diagnostics", "Posterior predictive checks", "Model comparison")
@@ -39,8 +46,20 @@ NOUNS = {"pat": "patents", "claim": "claims", "citation": "citations"}  # the ou
 DEFAULT_DOMAINS = ("bio", "it")
 
 
-def study_data_section(run) -> Section:
-    """The Data section with participants and Table 3 beside the statistics."""
+def study_data_section(run: Run) -> Section:
+    """The Data section with participants and Table 3 beside the statistics.
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on.
+
+    Returns
+    -------
+    Section
+        The generic Data section with the participants counted and the statistics beside
+        Table 3's (``paper_*``).
+    """
     stats = describe_beside_table3(run.data)
     paper = [c for c in stats if c.startswith("paper_")]
     facts = ""
@@ -56,8 +75,23 @@ def study_data_section(run) -> Section:
     return section
 
 
-def policy_findings(run, ames: pd.DataFrame) -> list[Finding]:
-    """H1, participation by domain and H2 in plain words (the Findings' opening)."""
+def policy_findings(run: Run, ames: pd.DataFrame) -> list[Finding]:
+    """H1, participation by domain and H2 in plain words (the Findings' opening).
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on.
+    ames : DataFrame
+        :func:`~bayescluster.study.policy.policy_effects`' table.
+
+    Returns
+    -------
+    list of Finding
+        Participation's effect overall and by domain (with H1's verdict), then H2's
+        finding where the model has the interaction; for a rate outcome
+        (``roles.per``), participation's effect without the verdicts.
+    """
     noun = NOUNS.get(run.outcome, run.outcome)
     if run.data.roles.per:
         return effect_findings(ames, "participant", noun, words=run.data.words)
@@ -81,10 +115,23 @@ def policy_findings(run, ames: pd.DataFrame) -> list[Finding]:
     return found
 
 
-def policy_section(run, ames: pd.DataFrame) -> Section:
+def policy_section(run: Run, ames: pd.DataFrame) -> Section:
     """Fixed effects beside Table 4, marginal effects beside Section 6.1, H1 and H2.
 
     ``ames`` is :func:`policy_effects`' table.
+
+    Parameters
+    ----------
+    run : Run
+        The run reported on.
+    ames : DataFrame
+        :func:`policy_effects`' table.
+
+    Returns
+    -------
+    Section
+        "Policy effects": H1 and H2 answered (or, for a rate outcome, why not), then the
+        effects' tables and figures.
     """
     fixed = table4_layout(run)
     if run.data.roles.per:
@@ -93,7 +140,7 @@ def policy_section(run, ames: pd.DataFrame) -> Section:
                        "answered here.")]
     else:
         blocks = [Text(s, strong=True) for s in hypotheses(fixed, ames)]
-    caption = "Fixed effects on the log mean (posterior mean, SD, 90% interval, P(> 0))"
+    caption = f"Fixed effects on the log mean (posterior mean, SD, {CI_PROB:.0%} interval, P(> 0))"
     if run.spec.paper_model:
         caption += f"; the paper's Table 4 {run.spec.paper_model} beside them"
     blocks += effects_blocks(run, ames, fixed, fixed_caption=caption, reference="paper",
@@ -107,8 +154,20 @@ def policy_section(run, ames: pd.DataFrame) -> Section:
 POLICY_TERMS = ("participant", "national", "sameregion", INTERACTION)
 
 
-def quality_section(runs) -> Section | None:
-    """Quantity and quality effects side by side, with P(quality effect < 0)."""
+def quality_section(runs: list[Run]) -> Section | None:
+    """Quantity and quality effects side by side, with P(quality effect < 0).
+
+    Parameters
+    ----------
+    runs : list of Run
+        The report's runs: the quality runs are those whose outcome is a rate per patent
+        (``roles.per``), the quantity run the first that is not.
+
+    Returns
+    -------
+    Section or None
+        "Patent quality", or None without a fitted quality run.
+    """
     quality = [r for r in runs if bool(r.data.roles.per) and not r.prior_only]
     if not quality:
         return None
@@ -126,7 +185,7 @@ def quality_section(runs) -> Section | None:
     table = pd.DataFrame(rows).set_index("term")
     blocks = [Text("Quality is modelled per patent: total claims (citations) with exposure = "
                    "patents, firms with at least one patent. Effects are log ratios; "
-                   "mean and 90% interval.")]
+                   f"mean and {CI_PROB:.0%} interval.")]
     if "participant" in table.index:
         parts = [f"P(participation lowers {r.outcome} per patent) = "
                  f"{table.loc['participant', f'P({r.outcome} effect < 0)']:.2f}"
@@ -141,8 +200,25 @@ def _span(c: dict) -> str:
     return f"{c['mean']:+.2f} [{c['lower']:+.2f}, {c['upper']:+.2f}]"
 
 
-def extend(runs: list, sections: list[Section], options: dict) -> list[Section]:
-    """The report hook (:func:`bayescluster.reporting.build.build`'s ``extend``)."""
+def extend(runs: list[Run], sections: list[Section], options: dict) -> list[Section]:
+    """The report hook (:func:`bayescluster.reporting.build.build`'s ``extend``).
+
+    Parameters
+    ----------
+    runs : list of Run
+        The run reported on, then the runs compared with it.
+    sections : list of Section
+        The generic report's sections.
+    options : dict
+        The build's options and results: ``ames``, ``loos``, ``compared``, ``effect``,
+        ``domains``, ``max_draws``.
+
+    Returns
+    -------
+    list of Section
+        The sections with the study's Data, Policy effects and Findings in place of the
+        generic ones, and Patent quality after Domains (or after Self-selection).
+    """
     run = runs[0]
     ames = options["ames"]
     out = []
@@ -166,11 +242,27 @@ def extend(runs: list, sections: list[Section], options: dict) -> list[Section]:
     return out
 
 
-def build(runs: list, *, domains: tuple[str, str] | None = None, **kwargs):
+def build(runs: list[Run], *, domains: tuple[str, str] | None = None,
+          **kwargs: Any) -> Document:
     """The study's report as a Document (the generic one for a table of other data).
 
     ``domains`` defaults to bio and IT when the data have both; other options as
     :func:`bayescluster.reporting.build.build`.
+
+    Parameters
+    ----------
+    runs : list of Run
+        The run reported on, then any runs to compare it with.
+    domains : (str, str), optional
+        A pair of domains to contrast (default: bio and it, when the data have both).
+    **kwargs
+        Further options of :func:`bayescluster.reporting.build.build` (``effect``,
+        ``max_draws``, ``reloo``, ``progress``).
+
+    Returns
+    -------
+    Document
+        The report.
     """
     if not applies(runs[0].design):
         return generic.build(runs, domains=domains, **kwargs)
@@ -180,7 +272,23 @@ def build(runs: list, *, domains: tuple[str, str] | None = None, **kwargs):
                          marginal_effects=policy_effects, **kwargs)
 
 
-def write_report(runs, out_dir: str | Path, **kwargs) -> dict[str, Path]:
-    """Build the study's report (:func:`build`) and write it."""
+def write_report(runs: Run | list[Run] | tuple[Run, ...], out_dir: str | Path,
+                 **kwargs: Any) -> dict[str, Path]:
+    """Build the study's report (:func:`build`) and write it.
+
+    Parameters
+    ----------
+    runs : Run or list of Run
+        The run reported on, or it followed by the runs to compare it with.
+    out_dir : str or Path
+        The report's directory (created if missing).
+    **kwargs
+        :func:`build`'s options.
+
+    Returns
+    -------
+    dict of str to Path
+        ``markdown`` and ``html``: the paths of ``report.md`` and ``index.html``.
+    """
     runs = runs if isinstance(runs, list | tuple) else [runs]
     return write(build(list(runs), **kwargs), out_dir)

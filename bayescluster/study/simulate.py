@@ -17,10 +17,13 @@ mean and SD of pat match Table 3. Covariates come from a Gaussian copula whose c
 follow Appendix 2 and whose marginals follow Table 3.
 """
 
+from __future__ import annotations
+
 import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +32,9 @@ from scipy import optimize, stats
 from bayescluster.core.atomic import write_text
 from bayescluster.study import registry
 from bayescluster.study.paper import appendix2
+
+if TYPE_CHECKING:
+    from bayescluster.model.design import Design
 
 GENERATOR_VERSION = "1.0.0"
 TRUTH_SEED = 20010401
@@ -119,6 +125,17 @@ def allocate(n: int) -> pd.Series:
     """Firms per cluster, proportional to Appendix 1's firm counts (largest remainder).
 
     At least two firms a cluster when ``n >= 38``.
+
+    Parameters
+    ----------
+    n : int
+        Number of firms in all.
+
+    Returns
+    -------
+    Series
+        Firms in each cluster (summing to ``n``), indexed by cluster id in the registry's
+        order.
     """
     weights = registry.cluster_firms()
     floor = 2 if n >= 2 * len(weights) else 0
@@ -131,7 +148,7 @@ def allocate(n: int) -> pd.Series:
     return counts + floor
 
 
-def _covariates(n: int, rng: np.random.Generator, rho: float, cluster: np.ndarray,
+def _covariates(n: int, rng: np.random.Generator, rho: float, cluster: np.ndarray, *,
                 participation: str = "copula",
                 instrument: float = 1.0) -> dict[str, np.ndarray]:
     corr = _latent_correlation(rho if participation == "copula" else 0.0)
@@ -172,6 +189,16 @@ def participation_equation() -> dict[str, float]:
     Maximum likelihood probit of the copula generator's participation on
     ``SELECTION_TERMS`` in its reference sample, so that both kinds of participation have
     the same share and the same dependence on the covariates.
+
+    Returns
+    -------
+    dict of str to float
+        ``intercept`` and each of ``SELECTION_TERMS`` -> its coefficient.
+
+    Raises
+    ------
+    RuntimeError
+        When the probit's optimiser does not converge.
     """
     rng = np.random.default_rng(CALIBRATION_SEED)
     cov = _covariates(CALIBRATION_N, rng, 0.0, np.zeros(CALIBRATION_N))
@@ -193,7 +220,13 @@ def participation_equation() -> dict[str, float]:
 
 @cache
 def selection_cluster_effects() -> dict[str, float]:
-    """Each cluster's shift of the ``"probit"`` participation index (fixed by the truth seed)."""
+    """Each cluster's shift of the ``"probit"`` participation index (fixed by the truth seed).
+
+    Returns
+    -------
+    dict of str to float
+        Cluster id -> its shift, drawn from N(0, ``SELECTION_CLUSTER_SD``).
+    """
     rng = np.random.default_rng(TRUTH_SEED + 1)
     clusters = list(registry.cluster_domains())
     return dict(zip(clusters, rng.normal(0.0, SELECTION_CLUSTER_SD, len(clusters)).tolist(),
@@ -238,10 +271,34 @@ def calibration(rho: float = 0.0, trait_sd: float = 0.0, participation: str = "c
     """Intercept, NB dispersion and claim/citation rates matching Table 3.
 
     Computed once on a fixed reference sample of ``CALIBRATION_N`` firms.
+
+    Parameters
+    ----------
+    rho : float
+        Correlation of participation's latent with the firm trait (see :func:`simulate`).
+    trait_sd : float
+        SD of the firm trait on the log-mean scale; above 0 the dispersion is the one
+        calibrated without it.
+    participation : {"copula", "probit"}
+        How firms come to participate (see :func:`simulate`).
+    instrument : float
+        Age's slope in the ``"probit"`` participation index, as a multiple.
+
+    Returns
+    -------
+    dict
+        ``intercept`` (of the log mean), ``dispersion`` (NB2's alpha) and ``rates``: for
+        ``claim`` and ``citation`` the ``mean`` and gamma ``shape`` of the per-patent rate.
+
+    Raises
+    ------
+    ValueError
+        When no positive dispersion reaches Table 3's SD of pat.
     """
     rng = np.random.default_rng(CALIBRATION_SEED)
     cluster = np.repeat(allocate(CALIBRATION_N).index.to_numpy(), allocate(CALIBRATION_N))
-    cov = _covariates(CALIBRATION_N, rng, rho, cluster, participation, instrument)
+    cov = _covariates(CALIBRATION_N, rng, rho, cluster, participation=participation,
+                      instrument=instrument)
     eta = _linear_predictor(cov, cluster, _group_truth(), trait_sd)
     m = np.exp(eta - eta.max())
     intercept = np.log(TARGET["pat_mean"] / ((1 - P_ZERO) * m.mean())) - eta.max()
@@ -291,24 +348,69 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
 
     Parameters
     ----------
-    n : number of firms, spread over the 19 clusters by :func:`allocate`.
-    seed : seed of everything firm-level; group effects are fixed by ``TRUTH_SEED``.
-    rho : correlation between the latent participation propensity and a firm trait that
-        raises patenting (selection on unobservables).
-    trait_sd : SD of that firm trait on the log-mean scale; default 0.5 when ``rho != 0``
-        and 0 otherwise.
-    missing : blank covariates at the seed data's missing rates (``False``: a complete
-        table, e.g. for peers that cannot impute); the values drawn are the same either way.
-    participation : ``"copula"`` (default): participation is a binary margin of the
-        Appendix 2 copula, its latent correlated ``rho`` with the trait. ``"probit"``: the
-        selection model's own assumption,
+    n : int
+        Number of firms (at least 2), spread over the 19 clusters by :func:`allocate`.
+    seed : int
+        Seed of everything firm-level; group effects are fixed by ``TRUTH_SEED``.
+    rho : float
+        Correlation, in (-1, 1), between the latent participation propensity and a firm
+        trait that raises patenting (selection on unobservables).
+    trait_sd : float, optional
+        SD of that firm trait on the log-mean scale; default 0.5 when ``rho != 0`` and 0
+        otherwise.
+    missing : bool
+        Blank covariates at the seed data's missing rates (``False``: a complete table,
+        e.g. for peers that cannot impute); the values drawn are the same either way.
+    participation : {"copula", "probit"}
+        ``"copula"`` (default): participation is a binary margin of the Appendix 2 copula,
+        its latent correlated ``rho`` with the trait. ``"probit"``: the selection model's
+        own assumption,
         :math:`d_i = 1[\gamma_0 + w_i^\top\gamma + v_{c_i} + \nu_i > 0]` with
         :math:`\gamma` from :func:`participation_equation`, cluster shifts
         :math:`v_c \sim N(0, 0.3)` (:func:`selection_cluster_effects`) and the trait
         :math:`\rho\nu_i + \sqrt{1-\rho^2}\,\xi_i`.
-    instrument : with ``"probit"`` participation, age's slope in the participation index
-        times this (the index at mean age kept): the exclusion restriction's strength.
+    instrument : float
+        With ``"probit"`` participation, age's slope in the participation index times
+        this (the index at mean age kept): the exclusion restriction's strength. Must be
+        1 with ``"copula"``.
+
+    Returns
+    -------
+    Simulated
+        ``data``, the firm table in the study's layout (``firm_id``, ``cluster``, ``pat``,
+        ``claim``, ``citation``, the covariates, ``industry``, ``purpose``), and ``truth``,
+        the parameters that generated it (what :func:`write` puts in the truth file).
+
+    Raises
+    ------
+    ValueError
+        When ``n``, ``rho``, ``participation`` or ``instrument`` is out of range.
     """
+    trait_sd = _checked_trait_sd(n, rho, trait_sd=trait_sd, participation=participation,
+                                 instrument=instrument)
+    cal = calibration(float(rho), trait_sd, participation, float(instrument))
+    groups = _group_truth()
+    rng = np.random.default_rng(seed)
+    counts = allocate(n)
+    cluster = np.repeat(counts.index.to_numpy(), counts.to_numpy())
+    cov = _covariates(n, rng, rho, cluster, participation=participation, instrument=instrument)
+    mu = np.exp(cal["intercept"] + _linear_predictor(cov, cluster, groups, trait_sd))
+    pat = _patents(rng, mu, cal["dispersion"])
+    quality = _quality(rng, pat, cal["rates"])
+    industry, purpose = _firm_labels(rng, cluster)
+    mask = _missing_mask(n, rng)
+    if not missing:
+        mask = {column: np.zeros(n, dtype=bool) for column in mask}
+    frame = _table(cluster=cluster, pat=pat, quality=quality, cov=cov, industry=industry,
+                   purpose=purpose, mask=mask)
+    truth = _truth(n=n, seed=seed, rho=rho, trait_sd=trait_sd, participation=participation,
+                   instrument=instrument, cal=cal, groups=groups, mask=mask, counts=counts)
+    return Simulated(frame, truth)
+
+
+def _checked_trait_sd(n: int, rho: float, *, trait_sd: float | None, participation: str,
+                      instrument: float) -> float:
+    """Check :func:`simulate`'s options and return the firm trait's SD they give."""
     if n < 2:
         raise ValueError("n must be at least 2")
     if not -1 < rho < 1:
@@ -318,31 +420,45 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
         raise ValueError(f"participation must be one of {PARTICIPATION}")
     if instrument != 1.0 and participation != "probit":
         raise ValueError("instrument applies to participation='probit' only")
-    cal = calibration(float(rho), trait_sd, participation, float(instrument))
-    groups = _group_truth()
-    rng = np.random.default_rng(seed)
-    counts = allocate(n)
-    cluster = np.repeat(counts.index.to_numpy(), counts.to_numpy())
-    cov = _covariates(n, rng, rho, cluster, participation, instrument)
-    mu = np.exp(cal["intercept"] + _linear_predictor(cov, cluster, groups, trait_sd))
-    structural_zero = rng.random(n) < P_ZERO
-    pat = np.where(structural_zero, 0, _nb_draw(rng, mu, cal["dispersion"]))
+    return trait_sd
+
+
+def _patents(rng: np.random.Generator, mu: np.ndarray, dispersion: float) -> np.ndarray:
+    """Patent counts: a structural zero with probability ``P_ZERO``, else NB2(mu, alpha)."""
+    structural_zero = rng.random(len(mu)) < P_ZERO
+    return np.where(structural_zero, 0, _nb_draw(rng, mu, dispersion))
+
+
+def _quality(rng: np.random.Generator, pat: np.ndarray,
+             rates: dict) -> dict[str, np.ndarray]:
+    """Claims and citations per patent (0 without patents), claims drawn first."""
     quality = {}
     for name in ("claim", "citation"):
-        r = cal["rates"][name]
-        rate = rng.gamma(r["shape"], r["mean"] / r["shape"], size=n)
+        r = rates[name]
+        rate = rng.gamma(r["shape"], r["mean"] / r["shape"], size=len(pat))
         total = rng.poisson(pat * rate)
         quality[name] = np.round(np.where(pat > 0, total / np.maximum(pat, 1), 0.0), 2)
+    return quality
+
+
+def _firm_labels(rng: np.random.Generator,
+                 cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's industry (by its cluster's domain) and purpose of joint research."""
     domains = registry.cluster_domains()
     domain = np.array([domains[c] for c in cluster])
-    industry = np.empty(n, dtype=object)
+    industry = np.empty(len(cluster), dtype=object)
     for d, p in INDUSTRY_P.items():
         at = domain == d
         industry[at] = rng.choice(INDUSTRIES, size=at.sum(), p=p)
-    purpose = rng.choice(PURPOSES, size=n, p=PURPOSE_P)
-    mask = _missing_mask(n, rng)
-    if not missing:
-        mask = {column: np.zeros(n, dtype=bool) for column in mask}
+    purpose = rng.choice(PURPOSES, size=len(cluster), p=PURPOSE_P)
+    return industry, purpose
+
+
+def _table(*, cluster: np.ndarray, pat: np.ndarray, quality: dict[str, np.ndarray],
+           cov: dict[str, np.ndarray], industry: np.ndarray, purpose: np.ndarray,
+           mask: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The firm table in the study's layout, the cells ``mask`` marks blank."""
+    n = len(cluster)
     frame = pd.DataFrame({
         "firm_id": [f"F{i:07d}" for i in range(1, n + 1)],
         "cluster": cluster,
@@ -362,7 +478,14 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
     })
     for column, where in mask.items():
         frame.loc[where, column] = pd.NA if column != "rd" else np.nan
-    truth = {
+    return frame
+
+
+def _truth(*, n: int, seed: int, rho: float, trait_sd: float, participation: str,
+           instrument: float, cal: dict, groups: dict, mask: dict[str, np.ndarray],
+           counts: pd.Series) -> dict:
+    """The parameters that generated a table: what :func:`write` puts in its truth file."""
+    return {
         "generator_version": GENERATOR_VERSION,
         "seed": int(seed),
         "n": int(n),
@@ -389,17 +512,42 @@ def simulate(n: int = 229, seed: int = 2001, rho: float = 0.0,
         "missing": {c: int(m.sum()) for c, m in mask.items()},
         "clusters": {c: int(k) for c, k in counts.items()},
     }
-    return Simulated(frame, truth)
 
 
 def truth_path(csv_path: str | Path) -> Path:
-    """``PATH.csv`` -> ``PATH.truth.json``."""
+    """``PATH.csv`` -> ``PATH.truth.json``.
+
+    Parameters
+    ----------
+    csv_path : str or Path
+        A simulated table's CSV file.
+
+    Returns
+    -------
+    Path
+        Its truth file, beside it.
+    """
     path = Path(csv_path)
     return path.with_name(path.name.removesuffix(".csv") + ".truth.json")
 
 
 def write(sim: Simulated, path: str | Path) -> tuple[Path, Path]:
-    """Write the table and its truth file atomically; same simulation, same bytes."""
+    """Write the table and its truth file atomically; same simulation, same bytes.
+
+    Parameters
+    ----------
+    sim : Simulated
+        A table and its truth, from :func:`simulate`.
+    path : str or Path
+        The CSV file to write; the truth goes to :func:`truth_path` of it (JSON).
+
+    Returns
+    -------
+    table : Path
+        The CSV file.
+    truth : Path
+        The truth file.
+    """
     path = Path(path)
     write_text(path, sim.data.to_csv(index=False, lineterminator="\n"))
     truth = truth_path(path)
@@ -420,13 +568,24 @@ def _jsonable(value):
 
 
 def load_truth(csv_path: str | Path) -> dict:
-    """Read the truth file written beside a simulated table."""
+    """Read the truth file written beside a simulated table.
+
+    Parameters
+    ----------
+    csv_path : str or Path
+        The simulated table's CSV file (not the truth file).
+
+    Returns
+    -------
+    dict
+        The truth as :func:`simulate` made it, its floats rounded to 10 digits.
+    """
     return json.loads(truth_path(csv_path).read_text())
 
 
 
 
-def model_scale_truth(truth: dict, design) -> dict:
+def model_scale_truth(truth: dict, design: Design) -> dict:
     """The generator's truth as the estimands of a fitted design.
 
     Fixed effects move to the design's scale (a standardised covariate's effect is per SD,
@@ -435,7 +594,22 @@ def model_scale_truth(truth: dict, design) -> dict:
     effect, and a domain's effect is the mean over its clusters, so the realised cluster
     deviations (drawn once, not zero-mean) enter both.
 
-    Returns ``{"fixed": {label: value}, "domain_total": {(domain, effect): value}}``.
+    Parameters
+    ----------
+    truth : dict
+        A simulated table's truth (:func:`load_truth`, ``Simulated.truth``).
+    design : Design
+        The design of a fit to that table.
+
+    Returns
+    -------
+    dict
+        ``{"fixed": {label: value}, "domain_total": {(domain, effect): value}}``.
+
+    Raises
+    ------
+    ValueError
+        For an interaction of standardised covariates, which has no closed form.
     """
     fixed, intercept = {}, truth["intercept"]
     for column in design.fixed:

@@ -3,78 +3,156 @@ from importlib.util import find_spec
 import numpy as np
 import pytensor.tensor as pt
 import pytest
-from scipy import special, stats
+from scipy import integrate, special, stats
 
 from bayescluster.model.families import LIKELIHOODS as FAMILIES
 
 Y = np.array([0, 0, 1, 3, 7, 25, 140])
 MU = np.array([0.3, 4.0, 1.2, 2.5, 9.0, 30.0, 60.0])
-ALPHA = 0.7
+# each base's own parameter (the generalized Poisson's over-dispersed here; its
+# under-dispersed draws: test_genpois_draws_follow_its_pmf_over_and_under_dispersed)
+THETA = {"poisson": None, "negbin": 0.7, "nb1": 0.7, "genpois": 1.8, "pln": 0.6}
+ALPHA = THETA["negbin"]
 P_ZERO = 0.2
 
 
-def scipy_logp(name, y, mu, alpha, p_zero):
-    """Independent reference: scipy's pmfs, assembled by hand."""
-    if name == "poisson":
+def _pln_pmf(y, mu, sigma):
+    """The Poisson-lognormal pmf by scipy's adaptive quadrature over the log-rate factor."""
+    def one(k, m):
+        def integrand(e):
+            return stats.poisson.pmf(k, m * np.exp(e)) * stats.norm.pdf(e, 0, sigma)
+        centre = np.log((k + 0.5) / m)
+        return integrate.quad(integrand, -12 * sigma + min(centre, 0),
+                              12 * sigma + max(centre, 0), points=[centre], limit=200,
+                              epsabs=0, epsrel=1e-12)[0]
+    return np.array([one(k, m) for k, m in zip(*np.broadcast_arrays(y, mu), strict=True)])
+
+
+def _genpois_logpmf(y, mu, phi):
+    """glmmTMB's genpois: Consul's theta = mu / sqrt(phi), lambda = 1 - 1 / sqrt(phi)."""
+    theta, lam = mu / np.sqrt(phi), 1 - 1 / np.sqrt(phi)
+    return (np.log(theta) + (y - 1) * np.log(theta + lam * y) - special.gammaln(y + 1)
+            - theta - lam * y)
+
+
+def base_logpmf(base, y, mu, theta):
+    """Independent references for each base distribution: scipy's pmfs and quadrature."""
+    if base == "poisson":
         return stats.poisson.logpmf(y, mu)
-    n = 1 / alpha
-    nb = stats.nbinom.logpmf(y, n, n / (n + mu))
-    p0 = stats.nbinom.pmf(0, n, n / (n + mu))
-    if name == "negbin":
-        return nb
-    if name == "zinb":
-        return np.where(y == 0, np.log(p_zero + (1 - p_zero) * p0), np.log(1 - p_zero) + nb)
-    return np.where(y == 0, np.log(p_zero), np.log(1 - p_zero) + nb - np.log(1 - p0))
+    if base == "negbin":
+        n = 1 / theta
+        return stats.nbinom.logpmf(y, n, n / (n + mu))
+    if base == "nb1":
+        return stats.nbinom.logpmf(y, mu / theta, 1 / (1 + theta))
+    if base == "genpois":
+        return _genpois_logpmf(y, mu, theta)
+    return np.log(_pln_pmf(y, mu, theta))
+
+
+def scipy_logp(name, y, mu, theta, p_zero):
+    """A family's log-pmf assembled by hand from its base's reference."""
+    family = FAMILIES[name].family
+    y, mu = np.broadcast_arrays(y, mu)
+    base = base_logpmf(family.base.name, y, mu, theta)
+    p0 = np.exp(base_logpmf(family.base.name, np.zeros_like(y), mu, theta))
+    if family.zero.name == "none":
+        return base
+    if family.zero.name == "zi":
+        return np.where(y == 0, np.log(p_zero + (1 - p_zero) * p0), np.log(1 - p_zero) + base)
+    return np.where(y == 0, np.log(p_zero), np.log(1 - p_zero) + base - np.log(1 - p0))
+
+
+def _args(name):
+    family = FAMILIES[name]
+    return THETA[family.family.base.name], P_ZERO if family.zero_part else None
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 def test_logp_equals_scipy_at_fixed_points(name):
     family = FAMILIES[name]
-    zeta = special.logit(P_ZERO)
+    theta, p_zero = _args(name)
+    zeta = special.logit(P_ZERO) if family.zero_part else None
     ours = family.logp(pt.as_tensor_variable(Y.astype(float)), pt.as_tensor_variable(np.log(MU)),
-                       ALPHA, zeta).eval()
-    np.testing.assert_allclose(ours, scipy_logp(name, Y, MU, ALPHA, P_ZERO), rtol=1e-9,
-                               atol=1e-9)
-    np.testing.assert_allclose(family.np_logp(Y, MU, ALPHA, P_ZERO),
-                               scipy_logp(name, Y, MU, ALPHA, P_ZERO), rtol=1e-9)
+                       theta, zeta).eval()
+    reference = scipy_logp(name, Y, MU, theta, p_zero)
+    np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(family.np_logp(Y, MU, theta, p_zero), reference, rtol=1e-9)
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 def test_pmf_sums_to_one(name):
     family = FAMILIES[name]
+    theta, p_zero = _args(name)
     y = np.arange(0, 3000)
-    total = np.exp(family.np_logp(y, 12.0, ALPHA, P_ZERO)).sum()
+    total = np.exp(family.np_logp(y, 12.0, theta, p_zero)).sum()
     assert abs(total - 1) < 1e-8
+
+
+@pytest.mark.parametrize("base", ["nb1", "genpois", "pln"])
+def test_the_new_bases_moments_are_as_declared(base):
+    """Mean and variance from the pmf itself: NB1 mu (1 + phi), GP mu phi (over- and
+    under-dispersed), PLN E = mu exp(s^2/2), Var = E + E^2 (exp(s^2) - 1)."""
+    family = FAMILIES[base]
+    y = np.arange(0, 4000)
+    for mu, theta, mean, var in {
+        "nb1": [(6.0, 2.5, 6.0, 6.0 * 3.5)],
+        "genpois": [(6.0, 2.5, 6.0, 15.0), (6.0, 0.6, 6.0, 3.6)],
+        "pln": [(3.0, 0.8, 3 * np.exp(0.32), 3 * np.exp(0.32) + (3 * np.exp(0.32)) ** 2
+                 * np.expm1(0.64))],
+    }[base]:
+        pmf = np.exp(family.np_logp(y, mu, theta))
+        m = (y * pmf).sum() / pmf.sum()
+        v = (y**2 * pmf).sum() / pmf.sum() - m**2
+        tol = 0.02 if theta < 1 and base == "genpois" else 1e-6  # GP below 1: truncated
+        assert m == pytest.approx(mean, rel=tol) and v == pytest.approx(var, rel=max(tol, 1e-5))
+        assert family.mean(mu, theta) == pytest.approx(mean, rel=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 def test_sampler_mean_and_zero_share_match_formulas(name, sampler_seed, within):
     family = FAMILIES[name]
+    theta, p_zero = _args(name)
     rng = np.random.default_rng(sampler_seed(0))
     mu = np.full(400_000, 3.0)
-    draws = family.sample(rng, mu, ALPHA, P_ZERO)
+    draws = family.sample(rng, mu, theta, p_zero)
     # 400,000 draws: the mean's sd is about sqrt(3 + 0.7 x 9)/632 = 0.005 (0.03 is 6 of
     # them) and a share's at most sqrt(0.25/400,000) = 0.0008 (0.005 is 6 of them)
-    assert within("mean", draws.mean() - family.mean(3.0, ALPHA, P_ZERO), -0.03, 0.03)
-    assert within("share > 0", (draws > 0).mean() - family.p_positive(3.0, ALPHA, P_ZERO),
+    assert within("mean", draws.mean() - family.mean(3.0, theta, p_zero), -0.03, 0.03)
+    assert within("share > 0", (draws > 0).mean() - family.p_positive(3.0, theta, p_zero),
                   -0.005, 0.005)
-    pmf0 = np.exp(family.np_logp(np.array([0]), 3.0, ALPHA, P_ZERO))[0]
-    assert within("share = 0", (draws == 0).mean() - pmf0, -0.005, 0.005)
+    pmf = np.exp(family.np_logp(np.arange(4), 3.0, theta, p_zero))
+    for k in range(4):
+        assert within(f"share = {k}", (draws == k).mean() - pmf[k], -0.005, 0.005)
 
 
+@pytest.mark.parametrize("theta", [0.5, 4.0])
+def test_genpois_draws_follow_its_pmf_over_and_under_dispersed(theta, sampler_seed, within):
+    """Branching-process draws (phi > 1) and inversion on the bounded support (phi < 1)
+    against the pmf, renormalised where the support is truncated."""
+    family = FAMILIES["genpois"]
+    draws = family.sample(np.random.default_rng(sampler_seed(4)), np.full(200_000, 4.0),
+                          theta)
+    pmf = np.exp(family.np_logp(np.arange(60), 4.0, theta))
+    pmf = pmf / pmf.sum()
+    for k in range(8):
+        assert within(f"share = {k}", (draws == k).mean() - pmf[k], -0.007, 0.007)
+
+
+@pytest.mark.parametrize("name", [name for name in sorted(FAMILIES)
+                                  if FAMILIES[name].family.zero.name == "hurdle"])
 @pytest.mark.parametrize("mu", [0.02, 0.8, 6.0])
-def test_hurdle_count_part_is_the_zero_truncated_nb(mu, sampler_seed, within):
-    """The positive draws' frequencies of 1, 2, 3 and 4+ against the truncated pmf. At
-    mu = 0.02 nearly every draw reaches the inversion after the redraws (P(0) = 0.986),
-    at 0.8 some do, at 6 none. 200,000 draws: a frequency's SE is at most 0.0011, and 0.007
-    is 6 of them."""
-    family = FAMILIES["hurdle_nb"]
-    draws = family.sample(np.random.default_rng(sampler_seed(2)), np.full(200_000, mu), ALPHA,
+def test_hurdle_count_part_is_the_zero_truncated_base(name, mu, sampler_seed, within):
+    """The positive draws' frequencies of 1, 2, 3 and 4+ against the base's truncated pmf
+    (scipy's, or the reference's). At mu = 0.02 nearly every draw reaches the inversion
+    after the redraws (P(0) near 1), at 0.8 some do, at 6 none. 200,000 draws: a
+    frequency's SE is at most 0.0011, and 0.007 is 6 of them."""
+    family = FAMILIES[name]
+    theta = THETA[family.family.base.name]
+    draws = family.sample(np.random.default_rng(sampler_seed(2)), np.full(200_000, mu), theta,
                           0.0)
     assert draws.min() >= 1
-    n = 1 / ALPHA
-    pmf = stats.nbinom.pmf([1, 2, 3], n, n / (n + mu)) / (1 - stats.nbinom.pmf(0, n,
-                                                                                n / (n + mu)))
+    pmf = np.exp(base_logpmf(family.family.base.name, np.arange(4), np.full(4, mu), theta))
+    pmf = pmf[1:] / (1 - pmf[0])
     shares = [(draws == k).mean() for k in (1, 2, 3)] + [(draws >= 4).mean()]
     for k, (share, p) in enumerate(zip(shares, [*pmf, 1 - pmf.sum()], strict=True)):
         assert within(f"share of {k + 1}{'+' if k == 3 else ''}", share - p, -0.007, 0.007)
@@ -100,7 +178,7 @@ def _kernel_rows(name, y, eta, alpha, zeta):
     from bayescluster.model.kernel import CODES, nb_rows
 
     return nb_rows(y.astype(float), special.gammaln(y + 1.0), eta, np.asarray(alpha),
-                   np.atleast_1d(zeta).astype(float), CODES[name])
+                   np.atleast_1d(zeta).astype(float), CODES[FAMILIES[name].family.zero.name])
 
 
 @pytest.mark.parametrize("name", NB_FAMILIES)
@@ -198,8 +276,8 @@ def test_fused_regression_matches_the_row_kernel_on_every_backend(name, shared):
     coef, group = pt.dvector("coef"), pt.dmatrix("group")
     alpha = pt.dscalar("alpha")
     zeta = pt.dscalar("zeta") if shared else pt.dvector("zeta")
-    fused = glm_logp(name, y, weight, X, row_cluster, zcols, base, coef, group, alpha, zeta,
-                     offset)
+    fused = glm_logp(FAMILIES[name].family.zero.name, y, weight, X, row_cluster, zcols, base,
+                     coef, group, alpha, zeta, offset)
     Z = pt.stack([np.ones(n_rows), X[:, 1]], axis=1)
     eta = base + offset + pt.dot(X, coef) + (group[row_cluster] * Z).sum(axis=1)
     rows = (FAMILIES[name].logp(pt.as_tensor_variable(y), eta, alpha, zeta) * weight).sum()

@@ -36,9 +36,9 @@ def test_default_spec_roles_and_hierarchy():
 
 
 def test_unknown_family_lists_valid():
-    with pytest.raises(SpecError, match=r"unknown family 'zip'\. .*Valid names are: poisson, "
-                                        r"negbin, zinb, hurdle_nb"):
-        parse_spec(BASE.replace('family = "zinb"', 'family = "zip"'))
+    with pytest.raises(SpecError, match=r"unknown family 'zipp'\. .*Valid names are: poisson, "
+                                        r"zip, hurdle_poisson, negbin, zinb, hurdle_nb, nb1"):
+        parse_spec(BASE.replace('family = "zinb"', 'family = "zipp"'))
 
 
 def test_unknown_top_level_key():
