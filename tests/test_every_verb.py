@@ -75,6 +75,9 @@ def test_every_verb(family, zero, grouped, eggs_csv, tmp_path, capsys):
         (["predict", run_dir, "--data", str(new), "--counterfactual", "kind=ash,flag=1",
           "--max-draws", "40", "--out", str(tmp_path / "predictions.csv")], 0),
         (["compare", run_dir, "--out", str(tmp_path / "compare")], 0 if grouped else 2),
+        # options that split by groups or domains: refused where there are none
+        (["ppc", run_dir, "--by-cluster"], 0 if grouped else 2),
+        (["compare", run_dir, "--domains", "a", "b"], 2),
         (["report", run_dir, "--reloo", "0", "--max-draws", "40", "--out",
           str(tmp_path / "report")], 0),
     ]
@@ -93,6 +96,8 @@ def test_every_verb(family, zero, grouped, eggs_csv, tmp_path, capsys):
     assert not STUDY_WORDS.findall(prose), STUDY_WORDS.findall(prose)
     assert "kind\\[pine\\]" in markdown and ("## Nest groups" in markdown) == grouped
     assert "## Domains" not in markdown  # nothing pools the nests within a higher level
+    # a zero part with predictors of its own has its table in the report
+    assert (tmp_path / "report" / "tables" / "zero_part.csv").exists() == zero
 
     # the Python front door, on the same run
     with warnings.catch_warnings():

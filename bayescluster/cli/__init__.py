@@ -101,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
             except BayesclusterError as error:
                 print(f"error: {error}", file=sys.stderr)
                 return error.exit_code
+            except BrokenPipeError:
+                # the reader left (``| head``): stop quietly, as other command-line tools do
+                import os
+
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 0
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

@@ -23,6 +23,7 @@ from bayescluster.cli.common import (
 )
 from bayescluster.core.atomic import atomic_path
 from bayescluster.core.defaults import CI_PROB, DEFAULT_SAMPLING, PARETO_K
+from bayescluster.core.errors import BayesclusterError
 
 
 def _show(title: str, frame, out: Path | None, name: str, digits: int = 3, words=None):
@@ -39,6 +40,14 @@ def _figure(fig, out: Path | None, name: str) -> None:
 
     if out is not None:
         plots.save(fig, out / f"{name}.png")
+
+
+def _refuse_groups(run, option: str) -> None:
+    """An error for an option that splits by groups, on a run whose table has none."""
+    if not run.design.varying:
+        raise BayesclusterError(f"{option} splits by {run.data.words.groups}, but run "
+                                f"{run.spec.name!r} is single-level (its table has no group "
+                                f"column in the model). Fix: leave {option} out.")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -63,6 +72,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     run, out = load(args.run, verify=not args.no_verify), args.out
     w = run.data.words
+    if args.domains:
+        if "domain_total" not in run.posterior:
+            raise BayesclusterError(f"--domains contrasts two {w.domains}, but run "
+                                    f"{run.spec.name!r} has no {w.domain} level. Fix: leave "
+                                    "--domains out.")
+        unknown = [d for d in args.domains if d not in run.design.domain_labels]
+        if unknown:
+            raise BayesclusterError(f"--domains: {', '.join(map(repr, unknown))} is not a "
+                                    f"{w.domain} of run {run.spec.name!r}. Fix: choose from "
+                                    f"{', '.join(run.design.domain_labels)}.")
     effects = cmp.group_effects(run, "cluster")
     upper = f" + {w.domain}" if "domain_total" in run.posterior else ""
     _show(f"{w.group} effects (total = population{upper} + {w.group})", effects, out,
@@ -89,7 +108,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for e in run.design.varying:
             _show(f"{w.domain} contrasts ({e})", cmp.domain_contrasts(run, effect=e), out,
                   f"domain_contrasts_{e}", words=w)
-        if args.domains and set(args.domains) <= set(run.design.domain_labels):
+        if args.domains:
             a, b = args.domains
             rows = pd.DataFrame([cmp.contrast(run, a, b, level="domain", effect=e)
                                  for e in run.design.varying], index=run.design.varying)
@@ -121,6 +140,8 @@ def cmd_effects(args: argparse.Namespace) -> int:
     from bayescluster.study.policy import applies, policy_effects
 
     run, out = load(args.run, verify=not args.no_verify), args.out
+    if args.by_cluster:
+        _refuse_groups(run, "--by-cluster")
     study = applies(run.design)
     table = (policy_effects if study else average_marginal_effects)(
         run, max_draws=args.max_draws)
@@ -164,6 +185,8 @@ def cmd_ppc(args: argparse.Namespace) -> int:
     from bayescluster.inference.run import load
 
     run, out = load(args.run, verify=not args.no_verify), args.out
+    if args.by_cluster:
+        _refuse_groups(run, "--by-cluster")
     group = "prior" if run.prior_only else "posterior"
     by = "cluster" if args.by_cluster else "domain"
     _show(f"{group} predictive checks (p = P(T(y_rep) >= T(y)))",

@@ -22,7 +22,7 @@ from bayescluster.cli.common import (
 )
 from bayescluster.cli.common import print_table as _print
 from bayescluster.core.defaults import CI_PROB, DEFAULT_SAMPLING
-from bayescluster.core.errors import RunError
+from bayescluster.core.errors import BayesclusterError, RunError
 from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
 from bayescluster.spec.sampling import BACKENDS, REMEDY_BUDGET, SAMPLERS
 
@@ -98,8 +98,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from bayescluster.inference.run import save
     from bayescluster.study.firms import load
 
-    spec = spec_of(args, args.data)
-    data = load(args.data, spec.roles)
+    defaulted = args.data is None
+    args.data = DEFAULT_DATA if defaulted else args.data
+    try:
+        spec = spec_of(args, args.data)
+        data = load(args.data, spec.roles)
+    except BayesclusterError as error:
+        if not defaulted:
+            raise
+        raise type(error)(f"{error} (No --data was given, so this was the shipped firm "
+                          "table. Fix: add --data YOUR_TABLE.csv.)") from None
     run = fit(spec, data, sampler=args.sampler, chains=args.chains, draws=args.draws,
               tune=args.tune, seed=args.seed, target_accept=args.target_accept,
               prior_only=args.prior_only, quiet=args.quiet, backend=args.backend,
@@ -291,7 +299,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="fit a model spec or formula to a table; write a run "
                        "directory")
     model_options(p)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--data", type=Path,
+                   help="the table (CSV); needed with --formula (default for a spec: the "
+                        "shipped firm table)")
     out_option(p, required=True, help="folder of the run (run.nc)")
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
     p.add_argument("--backend", choices=BACKENDS, default="numba",

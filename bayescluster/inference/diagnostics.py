@@ -32,6 +32,8 @@ def _worst(ds: xr.Dataset, largest: bool) -> tuple[float, str]:
                 label += "[" + ", ".join(str(da[d].values[i]) if d in da.coords else str(i)
                                          for d, i in zip(da.dims, pos, strict=True)) + "]"
             best, where = float(value), label
+    if np.isinf(best):  # no variable has a finite value: too few draws to estimate it
+        return np.nan, "no finite value (too few draws)"
     return best, where
 
 
@@ -66,7 +68,9 @@ def gates(tree: xr.DataTree) -> pd.DataFrame:
             (float(e.min()), f"chain {int(e.argmin())}")]
     table = []
     for (name, op, threshold), (value, at) in zip(GATES, rows, strict=True):
-        passed = value <= threshold if op == "<=" else value >= threshold
+        # a value that cannot be estimated (NaN: too few draws) fails its gate
+        passed = np.isfinite(value) and (value <= threshold if op == "<=" else
+                                         value >= threshold)
         table.append({"gate": name, "value": value, "rule": f"{op} {threshold}",
                       "passed": bool(passed), "worst": at})
     return pd.DataFrame(table)

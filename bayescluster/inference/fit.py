@@ -20,6 +20,7 @@ from pymc.model.transform.optimization import freeze_dims_and_data
 from pytensor.graph.basic import Constant
 from pytensor.tensor.random.basic import NormalRV
 
+from bayescluster.core.defaults import DEFAULT_SAMPLING
 from bayescluster.core.errors import BayesclusterError, ConvergenceWarning
 from bayescluster.data.table import FirmData
 from bayescluster.inference.diagnostics import stored_gates
@@ -37,6 +38,7 @@ from bayescluster.model.evaluate import predictive
 from bayescluster.spec.parse import Spec, amend
 from bayescluster.spec.sampling import (
     BACKENDS,
+    MAX_ITERATIONS,
     MCMC,
     MIN_SAMPLE,
     REMEDY_BUDGET,
@@ -251,6 +253,29 @@ def _observed(design: Design, outcome: str) -> xr.Dataset:
     return xr.Dataset({outcome: ("firm", design.y)}, coords={"firm": design.firm_ids})
 
 
+# what the command line's options accept (cli/common.py), checked again for a Python caller
+SETTING_RANGES = {"chains": (1, 64), "draws": (1, MAX_ITERATIONS), "tune": (1, MAX_ITERATIONS),
+                  "seed": (0, 2**32 - 1)}
+
+
+def _check_settings(settings: dict) -> None:
+    """An error naming the setting, its value and the range, before any work."""
+    for key, (low, high) in SETTING_RANGES.items():
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) \
+                or not low <= value <= high:
+            raise BayesclusterError(f"{key} must be a whole number from {low} to {high:,} "
+                                    f"(got {value!r}). Fix: e.g. {key}="
+                                    f"{DEFAULT_SAMPLING.get(key, 4 if key == 'chains' else 1)}.")
+    accept = settings["target_accept"]
+    if isinstance(accept, bool) or not isinstance(accept, int | float) \
+            or not 0.5 <= accept < 1:
+        raise BayesclusterError(f"target_accept must be a number in [0.5, 1) (got "
+                                f"{accept!r}). Fix: e.g. target_accept="
+                                f"{DEFAULT_SAMPLING['target_accept']}, or 0.99 for a model "
+                                "that diverges.")
+
+
 def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         draws: int | None = None, tune: int | None = None, seed: int = 1,
         target_accept: float | None = None,
@@ -310,6 +335,7 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
                                 f"{', '.join(SAMPLERS)}.")
     settings = {"sampler": sampler, "backend": backend, "chains": chains, **chosen,
                 "seed": seed, "prior_only": prior_only}
+    _check_settings(settings)
     design = make_design(spec, data)
     for note in design.notes:
         _progress(note, quiet)

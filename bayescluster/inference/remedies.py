@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from bayescluster.core.defaults import MIN_ESS
@@ -80,10 +81,15 @@ class Failure:
         """
         row = {r.gate: r for r in table.itertuples()}
         bulk, tail = row["min bulk ESS"], row["min tail ESS"]
-        low = bulk if bulk.value <= tail.value else tail
+        low = bulk if bulk.value <= tail.value or np.isnan(bulk.value) else tail
+
+        def finite(value, otherwise):  # NaN: too few draws to estimate it
+            return float(value) if np.isfinite(value) else otherwise
+
         return cls(tuple(table.loc[~table["passed"], "gate"]), int(row["divergences"].value),
-                   float(row["max R-hat"].value), str(row["max R-hat"].worst),
-                   float(low.value), str(low.worst), float(row["min E-BFMI"].value))
+                   finite(row["max R-hat"].value, np.inf), str(row["max R-hat"].worst),
+                   finite(low.value, 0.0), str(low.worst),
+                   finite(row["min E-BFMI"].value, 0.0))
 
     @property
     def passed(self) -> bool:
@@ -249,7 +255,7 @@ def _draw_factor(failure: Failure) -> int:
     """
     need = math.ceil(1.2 * MIN_ESS / failure.ess) if failure.ess > 0 else MAX_DRAW_FACTOR
     if "max R-hat" in failure.failed:
-        need = max(need, math.ceil((failure.rhat - 1.0) / RHAT_STEP))
+        need = max(need, math.ceil(min((failure.rhat - 1.0) / RHAT_STEP, MAX_DRAW_FACTOR)))
     return min(MAX_DRAW_FACTOR, need)
 
 

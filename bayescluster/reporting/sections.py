@@ -24,6 +24,7 @@ from bayescluster.analysis.summary import (
     fixed_effects,
     group_parameters,
     group_totals,
+    zero_part,
 )
 from bayescluster.core.defaults import CI_PROB, GATES_TEXT, PARETO_K
 from bayescluster.data.describe import describe, overview
@@ -418,11 +419,18 @@ def effects_blocks(run: Run, ames: pd.DataFrame, fixed: pd.DataFrame, *,
                                 "interval, P(> 0))")
     margin = ames.index.get_level_values("margin")
     level = ames.index.get_level_values("level")
-    groups = Table(group_parameters(run), "group_parameters", fold=True,
-                   caption="Group-level SDs, correlations, dispersion, P(zero) (and, for a "
-                           "selection model, rho and the participation equation)")
+    groups = [Table(group_parameters(run), "group_parameters", fold=True,
+                    caption="Group-level SDs, correlations, the family's own parameter, "
+                            "P(zero) (and, for a selection model, rho and the participation "
+                            "equation)")]
+    zero = zero_part(run)
+    if len(zero) > 1:  # predictors of its own (an intercept alone is P(zero) above)
+        meaning = FAMILIES[run.spec.family].zero_meaning
+        groups.append(Table(zero, "zero_part", caption=f"The zero part's coefficients on "
+                            f"logit P(zero) ({meaning}; posterior mean, SD, {CI_PROB:.0%} "
+                            "interval, P(> 0))"))
     if ames.empty:
-        return [Table(fixed, "fixed_effects", caption=caption), groups,
+        return [Table(fixed, "fixed_effects", caption=caption), *groups,
                 Text("The model has no binary or categorical covariate, so there is no "
                      "average marginal effect of switching one; the fixed effects above are "
                      "on the log mean.")]
@@ -431,7 +439,7 @@ def effects_blocks(run: Run, ames: pd.DataFrame, fixed: pd.DataFrame, *,
                      + (f" (x: {reference_label})" if reference else ""),
                      lambda: plots.effects_plot(ames, outcome=outcome, reference=reference,
                                                 reference_label=reference_label))
-    blocks = [Row((Table(fixed, "fixed_effects", caption=caption), picture)), groups,
+    blocks = [Row((Table(fixed, "fixed_effects", caption=caption), picture)), *groups,
               Table(ames[(margin == "total") & (level != "cluster")].droplevel("margin"),
                     "marginal_effects", fold=True, caption=ames_caption or
                     f"Average marginal effects on E[{outcome}]{by}")]

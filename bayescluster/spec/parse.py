@@ -497,8 +497,11 @@ def _fixed_and_zero(raw: dict, covariates: dict, family: str
     fixed = _terms(raw.get("fixed", {}).get("terms", []), covariates, "fixed")
     zero = _terms(raw.get("zero", {}).get("terms", []), covariates, "zero")
     if zero and not FAMILIES[family].zero_part:
-        raise SpecError(f"[zero] terms need a family with a zero part (zinb, hurdle_nb); "
-                        f"{family!r} has none.")
+        zeroed = ", ".join(n for n, f in FAMILIES.items() if f.zero_part)
+        raise SpecError(f"a zero part's predictors (--zero-formula, or [zero] terms) need a "
+                        f"family with a zero part; {family!r} has none. Fix: choose one of "
+                        f"{zeroed} (--family, or family = in a spec), or leave the zero part "
+                        "out.")
     return fixed, zero
 
 

@@ -146,3 +146,25 @@ def test_a_failing_few_group_fit_tries_remedies_and_records_them(sampler_seed):
     if "parameterisation" in kept:
         assert run.parameterisation.mode in ("centered", "noncentered")
         assert run.spec.parameterization == run.parameterisation.mode  # the run says it
+
+
+def test_a_gate_that_cannot_be_estimated_fails():
+    """Two draws a chain: R-hat and ESS are NaN, which fails the gates (never 'ok'), and
+    the remedies read it as the worst case rather than crashing."""
+    import numpy as np
+    import xarray as xr
+
+    from bayescluster.inference.diagnostics import gates
+    from bayescluster.inference.remedies import Failure
+
+    rng = np.random.default_rng(0)
+    post = xr.Dataset({"a": (("chain", "draw"), rng.normal(size=(1, 2)))},
+                      coords={"chain": [0], "draw": [0, 1]})
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((1, 2), bool)),
+                        "energy": (("chain", "draw"), rng.normal(size=(1, 2)))},
+                       coords={"chain": [0], "draw": [0, 1]})
+    table = gates(xr.DataTree.from_dict({"posterior": post, "sample_stats": stats}))
+    rows = table.set_index("gate")
+    assert not rows.loc["max R-hat", "passed"] and not rows.loc["min bulk ESS", "passed"]
+    failure = Failure.from_table(table)
+    assert not failure.passed and failure.ess == 0.0 and failure.rhat == np.inf

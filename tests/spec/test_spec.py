@@ -101,7 +101,8 @@ def test_schema_version_required():
 
 def test_zero_terms_need_a_zero_part():
     text = BASE.replace('family = "zinb"', 'family = "negbin"')
-    with pytest.raises(SpecError, match=r"\[zero\] terms need a family with a zero part"):
+    with pytest.raises(SpecError, match=r"\[zero\] terms\) need a family with a zero part"
+                                        r".*Fix: choose one of zip, hurdle_poisson, zinb"):
         parse_spec(text.replace("terms = []  #", 'terms = ["participant"]  #'))
 
 
