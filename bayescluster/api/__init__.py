@@ -19,6 +19,7 @@ from bayescluster.analysis.effects import average_marginal_effects, profile_pred
 from bayescluster.analysis.predict import new_rows, predict_draws
 from bayescluster.analysis.predict import predict as _predict
 from bayescluster.analysis.summary import fixed_effects, group_totals, parameters
+from bayescluster.core.errors import RunError
 from bayescluster.core.resources import DEFAULT_DATA
 from bayescluster.data.table import FirmData
 from bayescluster.inference.fit import fit as _fit
@@ -115,7 +116,8 @@ def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     return _fit(chosen, table(data, chosen), **settings)
 
 
-def report(runs: Run | list[Run], out_dir: str | Path, **options: Any) -> dict[str, Path]:
+def report(runs: Run | list[Run], out_dir: str | Path, *, force: bool = False,
+           **options: Any) -> dict[str, Path]:
     """Write the HTML and Markdown report of ``runs`` into ``out_dir``.
 
     The first run is reported on, the others compared with it; returns the files' paths.
@@ -126,6 +128,9 @@ def report(runs: Run | list[Run], out_dir: str | Path, **options: Any) -> dict[s
         The run reported on, or it followed by the runs to compare it with.
     out_dir : str or Path
         The report's directory (created if missing).
+    force : bool
+        Write into a directory that already holds files (refused otherwise, as the command
+        line refuses it without ``--force``).
     **options
         The report's options (``domains``, ``effect``, ``max_draws``, ``reloo``,
         ``progress``; see :func:`bayescluster.reporting.build.build`).
@@ -135,6 +140,10 @@ def report(runs: Run | list[Run], out_dir: str | Path, **options: Any) -> dict[s
     dict of str to Path
         ``markdown`` and ``html``: the paths of ``report.md`` and ``index.html``.
     """
+    folder = Path(out_dir)
+    if not force and folder.is_dir() and any(folder.iterdir()):
+        raise RunError(f"report folder {str(folder)!r} already holds files. Fix: choose "
+                       "another folder, or pass force=True to write over them.")
     return write_report(runs, out_dir, **options)
 
 

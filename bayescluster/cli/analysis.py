@@ -72,6 +72,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     run, out = load(args.run, verify=not args.no_verify), args.out
     w = run.data.words
+    if args.domains is None and {"bio", "it"} <= set(run.design.domain_labels) \
+            and "domain_total" in run.posterior:
+        args.domains = ["bio", "it"]  # the study's question, where a run can answer it
     if args.domains:
         if "domain_total" not in run.posterior:
             raise BayesclusterError(f"--domains contrasts two {w.domains}, but run "
@@ -345,7 +348,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--effect", help="varying effect for the matrix, ranks and contrasts "
                    "(default: the last varying effect)")
     p.add_argument("--clusters", nargs=2, metavar=("A", "B"))
-    p.add_argument("--domains", nargs=2, metavar=("A", "B"), default=["bio", "it"])
+    p.add_argument("--domains", nargs=2, metavar=("A", "B"),
+                   help="two domains to contrast (default: bio it, when the run has both)")
     p.add_argument("--top", type=whole(1, 1000, 3), default=3)
     out_option(p)
     p.set_defaults(func=cmd_compare)

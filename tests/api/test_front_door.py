@@ -53,6 +53,10 @@ def test_save_load_and_report_from_the_front_door(run, tmp_path):
     assert {"fixed", "group"} <= set(table.index.get_level_values("block"))
     files = bc.report(loaded, tmp_path / "report")
     assert files["html"].stat().st_size > 10_000
+    before = files["html"].stat().st_mtime_ns
+    with pytest.raises(bc.RunError, match=r"already holds files.*force=True"):
+        bc.report(loaded, tmp_path / "report")  # nothing is overwritten without force
+    assert files["html"].stat().st_mtime_ns == before
 
 
 def test_python_errors_are_the_package_s_exceptions(frame):
