@@ -295,6 +295,9 @@ def fix(failure: Failure, hint: Callable[[str, Any], str], settings: dict) -> st
                      f"their SD): {hint('prior', prior)}")
     if failure.divergences and settings["target_accept"] < HIGH_ACCEPT:
         steps.append(hint("target_accept", HIGH_ACCEPT))
+    if "min E-BFMI" in failure.failed:  # geometry, not too few draws
+        steps.append("longer tuning (a low E-BFMI: the momentum's energy does not match the "
+                     f"posterior's): {hint('tune', 3 * settings['tune'])}")
     if not steps or all("ESS" in g for g in failure.failed):
         draws = min(MAX_DRAW_FACTOR, max(2, math.ceil(1.2 * MIN_ESS / max(failure.ess, 1.0))))
         steps.append(f"more draws: pass --draws {draws * settings['draws']}")

@@ -168,3 +168,13 @@ def test_a_gate_that_cannot_be_estimated_fails():
     assert not rows.loc["max R-hat", "passed"] and not rows.loc["min bulk ESS", "passed"]
     failure = Failure.from_table(table)
     assert not failure.passed and failure.ess == 0.0 and failure.rhat == np.inf
+
+
+def test_a_low_e_bfmi_alone_is_answered_with_longer_tuning_not_draws():
+    from bayescluster.inference.remedies import Failure, fix
+    from bayescluster.spec.parse import load_spec
+
+    failure = Failure(("min E-BFMI",), 0, 1.005, "intercept", 800.0, "beta[x]", 0.25)
+    text = fix(failure, load_spec("negbin_hier").hint,
+               {"tune": 1000, "draws": 1000, "target_accept": 0.9})
+    assert "longer tuning" in text and "tune = 3000" in text and "--draws" not in text
