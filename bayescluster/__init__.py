@@ -24,7 +24,7 @@ FRONT_DOOR = "bayescluster.api"
 # sub-package would shadow them
 _FRONT = ("Run", "average_marginal_effects", "compare_models", "contrast", "fit",
           "fixed_effects", "formula_spec", "group_effects", "group_totals", "load_run",
-          "load_spec", "loo", "parameters", "ppc_statistics", "predict", "predict_draws",
+          "load_spec", "loco", "loo", "parameters", "ppc_statistics", "predict", "predict_draws",
           "profile_predictions", "ranks", "report", "rootogram", "sbc", "shrinkage", "table")
 __all__ = ["BayesclusterError", "ConvergenceWarning", "DataError", "RunError", "SpecError",
            "__version__", *_FRONT]

@@ -59,7 +59,8 @@ def _fit_and_score(task: dict, spec, data, chains: int, draws: int, tune: int,
 
 def run(spec: Spec, data: FirmData, *, chains: int = 2, draws: int = 500, tune: int = 500,
         seed: int = 0, target_accept: float | None = None, scheduler: str | None = None,
-        workers: int = 2, progress: Callable[[str], None] = print) -> pd.DataFrame:
+        workers: int = 2, security: object = None,
+        progress: Callable[[str], None] = print) -> pd.DataFrame:
     """Leave-one-cluster-out scores, one row per cluster.
 
     ``target_accept`` None takes the spec's ``[sampling]``. Columns: spec, cluster, domain,
@@ -83,9 +84,13 @@ def run(spec: Spec, data: FirmData, *, chains: int = 2, draws: int = 500, tune: 
     target_accept : float, optional
         The sampler's target acceptance rate (None: the spec's ``[sampling]``).
     scheduler : str, optional
-        A running Dask scheduler's address (default: a ``LocalCluster``).
+        A running Dask scheduler's address, ``tls://HOST:PORT`` or ``tcp://HOST:PORT``
+        (default: a ``LocalCluster`` on this machine's loopback address).
     workers : int
         The ``LocalCluster``'s worker processes.
+    security : distributed.Security or mapping, optional
+        TLS files for a ``tls://`` scheduler: a ``Security`` or ``{"ca_file", "cert",
+        "key"}`` paths (default: Dask's configuration).
     progress : callable
         Called with one line after every finished refit.
 
@@ -113,7 +118,8 @@ def run(spec: Spec, data: FirmData, *, chains: int = 2, draws: int = 500, tune: 
                                 f"have {len(labels)}.")
     tasks = [{"cluster": c, "seed": seed + k} for k, c in enumerate([None, *labels])]
     results = {r["cluster"]: r for r in map_tasks(
-        _fit_and_score, tasks, scheduler=scheduler, workers=workers, progress=progress,
+        _fit_and_score, tasks, scheduler=scheduler, workers=workers, security=security,
+        progress=progress,
         label=f"loco fits ({spec.name})", spec=spec, data=data, chains=chains, draws=draws,
         tune=tune, target_accept=target_accept)}
     full = results[None]["scores"]

@@ -145,7 +145,7 @@ def _fit_and_rank(task: dict, spec, data, chains: int, draws: int, tune: int, th
 
 def run(spec: Spec, data: FirmData, *, sims: int = 100, chains: int = 2, draws: int = 400,
         tune: int = 400, thin: int = 4, seed: int = 0, target_accept: float | None = None,
-        scheduler: str | None = None, workers: int = 2,
+        scheduler: str | None = None, workers: int = 2, security: object = None,
         progress: Callable[[str], None] = print) -> pd.DataFrame:
     """SBC ranks, one row per simulation and parameter.
 
@@ -174,9 +174,13 @@ def run(spec: Spec, data: FirmData, *, sims: int = 100, chains: int = 2, draws: 
     target_accept : float, optional
         The sampler's target acceptance rate (None: the spec's ``[sampling]``).
     scheduler : str, optional
-        A running Dask scheduler's address (default: a ``LocalCluster``).
+        A running Dask scheduler's address, ``tls://HOST:PORT`` or ``tcp://HOST:PORT``
+        (default: a ``LocalCluster`` on this machine's loopback address).
     workers : int
         The ``LocalCluster``'s worker processes.
+    security : distributed.Security or mapping, optional
+        TLS files for a ``tls://`` scheduler: a ``Security`` or ``{"ca_file", "cert",
+        "key"}`` paths (default: Dask's configuration).
     progress : callable
         Called with one line before the simulations and after every finished refit.
 
@@ -198,6 +202,7 @@ def run(spec: Spec, data: FirmData, *, sims: int = 100, chains: int = 2, draws: 
     tasks = prior_simulations(spec, data, sims, seed)
     rows = []
     for result in map_tasks(_fit_and_rank, tasks, scheduler=scheduler, workers=workers,
+                            security=security,
                             progress=progress, label="sbc fits", spec=spec, data=data,
                             chains=chains, draws=draws, tune=tune, thin=thin,
                             target_accept=target_accept):

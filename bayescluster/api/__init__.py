@@ -34,7 +34,7 @@ from bayescluster.study.report import write_report
 __all__ = [
     "Run", "average_marginal_effects", "compare_models", "contrast", "fit", "fixed_effects",
     "formula_spec",
-    "group_effects", "group_totals", "load_run", "loo", "parameters", "ppc_statistics",
+    "group_effects", "group_totals", "load_run", "loco", "loo", "parameters", "ppc_statistics",
     "load_spec", "predict", "predict_draws", "profile_predictions", "ranks", "report",
     "rootogram", "sbc", "shrinkage", "table",
 ]
@@ -178,6 +178,31 @@ def sbc(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     chosen = chosen_spec(model, data.frame if isinstance(data, FirmData) else data)
     ranks = calibration.run(chosen, table(data, chosen), **options)
     return ranks, calibration.uniformity(ranks)
+
+
+def loco(run: Run, **options: Any) -> pd.DataFrame:
+    """Leave-one-cluster-out: refit without each cluster and score its firms.
+
+    ``options`` are :func:`bayescluster.analysis.loco.run`'s (``chains``, ``draws``,
+    ``tune``, ``seed``, ``scheduler``, ``workers``, ``security``...); the refits run on
+    Dask, a ``LocalCluster`` on this machine unless ``scheduler`` names a running one.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run whose effects vary by cluster, with at least 3 clusters.
+    **options
+        :func:`bayescluster.analysis.loco.run`'s options.
+
+    Returns
+    -------
+    DataFrame
+        One row per cluster: ``elpd_loco`` (its firms' log predictive density when it was
+        held out), ``elpd_in_sample``, ``n`` and the refit's ``divergences``.
+    """
+    from bayescluster.analysis import loco as held_out
+
+    return held_out.run(run.spec, run.data, **options)
 
 
 def predict(run: Run, new_data: pd.DataFrame | str | Path, **options: Any) -> pd.DataFrame:

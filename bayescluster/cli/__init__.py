@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("default", ConvergenceWarning)
             warnings.showwarning = _show_warning
             try:
-                claim_outputs(args)
-                return args.func(args)
+                with claim_outputs(args):
+                    return args.func(args)
             except BayesclusterError as error:
                 print(f"error: {error}", file=sys.stderr)
                 return error.exit_code

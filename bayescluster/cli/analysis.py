@@ -16,6 +16,7 @@ from bayescluster.cli.common import (
     SEED,
     TARGET_ACCEPT,
     dask_options,
+    dask_settings,
     out_option,
     print_table,
     verify_option,
@@ -230,6 +231,7 @@ def cmd_loo(args: argparse.Namespace) -> int:
     from bayescluster.analysis.reloo import K_THRESHOLD
     from bayescluster.inference.run import load
 
+    dask = dask_settings(args) if args.by_cluster else None
     runs = {str(p): load(p, verify=not args.no_verify) for p in args.runs}
     out = args.out
     for name, run in runs.items():
@@ -250,8 +252,7 @@ def cmd_loo(args: argparse.Namespace) -> int:
         for name, run in runs.items():
             table = loco.run(run.spec, run.data, chains=args.chains, draws=args.draws,
                              tune=args.tune, seed=args.seed,
-                             target_accept=args.target_accept, scheduler=args.scheduler,
-                             workers=args.workers)
+                             target_accept=args.target_accept, **dask)
             tables.append(table.assign(model=Path(name).name))
         table = pd.concat(tables, ignore_index=True)
         w = next(iter(runs.values())).data.words

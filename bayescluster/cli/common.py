@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,42 +79,71 @@ def out_option(p: argparse.ArgumentParser, kind: str = "folder", *, flag: str = 
                             "holds files)")
 
 
-def claim_outputs(args: argparse.Namespace) -> None:
-    """Refuse to overwrite: an existing output file or non-empty folder needs ``--force``.
+@contextmanager
+def claim_outputs(args: argparse.Namespace) -> Iterator[None]:
+    """Hold every output for this process, refusing to overwrite without ``--force``.
+
+    An output folder (or a file's folder) gets a lock file while the verb runs, so a second
+    process writing the same output is refused at once, ``--force`` or not; then an
+    existing output file or a folder that holds files is refused unless ``--force``.
 
     Parameters
     ----------
     args : argparse.Namespace
         The parsed command line; its ``outputs`` are those :func:`out_option` declared.
 
+    Yields
+    ------
+    None
+        While the verb runs; the locks are released after it.
+
     Raises
     ------
     RunError
-        Naming the option, the path, what is there and the fix.
+        Naming the option, the path, what is there (or which process writes it) and the
+        fix.
     """
+    from bayescluster.core.atomic import LOCK, exclusive
     from bayescluster.core.errors import RunError
 
-    if getattr(args, "force", False):
-        return
-    for flag, dest, kind, companions in getattr(args, "outputs", ()):
-        path = getattr(args, dest, None)
-        if path is None:
-            continue
-        path = Path(path)
-        if kind == "folder":
-            held = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
-            if held:
-                shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3
-                                               else "")
-                raise RunError(f"{flag} {str(path)!r} already holds files ({shown}). Fix: "
-                               "name a new or empty folder, or pass --force to write into "
-                               "it (files of the same names are replaced).")
-            continue
-        taken = [p for p in (path, *(companions(path) if companions else ())) if p.exists()]
-        if taken:
-            raise RunError(f"{flag} {str(path)!r}: {' and '.join(map(str, taken))} already "
-                           "exist(s). Fix: name another file, or pass --force to replace "
-                           f"{'it' if len(taken) == 1 else 'them'}.")
+    force = getattr(args, "force", False)
+    with ExitStack() as held_outputs:
+        for flag, dest, kind, companions in getattr(args, "outputs", ()):
+            path = getattr(args, dest, None)
+            if path is None:
+                continue
+            path = Path(path)
+            where, lock = (path, LOCK) if kind == "folder" else (path.parent,
+                                                                 f".{path.name}.lock")
+            try:
+                held_outputs.enter_context(exclusive(where, lock))
+            except FileExistsError as taken:
+                raise RunError(f"{flag} {str(path)!r} is being written by another "
+                               f"bayescluster process (pid {taken.args[0]}). Fix: wait for "
+                               "it to finish, or name another output.") from None
+            if force:
+                continue
+            if kind == "folder":
+                _refuse_folder(flag, path, LOCK)
+                continue
+            taken = [p for p in (path, *(companions(path) if companions else ()))
+                     if p.exists()]
+            if taken:
+                raise RunError(f"{flag} {str(path)!r}: {' and '.join(map(str, taken))} "
+                               "already exist(s). Fix: name another file, or pass --force "
+                               f"to replace {'it' if len(taken) == 1 else 'them'}.")
+        yield
+
+
+def _refuse_folder(flag: str, path: Path, lock: str) -> None:
+    from bayescluster.core.errors import RunError
+
+    held = sorted(p.name for p in path.iterdir() if p.name != lock)
+    if held:
+        shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+        raise RunError(f"{flag} {str(path)!r} already holds files ({shown}). Fix: name a new "
+                       "or empty folder, or pass --force to write into it (files of the "
+                       "same names are replaced).")
 
 
 def folder(text: str) -> Path:
@@ -259,16 +289,52 @@ def print_gates(run: Run) -> bool:
 
 
 def dask_options(p: argparse.ArgumentParser) -> None:
-    """Add --scheduler and --workers.
+    """Add --scheduler, --workers and the TLS files of a remote scheduler.
 
     Parameters
     ----------
     p : argparse.ArgumentParser
         The verb's parser.
     """
-    p.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a "
-                                       "LocalCluster on this machine)")
+    p.add_argument("--scheduler", help="a running Dask scheduler, tls://HOST:PORT (with the "
+                                       "TLS files below) or tcp://HOST:PORT (unauthenticated); "
+                                       "default: a LocalCluster on this machine's loopback")
     p.add_argument("--workers", type=WORKERS, default=2, help="LocalCluster worker processes")
+    tls = p.add_argument_group("TLS for a tls:// scheduler (default: Dask's configuration, "
+                               "distributed.comm.tls.*)")
+    tls.add_argument("--tls-ca-file", metavar="PEM", help="the certificate authority that "
+                                                           "signed the cluster's certificates")
+    tls.add_argument("--tls-cert", metavar="PEM", help="this client's certificate")
+    tls.add_argument("--tls-key", metavar="PEM", help="this client's private key (if not in "
+                                                       "--tls-cert's file)")
+
+
+def dask_settings(args: argparse.Namespace) -> dict:
+    """The Dask options of a verb as the library's keywords.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line, with :func:`dask_options`' options.
+
+    Returns
+    -------
+    dict
+        ``scheduler``, ``workers`` and ``security`` (a ``distributed.Security`` or None),
+        checked before any work starts.
+
+    Raises
+    ------
+    BayesclusterError
+        When the address or a TLS file cannot work (see
+        :func:`bayescluster.inference.distributed.check_scheduler`).
+    """
+    from bayescluster.inference.distributed import check_scheduler, security_of
+
+    security = security_of({"ca_file": args.tls_ca_file, "cert": args.tls_cert,
+                            "key": args.tls_key})
+    check_scheduler(args.scheduler, security)
+    return {"scheduler": args.scheduler, "workers": args.workers, "security": security}
 
 
 def verify_option(p: argparse.ArgumentParser) -> None:

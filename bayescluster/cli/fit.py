@@ -14,6 +14,7 @@ from bayescluster.cli.common import (
     SEED,
     TARGET_ACCEPT,
     dask_options,
+    dask_settings,
     number,
     out_option,
     print_gates,
@@ -22,7 +23,7 @@ from bayescluster.cli.common import (
 )
 from bayescluster.cli.common import print_table as _print
 from bayescluster.core.defaults import CI_PROB, DEFAULT_SAMPLING
-from bayescluster.core.errors import BayesclusterError, RunError
+from bayescluster.core.errors import BayesclusterError, RunError, SpecError
 from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
 from bayescluster.spec.sampling import BACKENDS, REMEDY_BUDGET, SAMPLERS
 
@@ -104,7 +105,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         spec = spec_of(args, args.data)
         data = load(args.data, spec.roles)
     except BayesclusterError as error:
-        if not defaulted:
+        if not defaulted or (isinstance(error, SpecError) and not getattr(args, "formula", None)):
             raise
         raise type(error)(f"{error} (No --data was given, so this was the shipped firm "
                           "table. Fix: add --data YOUR_TABLE.csv.)") from None
@@ -215,8 +216,7 @@ def cmd_sbc(args: argparse.Namespace) -> int:
     data = load(args.data, spec.roles)
     ranks = sbc.run(spec, data, sims=args.sims, chains=args.chains, draws=args.draws,
                     tune=args.tune, thin=args.thin, seed=args.seed,
-                    target_accept=args.target_accept, scheduler=args.scheduler,
-                    workers=args.workers)
+                    target_accept=args.target_accept, **dask_settings(args))
     ecdf = sbc.rank_ecdf(ranks)
     table = sbc.uniformity(ranks, ecdf=ecdf)
     print("\n== rank uniformity (chi-square, small p = miscalibrated; in_band: the rank ECDF "

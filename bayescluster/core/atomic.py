@@ -1,4 +1,8 @@
-"""Atomic writes: a temp file beside the target, then a rename; never a half-written file."""
+"""Atomic writes and exclusive outputs.
+
+A file is written beside its target and renamed onto it, so no half-written file is ever
+seen; an output is held by one writing process at a time.
+"""
 
 import os
 import tempfile
@@ -9,8 +13,11 @@ from pathlib import Path
 _PENDING: set[str] = set()  # temp files of writes under way in this process
 
 
+LOCK = ".bayescluster.lock"  # in an output folder while a process writes into it
+
+
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, *, replace: bool = True) -> Iterator[Path]:
     """Yield a temp path beside ``path``; rename it onto ``path`` on success.
 
     The temp file's name carries the writer's process id, so the next write of ``path``
@@ -20,6 +27,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     ----------
     path : str or Path
         The file to write. Its directory is created if needed.
+    replace : bool
+        Whether an existing ``path`` is replaced; if not, the file appears only if no
+        other writer made it first (a hard link, atomic), else FileExistsError.
 
     Yields
     ------
@@ -36,7 +46,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # the user's umask, not mkstemp's private 0600
         yield Path(tmp)
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -92,3 +105,69 @@ def write_text(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, newline="")
     return Path(path)
+
+
+def _holder(lock: Path) -> int | None:
+    try:
+        text = lock.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+@contextmanager
+def exclusive(folder: str | Path, name: str = LOCK) -> Iterator[None]:
+    """Hold ``folder`` (created if missing) for this process while the block runs.
+
+    The hold is a lock file ``name`` in ``folder``, made whole at once (written aside,
+    then hard-linked), holding this process's id; a lock whose process is gone is taken
+    over. A folder this call created and the block left empty is removed on exit.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder written into.
+    name : str
+        The lock file's name (one per output when several share a folder).
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    FileExistsError
+        When another running process holds it; ``args[0]`` is that process's id.
+    """
+    folder = Path(folder)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / name
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".lock.{os.getpid()}.")
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    try:
+        for _ in range(3):
+            try:
+                os.link(tmp, lock)
+                break
+            except FileExistsError:
+                pid = _holder(lock)
+                if pid is not None and pid != os.getpid() and _alive(pid):
+                    raise FileExistsError(pid) from None
+                lock.unlink(missing_ok=True)  # left by a process that is gone
+        else:
+            raise FileExistsError(_holder(lock))
+    finally:
+        os.unlink(tmp)
+    _PENDING.add(str(lock))
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        _PENDING.discard(str(lock))
+        if created:
+            try:
+                folder.rmdir()
+            except OSError:  # the block wrote into it
+                pass

@@ -9,6 +9,7 @@ cluster's domain from a registry the caller passes (``domains``). Every problem 
 
 import csv
 import difflib
+import io
 import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bayescluster.core.errors import DataError, did_you_mean
+from bayescluster.core.textfile import read_text
 from bayescluster.data.roles import ONE_GROUP, Roles, Words
 
 SHOW = 5
@@ -119,29 +121,23 @@ def read_table(path: str | Path) -> pd.DataFrame:
         wrong length.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"file {str(path)!r} does not exist. Fix: give the path of a CSV "
-                        "table (for example data/firms.csv).")
-    if path.is_dir():
-        raise DataError(f"{str(path)!r} is a directory, not a CSV file. Fix: give the path "
-                        "of a CSV table.")
+    text = read_text(path, kind="a CSV table", error=DataError,
+                     fix="save it as comma-separated UTF-8 text (in a spreadsheet: "
+                         "'CSV UTF-8'), one record a row")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                            skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            na_values=[""], skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"file {str(path)!r} is empty: no header and no rows. Fix: write one "
                         "record a row under a header of column names.") from None
     except pd.errors.ParserError as error:
-        _check_row_lengths(path, len(_header(path)))
+        _check_row_lengths(path, text, len(_header(text)))
         raise DataError(f"file {str(path)!r} cannot be read as CSV ({error}). Fix: save it "
                         "as comma-separated UTF-8 text, one record a row.") from None
-    except (UnicodeDecodeError, OSError) as error:
-        raise DataError(f"file {str(path)!r} cannot be read as CSV ({error}). Fix: save it "
-                        "as comma-separated UTF-8 text, one record a row.") from None
-    header = _header(path)
+    header = _header(text)
     _check_unique(header)
     _check_delimiter(path, frame)
-    _check_row_lengths(path, len(header))
+    _check_row_lengths(path, text, len(header))
     if frame.empty:
         raise DataError(f"file {str(path)!r} has a header but no rows (its header reads "
                         f"{', '.join(header)[:80]!r}). Fix: give one record a row under a "
@@ -149,20 +145,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [h.strip() for h in next(csv.reader(handle), [])]
+def _header(text: str) -> list[str]:
+    return [h.strip() for h in next(csv.reader(io.StringIO(text, newline="")), [])]
 
 
-def _check_row_lengths(path: Path, cells: int) -> None:
+def _check_row_lengths(path: Path, text: str, cells: int) -> None:
     """Name the lines whose number of cells differs from the header's (a broken line)."""
     short, long = [], []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle, skipinitialspace=True)
-        next(reader, None)
-        for row in reader:
-            if row and len(row) != cells:
-                (short if len(row) < cells else long).append(reader.line_num)
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    next(reader, None)
+    for row in reader:
+        if row and len(row) != cells:
+            (short if len(row) < cells else long).append(reader.line_num)
     if long:
         raise DataError(f"file {str(path)!r} has rows with more cells than its header "
                         f"({cells}): {_lines(long)} (a trailing comma?). Fix: remove the "

@@ -1,32 +1,203 @@
 """Many tasks on Dask: a ``LocalCluster`` of single-threaded processes, or a running one.
 
-``scheduler=None`` starts a ``LocalCluster`` of ``workers`` processes, without a dashboard
-and with its scheduler's HTTP server on a free port (Dask's default, 8787, may belong to
-another cluster on the machine); ``tcp://HOST:PORT`` uses a running cluster. Refits
+``scheduler=None`` starts a ``LocalCluster`` of ``workers`` processes on this machine with
+every socket, HTTP servers included, on the loopback address (nothing is reachable from
+another machine). ``tls://HOST:PORT`` uses a running cluster over TLS, with the client
+certificate given as ``security`` or read from Dask's configuration
+(``distributed.comm.tls.*``) as Dask reads it; ``tcp://HOST:PORT`` uses one without
+encryption or authentication, with a warning unless it is on this machine.
+
+Each task carries its own seed, derived from the study's seed and the task's identity (a
+simulation's number, a cluster's position), so results do not depend on how many workers
+there are, which worker ran a task, or the order tasks finish. Refits
 (:mod:`bayescluster.inference.refit`) keep each worker's compiled model, so a task costs one
 compile per worker, not one per task.
 """
 
+from __future__ import annotations
+
+import ipaddress
 import logging
-from collections.abc import Callable, Iterator
+import socket
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
+
+from bayescluster.core.errors import BayesclusterError
+
+LOOPBACK = "127.0.0.1"
+CONNECT_TIMEOUT_S = 20
+SCHEMES = ("tls", "tcp")
+TLS_KEYS = ("ca_file", "cert", "key")  # the command line's --tls-ca-file, --tls-cert, --tls-key
+_WARNED: set[str] = set()  # plain-TCP schedulers already warned about in this process
+
+
+class UnencryptedSchedulerWarning(UserWarning):
+    """A ``tcp://`` scheduler beyond this machine: anyone who reaches it can run code."""
+
+
+def _host(address: str) -> str:
+    rest = address.split("://", 1)[1]
+    if rest.startswith("["):
+        return rest[1:rest.index("]")]
+    return rest.rsplit(":", 1)[0]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+        except OSError:
+            return False
+
+
+def security_of(security: object | Mapping[str, str | None] | None) -> object | None:
+    """A ``distributed.Security`` from the command line's files, or ``security`` as given.
+
+    Parameters
+    ----------
+    security : distributed.Security, mapping or None
+        A ``Security`` (used as it is); a mapping with ``ca_file``, ``cert`` and ``key``
+        (the key may be inside the certificate's file); or None (Dask's configuration).
+
+    Returns
+    -------
+    distributed.Security or None
+        None when ``security`` is None or names no file.
+
+    Raises
+    ------
+    BayesclusterError
+        When a key is unknown, a file is missing or unreadable, or the CA file or the
+        certificate is left out.
+    """
+    if security is None or not isinstance(security, Mapping):
+        return security
+    unknown = sorted(set(security) - set(TLS_KEYS))
+    if unknown:
+        raise BayesclusterError(f"security has unknown key(s) {unknown}; the keys are "
+                                f"{', '.join(TLS_KEYS)} (paths of PEM files).")
+    given = {k: v for k, v in security.items() if v is not None}
+    if not given:
+        return None
+    for key, value in given.items():
+        path = Path(value)
+        if not path.is_file():
+            raise BayesclusterError(f"--tls-{key.replace('_', '-')} {str(value)!r}: no such "
+                                    "file. Fix: give the path of the PEM file your cluster's "
+                                    "administrator issued.")
+        try:
+            path.read_bytes()
+        except OSError as problem:
+            raise BayesclusterError(f"--tls-{key.replace('_', '-')} {str(value)!r} cannot be "
+                                    f"read ({problem.strerror}). Fix: check its "
+                                    "permissions.") from None
+    missing = ["--tls-" + k.replace("_", "-") for k in ("ca_file", "cert") if k not in given]
+    if missing:
+        raise BayesclusterError("TLS needs --tls-ca-file and --tls-cert together (and "
+                                "--tls-key unless the key is in the certificate's file); "
+                                f"missing: {', '.join(missing)}.")
+    from distributed import Security
+
+    return Security(tls_ca_file=given["ca_file"], tls_client_cert=given["cert"],
+                    tls_client_key=given.get("key"), require_encryption=True)
+
+
+def check_scheduler(scheduler: str | None, security: object = None) -> None:
+    """Refuse a scheduler address or TLS setting that cannot work, before any work starts.
+
+    Parameters
+    ----------
+    scheduler : str or None
+        ``tls://HOST:PORT``, ``tcp://HOST:PORT`` or None (a local cluster).
+    security : distributed.Security or None
+        As returned by :func:`security_of`.
+
+    Raises
+    ------
+    BayesclusterError
+        Naming the address or option and the fix.
+    """
+    if scheduler is None:
+        if security is not None:
+            raise BayesclusterError("TLS files were given without --scheduler; the local "
+                                    "cluster listens on this machine only and needs none. "
+                                    "Fix: add --scheduler tls://HOST:PORT, or drop the TLS "
+                                    "options.")
+        return
+    scheme, sep, rest = scheduler.partition("://")
+    port = rest.rsplit(":", 1)[-1] if ":" in rest else ""
+    if not sep or scheme not in SCHEMES or not port.isdigit() or not _host(scheduler):
+        raise BayesclusterError(f"--scheduler {scheduler!r} is not a Dask scheduler address. "
+                                "Fix: give tls://HOST:PORT (a cluster with certificates) or "
+                                "tcp://HOST:PORT, as `dask scheduler` prints it.")
+    if scheme == "tcp" and security is not None:
+        raise BayesclusterError(f"--scheduler {scheduler!r} is plain TCP, but TLS files were "
+                                "given; they would be ignored. Fix: use tls://HOST:PORT, or "
+                                "drop the TLS options.")
+    if scheme == "tls" and security is None:
+        from distributed import Security
+
+        configured = Security()
+        if not (configured.tls_ca_file and configured.tls_client_cert):
+            raise BayesclusterError(f"--scheduler {scheduler!r} uses TLS but no certificate "
+                                    "was given. Fix: add --tls-ca-file CA.pem --tls-cert "
+                                    "CERT.pem --tls-key KEY.pem, or set Dask's "
+                                    "distributed.comm.tls.ca-file and "
+                                    "distributed.comm.tls.client.cert/key.")
+    if scheme == "tcp" and not _is_loopback(_host(scheduler)) and scheduler not in _WARNED:
+        _WARNED.add(scheduler)
+        warnings.warn(f"scheduler {scheduler} is plain TCP beyond this machine: Dask has no "
+                      "authentication there, so anyone who can reach it can run code on its "
+                      "workers. Use tls:// with certificates.", UnencryptedSchedulerWarning,
+                      stacklevel=3)
+
+
+def _local_cluster(workers: int):
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOOPBACK,
+                        dashboard_address=f"{LOOPBACK}:0",
+                        worker_dashboard_address=f"{LOOPBACK}:0",
+                        silence_logs=logging.ERROR)
+
+
+def _client(scheduler: str, security: object):
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, security=security, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, TimeoutError) as problem:
+        raise BayesclusterError(f"could not reach the Dask scheduler at {scheduler} within "
+                                f"{CONNECT_TIMEOUT_S} s ({str(problem).splitlines()[0][:200]}). "
+                                "Fix: check that `dask scheduler` runs there and that the "
+                                "address, port and certificates are the cluster's.") from None
 
 
 def map_tasks(func: Callable, tasks: list, *, scheduler: str | None = None, workers: int = 2,
-              progress: Callable[[str], object] = print, label: str = "fits",
-              **kwargs: Any) -> Iterator:
+              security: object = None, progress: Callable[[str], object] = print,
+              label: str = "fits", **kwargs: Any) -> Iterator:
     """Run ``func(task, **kwargs)`` for every task on Dask; yield results as they finish.
 
     Parameters
     ----------
     func : callable
-        A picklable function of one task and ``kwargs``.
+        A picklable function of one task and ``kwargs``; each task carries its own seed.
     tasks : list
         The tasks.
     scheduler : str, optional
-        A running scheduler's address; by default a ``LocalCluster`` is started.
+        A running scheduler's address (``tls://`` or ``tcp://``); by default a
+        ``LocalCluster`` on the loopback address is started.
     workers : int
         The ``LocalCluster``'s worker processes.
+    security : distributed.Security or mapping, optional
+        The client's TLS files for a ``tls://`` scheduler (see :func:`security_of`);
+        None reads Dask's configuration.
     progress : callable
         Called with a line after every finished task.
     label : str
@@ -38,17 +209,22 @@ def map_tasks(func: Callable, tasks: list, *, scheduler: str | None = None, work
     ------
     object
         Each task's result, in the order they finish.
-    """
-    from dask.distributed import Client, LocalCluster, as_completed
 
+    Raises
+    ------
+    BayesclusterError
+        When the scheduler's address or TLS setting cannot work, or it cannot be reached.
+    """
+    from dask.distributed import Client, as_completed
+
+    security = security_of(security)
+    check_scheduler(scheduler, security)
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR,
-                               scheduler_kwargs={"dashboard_address": ":0"})
+        cluster = _local_cluster(workers)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        client = _client(scheduler, security)
     try:
         futures = client.map(func, tasks, pure=False, **kwargs)
         for done, future in enumerate(as_completed(futures), 1):

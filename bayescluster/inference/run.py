@@ -386,8 +386,13 @@ def save(run: Run, out_dir: str | Path, force: bool = False) -> Path:
     compressed = {"zlib": True, "complevel": 4}
     encoding = {f"/{group}": {name: compressed for name in run.tree[group].data_vars}
                 for group in PER_ROW if group in run.tree.children}
-    with atomic_path(target) as tmp:
-        run.tree.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+    try:
+        with atomic_path(target, replace=force) as tmp:
+            run.tree.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+    except FileExistsError:
+        raise RunError(f"{out_dir} was given a run by another writer while this one was "
+                       "sampled; that run is kept whole. Fix: choose another --out, or pass "
+                       "--force to replace it.") from None
     run.path = out_dir
     return target
 

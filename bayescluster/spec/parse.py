@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bayescluster.core.errors import SpecError, did_you_mean
 from bayescluster.core.resources import MODELS, shipped, shipped_names
+from bayescluster.core.textfile import read_text
 from bayescluster.data.roles import Roles
 from bayescluster.spec.families import DEFAULT_FAMILY, FAMILIES, parameter_priors
 from bayescluster.spec.sampling import MAX_ITERATIONS
@@ -598,13 +599,8 @@ def load_spec(path_or_name: str | Path) -> Spec:
         When the file is missing, a directory, not UTF-8 or not a valid spec.
     """
     path = resolve(path_or_name)
-    if path.is_dir():
-        raise SpecError(f"{str(path)!r} is a directory, not a spec. Fix: give a TOML file.")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(f"{str(path)!r} is not UTF-8 text. Fix: save the spec as UTF-8 "
-                        "TOML.") from None
+    text = read_text(path, kind="a spec (TOML)", error=SpecError,
+                     fix="save the spec as UTF-8 TOML text (models/*.toml are examples)")
     return parse_spec(text, str(path))
 
 

@@ -78,8 +78,11 @@ def test_force_and_empty_or_new_outputs_are_taken(verb, flag, kind, tmp_path):
     else:
         taken.write_text("x")
     argv = _argv(verb, p, flag, taken)
-    claim_outputs(build_parser().parse_args([*argv, "--force"]))
+    with claim_outputs(build_parser().parse_args([*argv, "--force"])):
+        pass
     for fresh in (tmp_path / "new", tmp_path / "empty"):
         if fresh.name == "empty" and kind == "folder":
             fresh.mkdir()
-        claim_outputs(build_parser().parse_args(_argv(verb, p, flag, fresh)))
+        with claim_outputs(build_parser().parse_args(_argv(verb, p, flag, fresh))):
+            pass
+    assert not list(tmp_path.rglob("*.lock"))

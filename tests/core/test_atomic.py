@@ -38,3 +38,41 @@ def test_left_overs_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
     write_text(tmp_path / "run.nc", "whole")
     assert not dead.exists() and live.exists()
     assert (tmp_path / "run.nc").read_text() == "whole"
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
+    from bayescluster.core.atomic import LOCK, exclusive
+
+    out = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        out.mkdir()
+        (out / LOCK).write_text(str(holder.pid))
+        with pytest.raises(FileExistsError) as taken, exclusive(out):
+            pass
+        assert taken.value.args[0] == holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+    with exclusive(out):  # the holder is gone: its lock is taken over
+        assert (out / LOCK).read_text() == str(os.getpid())
+    assert not (out / LOCK).exists()
+
+
+def test_a_folder_made_for_an_output_is_removed_if_nothing_was_written(tmp_path):
+    from bayescluster.core.atomic import exclusive
+
+    with pytest.raises(RuntimeError), exclusive(tmp_path / "new"):
+        raise RuntimeError("the verb failed")
+    assert not (tmp_path / "new").exists()
+    with exclusive(tmp_path / "kept"):
+        (tmp_path / "kept" / "a.csv").write_text("x")
+    assert [p.name for p in (tmp_path / "kept").iterdir()] == ["a.csv"]
+
+
+def test_without_replace_the_first_writer_wins_whole(tmp_path):
+    target = tmp_path / "run.nc"
+    with pytest.raises(FileExistsError), atomic_path(target, replace=False) as tmp:
+        tmp.write_text("second")
+        target.write_text("first")  # another writer finished first
+    assert target.read_text() == "first" and [p.name for p in tmp_path.iterdir()] == ["run.nc"]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bayescluster.core.errors import DataError
 from bayescluster.core.resources import DEFAULT_DATA
-from bayescluster.data import Roles
+from bayescluster.data import Roles, read_table
 from bayescluster.study.firms import PAPER_ROLES, load, validate
 
 
@@ -76,10 +76,24 @@ def test_a_broken_line_is_named_not_read_as_missing_values(tmp_path):
     assert len(load(tmp_path / "b.csv").frame) == len(rows)
 
 
-def test_unreadable_bytes(tmp_path):
-    (tmp_path / "b.csv").write_bytes(b"\xff\xfe\x00\x81\x8d" * 50)
-    with pytest.raises(DataError, match="cannot be read as CSV"):
+@pytest.mark.parametrize(("content", "said"), [
+    (b"\xff\xfe\x00\x81\x8d" * 50, r"is binary, not a CSV table \(a NUL byte on line 1"),
+    (b"firm,pat\n" + b"1,2\n" * 30 + b"3,\x80\n", r"is not UTF-8 text: byte 0x80 on line 32, "
+                                                  r"column 3"),
+    (b"PK\x03\x04" + bytes(200), r"is a zip archive \(an Excel \.xlsx"),
+    ("firm,pat\n1,2\n".encode("utf-16"), r"is binary.*UTF-16"),
+])
+def test_a_file_that_is_not_utf8_text_is_refused_by_name(tmp_path, content, said):
+    """Read as bytes first: never a UnicodeDecodeError, whatever the bytes and wherever."""
+    (tmp_path / "b.csv").write_bytes(content)
+    with pytest.raises(DataError, match=r"file '.*b\.csv' " + said + r".*Fix: save it as "
+                                        r"comma-separated UTF-8"):
         load(tmp_path / "b.csv")
+
+
+def test_a_utf8_byte_order_mark_is_dropped(tmp_path):
+    (tmp_path / "bom.csv").write_bytes("firm,pat\n1,2\n".encode("utf-8-sig"))
+    assert list(read_table(tmp_path / "bom.csv").columns) == ["firm", "pat"]
 
 
 def test_required_column_missing_suggests_closest(table):
