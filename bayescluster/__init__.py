@@ -25,7 +25,8 @@ FRONT_DOOR = "bayescluster.api"
 _FRONT = ("Run", "average_marginal_effects", "compare_models", "contrast", "fit",
           "fixed_effects", "formula_spec", "group_effects", "group_totals", "load_run",
           "load_spec", "loco", "loo", "parameters", "ppc_statistics", "predict", "predict_draws",
-          "profile_predictions", "ranks", "report", "rootogram", "sbc", "shrinkage", "table")
+          "profile_predictions", "ranks", "report", "rootogram", "sbc", "sensitivity",
+          "shrinkage", "table")
 __all__ = ["BayesclusterError", "ConvergenceWarning", "DataError", "RunError", "SpecError",
            "__version__", *_FRONT]
 

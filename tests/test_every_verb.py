@@ -78,6 +78,8 @@ def test_every_verb(family, zero, grouped, eggs_csv, tmp_path, capsys):
         # options that split by groups or domains: refused where there are none
         (["ppc", run_dir, "--by-cluster"], 0 if grouped else 2),
         (["compare", run_dir, "--domains", "a", "b"], 2),
+        (["sensitivity", run_dir, "--out", str(tmp_path / "sensitivity")], 0),
+        (["sensitivity", run_dir, "--domains", "a", "b"], 2),
         (["report", run_dir, "--reloo", "0", "--max-draws", "40", "--out",
           str(tmp_path / "report")], 0),
     ]
@@ -90,6 +92,7 @@ def test_every_verb(family, zero, grouped, eggs_csv, tmp_path, capsys):
         assert not words, (args, words, out + err)
     assert (tmp_path / "predictions.csv").exists()
     assert (tmp_path / "effects" / "effects.csv").exists()
+    assert (tmp_path / "sensitivity" / "sensitivity.csv").exists()
     markdown = (tmp_path / "report" / "report.md").read_text()
     prose = re.sub(r"```.*?```", "", markdown, flags=re.S)  # the spec and math as code
     prose = prose.replace("\\_", "_").replace("--by-cluster", "")  # names, an option
@@ -112,5 +115,8 @@ def test_every_verb(family, zero, grouped, eggs_csv, tmp_path, capsys):
     predicted = bc.predict(run, new, counterfactual={"kind": "oak"}, max_draws=30)
     assert np.isfinite(predicted["mean"]).all() and np.isfinite(predicted["difference"]).all()
     assert np.isfinite(float(bc.loo(run).elpd))
+    scaled = bc.sensitivity(run, effects=False)
+    assert {"beta[x]", "intercept"} <= set(scaled["quantity"]) and scaled[
+        ["prior", "likelihood"]].notna().all().all()
     if grouped:
         assert len(bc.group_effects(run, "cluster")) == 6

@@ -529,6 +529,39 @@ def loco_scores(table: pd.DataFrame) -> Figure:
     return fig
 
 
+def sensitivity_plot(table: pd.DataFrame, threshold: float) -> Figure:
+    """Prior against likelihood sensitivity, one point a quantity, the flagged ones named.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~bayescluster.analysis.sensitivity.sensitivity`'s table.
+    threshold : float
+        Where a sensitivity starts to count (drawn on both axes).
+
+    Returns
+    -------
+    Figure
+        The fine quantities grey, the flagged ones coloured by verdict and labelled.
+    """
+    fig = _figure((6.4, 5))
+    ax = fig.subplots()
+    colours = {"fine": "0.6", "prior-data conflict": "C3", "strong prior, weak likelihood": "C1"}
+    for verdict, rows in table.groupby("verdict", sort=False):
+        ax.plot(rows["likelihood"], rows["prior"], "o", ms=4, color=colours[verdict],
+                label=f"{verdict} ({len(rows)})")
+        if verdict != "fine":
+            for _, row in rows.iterrows():
+                ax.annotate(row["quantity"], (row["likelihood"], row["prior"]), fontsize=6,
+                            xytext=(3, 2), textcoords="offset points")
+    ax.axhline(threshold, color="k", lw=0.6, ls="--")
+    ax.axvline(threshold, color="k", lw=0.6, ls="--")
+    ax.set_xlabel("likelihood sensitivity (power-scaling)")
+    ax.set_ylabel("prior sensitivity (power-scaling)")
+    ax.legend(fontsize=7)
+    return fig
+
+
 def save(fig: Figure, path: str | Path) -> None:
     """Write a figure atomically (its format from the file's suffix).
 

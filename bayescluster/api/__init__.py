@@ -36,7 +36,7 @@ __all__ = [
     "formula_spec",
     "group_effects", "group_totals", "load_run", "loco", "loo", "parameters", "ppc_statistics",
     "load_spec", "predict", "predict_draws", "profile_predictions", "ranks", "report",
-    "rootogram", "sbc", "shrinkage", "table",
+    "rootogram", "sbc", "sensitivity", "shrinkage", "table",
 ]
 
 
@@ -203,6 +203,32 @@ def loco(run: Run, **options: Any) -> pd.DataFrame:
     from bayescluster.analysis import loco as held_out
 
     return held_out.run(run.spec, run.data, **options)
+
+
+def sensitivity(run: Run, **options: Any) -> pd.DataFrame:
+    """Prior and likelihood sensitivity by power-scaling, with a verdict per quantity.
+
+    ``options`` are :func:`bayescluster.analysis.sensitivity.sensitivity`'s
+    (``max_draws``, ``effects``, ``domains``, ``threshold``). No refit: the draws are
+    reweighted.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run, any family, grouped or single-level.
+    **options
+        :func:`bayescluster.analysis.sensitivity.sensitivity`'s options.
+
+    Returns
+    -------
+    DataFrame
+        One row per parameter and derived quantity: ``quantity``, ``kind``, ``prior``,
+        ``likelihood`` and ``verdict`` (fine, prior-data conflict, or strong prior, weak
+        likelihood).
+    """
+    from bayescluster.analysis.sensitivity import sensitivity as power_scaling
+
+    return power_scaling(run, **options)
 
 
 def predict(run: Run, new_data: pd.DataFrame | str | Path, **options: Any) -> pd.DataFrame:

@@ -334,8 +334,48 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Prior and likelihood sensitivity by power-scaling, with a verdict per quantity.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``run``, ``no_verify``, ``domains``, ``max_draws``, ``parameters_only`` and ``out``.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from bayescluster.analysis import plots
+    from bayescluster.analysis.sensitivity import THRESHOLD, sensitivity
+    from bayescluster.inference.run import load
+
+    run = load(args.run, verify=not args.no_verify)
+    if args.domains is not None and not run.design.spec.pool_by_domain:
+        raise BayesclusterError(f"--domains contrasts two {run.data.words.domains}, but run "
+                                f"{run.spec.name!r} does not pool its "
+                                f"{run.data.words.groups} within any. Fix: leave --domains "
+                                "out.")
+    print(f"power-scaling the prior and the likelihood of {run.spec.name} "
+          f"({'parameters' if args.parameters_only else 'parameters and derived quantities'}"
+          f"; {'all' if args.max_draws is None else f'up to {args.max_draws}'} draws) ...",
+          flush=True)
+    table = sensitivity(run, max_draws=args.max_draws, effects=not args.parameters_only,
+                        domains=tuple(args.domains) if args.domains else None)
+    flagged = table[table["verdict"] != "fine"]
+    _show(f"power-scaling sensitivity (at or above {THRESHOLD} is sensitive)",
+          table.set_index("quantity"), args.out, "sensitivity", 3)
+    print(f"\n{len(flagged)} of {len(table)} quantities flagged"
+          + (": " + "; ".join(f"{q} ({v})" for q, v in zip(flagged["quantity"],
+                                                           flagged["verdict"], strict=True))
+             if len(flagged) else "") + ".")
+    _figure(plots.sensitivity_plot(table, THRESHOLD), args.out, "sensitivity")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register compare, effects, ppc, loo and report.
+    """Register compare, effects, ppc, loo, sensitivity, predict and report.
 
     Parameters
     ----------
@@ -387,6 +427,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     dask_options(p)
     out_option(p)
     p.set_defaults(func=cmd_loo)
+
+    p = sub.add_parser("sensitivity", help="prior and likelihood sensitivity by power-scaling "
+                                           "(priorsense), a verdict per quantity")
+    p.add_argument("run", type=Path)
+    verify_option(p)
+    p.add_argument("--domains", nargs=2, metavar=("A", "B"),
+                   help="the domain contrast A - B (default: bio - it, when the run has both)")
+    p.add_argument("--max-draws", type=MAX_DRAWS, default=None,
+                   help="thin the draws evenly to this many (default: all)")
+    p.add_argument("--parameters-only", action="store_true",
+                   help="leave out the marginal effects, contrast and group totals")
+    out_option(p)
+    p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("predict", help="predicted counts for new firms (known or new clusters)")
     p.add_argument("run", type=Path)

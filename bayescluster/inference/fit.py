@@ -35,6 +35,7 @@ from bayescluster.inference.run import Run, record_decision, stamp, stored_count
 from bayescluster.model.build import Built, build, exact_arithmetic
 from bayescluster.model.design import Design, make_design
 from bayescluster.model.evaluate import predictive
+from bayescluster.model.prior_density import LOG_PRIOR, log_prior
 from bayescluster.spec.parse import Spec, amend
 from bayescluster.spec.sampling import (
     BACKENDS,
@@ -478,6 +479,7 @@ def _draw(built: Built, settings: dict, *, quiet: bool, timings: dict, compiled,
         coords = {**base, **firm}
         tree["log_likelihood"] = xr.DataTree(xr.Dataset(
             {outcome: (dims, stored_loglik(loglik))}, coords=coords))
+        tree["log_prior"] = xr.DataTree(xr.Dataset({LOG_PRIOR: log_prior(built, post)}))
         tree["posterior_predictive"] = xr.DataTree(xr.Dataset(
             {outcome: (dims, stored_counts(y_rep))}, coords=coords))
         tree["observed_data"] = xr.DataTree(_observed(design, outcome))

@@ -48,7 +48,7 @@ from pytensor.graph.replace import vectorize_graph
 from bayescluster.model.design import Design, column_sds, varying_matrix
 from bayescluster.model.families import LIKELIHOODS, Likelihood
 from bayescluster.model.parameterization import Parameterisation, choose
-from bayescluster.model.priors import has_location, prior, prior_dist
+from bayescluster.model.priors import has_location, prior, prior_dist, scaled
 from bayescluster.model.terms import Column, column_matrix
 
 Y_DATA = "y_rows"  # the outcome per row, as shared data
@@ -351,6 +351,7 @@ def _cluster_chol(priors: dict, n_effect: int):
             "cluster_chol", n=n_effect, eta=priors["lkj_eta"],
             sd_dist=prior_dist(priors["sd_cluster"], shape=n_effect), compute_corr=True,
             store_in_trace=False)
+        scaled(pm.modelcontext(None)["cluster_chol"])
         pm.Deterministic("sd_cluster", sds, dims="effect")
         pm.Deterministic("cluster_corr", corr, dims=("effect", "effect2"))
         return chol
@@ -358,7 +359,7 @@ def _cluster_chol(priors: dict, n_effect: int):
     if n_effect == 1:
         return sds[None, :]  # the 1 x 1 diag(sd): AllocDiag has no batched numba kernel
     eta = priors["lkj_eta"]
-    r = 2.0 * pm.Beta("cluster_corr_beta", eta, eta) - 1.0
+    r = 2.0 * scaled(pm.Beta("cluster_corr_beta", eta, eta)) - 1.0
     pm.Deterministic("cluster_corr", pt.stack([pt.stack([1.0, r]), pt.stack([r, 1.0])]),
                      dims=("effect", "effect2"))
     zero = pt.zeros(())

@@ -66,7 +66,30 @@ def prior(name: str, spec: dict, design: Design | None = None, *,
         params["sigma"] = auto_scale(sds)
     if shift is not None:
         params["mu"] = params["mu"] + shift
-    return DISTS[spec["dist"]](name, **params, **kwargs)
+    return scaled(DISTS[spec["dist"]](name, **params, **kwargs))
+
+
+SCALED = "power_scaled"  # the tag of a prior that power-scaling sensitivity scales
+
+
+def scaled(rv: pt.TensorVariable) -> pt.TensorVariable:
+    """Mark ``rv`` as one of the priors power-scaling scales.
+
+    A spec prior is scaled; a group effect's distribution is not: it is part of the
+    model's likelihood for its groups.
+
+    Parameters
+    ----------
+    rv : TensorVariable
+        A free random variable of the model.
+
+    Returns
+    -------
+    TensorVariable
+        ``rv``, tagged.
+    """
+    setattr(rv.tag, SCALED, True)
+    return rv
 
 
 def has_location(spec: dict) -> bool:

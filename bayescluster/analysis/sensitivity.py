@@ -1,0 +1,183 @@
+r"""Prior and likelihood sensitivity by power-scaling (Kallioinen et al. 2024, priorsense).
+
+The prior :math:`p(\theta)` (the spec's priors, see
+:mod:`bayescluster.model.prior_density`) or the likelihood :math:`p(y \mid \theta)` is
+raised to a power :math:`\alpha` near 1, and the posterior's change is measured by the
+cumulative Jensen-Shannon distance's derivative at :math:`\alpha = 1`, from importance
+weights :math:`\propto p(\cdot)^{\alpha - 1}` on the draws already made: no refit.
+arviz-stats computes it (:func:`arviz_stats.psense_summary`); this module chooses the
+quantities (every parameter with a prior, and what the findings read: average marginal
+effects, a domain contrast, each group's total effect) and words the verdict:
+
+- *prior-data conflict*: both sensitivities at or above the threshold (0.05);
+- *strong prior, weak likelihood*: the prior's above it, the likelihood's below;
+- *fine*: otherwise (the likelihood dominates, as it should).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayescluster.core.errors import BayesclusterError
+from bayescluster.model.evaluate import thin_indices
+from bayescluster.model.prior_density import LOG_PRIOR, log_prior, scaled_names
+
+if TYPE_CHECKING:
+    from bayescluster.inference.run import Run
+
+THRESHOLD = 0.05  # priorsense's
+VERDICTS = {"potential prior-data conflict": "prior-data conflict",
+            "potential strong prior / weak likelihood": "strong prior, weak likelihood",
+            "✓": "fine"}
+
+
+def _label(name: str, da: xr.DataArray, index: tuple) -> str:
+    if not index:
+        return name
+    parts = (str(da[d].values[i]) for d, i in zip(da.dims[2:], index, strict=True))
+    return f"{name}[{', '.join(parts)}]"
+
+
+def _parameters(run: Run, pairs: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
+    """Each scaled parameter, element by element, as reported.
+
+    An intercept sampled at the covariates' means is read back on the data's scale.
+    """
+    post = run.posterior
+    out = {}
+    for name in scaled_names(run.built):
+        if name.startswith("impute_"):
+            continue  # the covariate model's, not the outcome's
+        shown = name.removesuffix("_at_means").removesuffix("_centred")
+        shown = {"cluster_chol": "sd_cluster", "cluster_corr_beta": "cluster_corr"}.get(
+            shown, shown)
+        da = post[shown if shown in post else name]
+        values = np.asarray(da.values)[pairs[:, 0], pairs[:, 1]]
+        if shown == "cluster_corr":
+            values = values[:, 0, 1]
+            out["cluster_corr"] = ("parameter", values)
+            continue
+        for index in np.ndindex(values.shape[1:]):
+            out[_label(shown, da, index)] = ("parameter", values[(slice(None), *index)])
+    return out
+
+
+def _derived(run: Run, pairs: np.ndarray, max_draws: int | None,
+             domains: tuple[str, str] | None) -> dict[str, tuple[str, np.ndarray]]:
+    """What the findings read: average marginal effects, a domain contrast, group totals."""
+    from bayescluster.analysis.clusters import default_effect
+    from bayescluster.analysis.effects import default_contrasts, effect_draws
+
+    design, post, w = run.design, run.posterior, run.data.words
+    out = {}
+    if default_contrasts(design):
+        table = effect_draws(run, max_draws=max_draws)
+        overall = table[(table["level"] == "overall") & (table["margin"] == "total")]
+        for effect, rows in overall.groupby("effect", sort=False):
+            out[f"effect of {effect}"] = ("effect", rows.sort_values("sample")["value"]
+                                          .to_numpy())
+    if not design.varying:
+        return out
+    effect = default_effect(design)
+    if domains is not None and "domain_total" in post:
+        da = post["domain_total"].sel(effect=effect)
+        a, b = (np.asarray(da.sel(domain=d).values)[pairs[:, 0], pairs[:, 1]] for d in domains)
+        out[f"{domains[0]} - {domains[1]} ({effect})"] = ("contrast", a - b)
+    da = post["cluster_total"].sel(effect=effect)
+    values = np.asarray(da.values)[pairs[:, 0], pairs[:, 1]]
+    for k, label in enumerate(da["cluster"].values):
+        out[f"{w.group} {label} ({effect})"] = (w.group, values[:, k])
+    return out
+
+
+def _default_domains(run: Run) -> tuple[str, str] | None:
+    labels = list(run.design.domain_labels) if run.design.spec.pool_by_domain else []
+    return ("bio", "it") if {"bio", "it"} <= set(labels) else None
+
+
+def sensitivity(run: Run, *, max_draws: int | None = None, effects: bool = True,
+                domains: tuple[str, str] | None = None,
+                threshold: float = THRESHOLD) -> pd.DataFrame:
+    """Power-scaling sensitivity of every parameter and derived quantity, with a verdict.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run (any family; grouped or single-level).
+    max_draws : int or None
+        Posterior draws used, thinned evenly (None: all); the marginal effects cost a pass
+        over the data per draw.
+    effects : bool
+        Whether to include the derived quantities (marginal effects, the domain contrast,
+        each group's total effect).
+    domains : (str, str), optional
+        The domain contrast A - B of the varying effect (default: bio - it where the run
+        pools clusters within both).
+    threshold : float
+        The sensitivity at and above which a quantity counts as sensitive.
+
+    Returns
+    -------
+    DataFrame
+        One row per quantity: ``quantity``, ``kind`` (parameter, effect, contrast, or the
+        group's word), ``prior`` and ``likelihood`` (the sensitivities), ``verdict``.
+
+    Raises
+    ------
+    BayesclusterError
+        For a prior-only run, or a domain the run does not have.
+    """
+    from arviz_stats import psense_summary
+
+    if run.prior_only or "log_likelihood" not in run.tree.children:
+        raise BayesclusterError("a prior-only run has no posterior to scale; fit the model "
+                                "to data first.")
+    if domains is not None:
+        known = list(run.design.domain_labels) if run.design.spec.pool_by_domain else []
+        missing = [d for d in domains if d not in known]
+        if missing:
+            raise BayesclusterError(f"--domains {' '.join(domains)}: {', '.join(missing)} "
+                                    f"not among the run's domains ({', '.join(known) or 'none'})"
+                                    ". Fix: name two of them.")
+    domains = _default_domains(run) if domains is None else domains
+    post = run.posterior
+    pairs = np.array(thin_indices(post.sizes["chain"], post.sizes["draw"], max_draws))
+    quantities = _parameters(run, pairs)
+    if effects:
+        quantities |= _derived(run, pairs, max_draws, domains)
+    if "log_prior" in run.tree.children:
+        lprior = run.tree["log_prior"].to_dataset()[LOG_PRIOR]
+    else:  # a run written before the log prior was stored
+        lprior = log_prior(run.built, post)
+    lprior = np.asarray(lprior.values)[pairs[:, 0], pairs[:, 1]]
+    loglik = np.asarray(run.tree["log_likelihood"][run.outcome].values, dtype="float64")
+    loglik = loglik[pairs[:, 0], pairs[:, 1]].sum(axis=-1)
+    one = {"chain": [0], "draw": np.arange(len(pairs))}
+    names = {f"q{k}": name for k, name in enumerate(quantities)}
+    tree = xr.DataTree.from_dict({
+        "posterior": xr.Dataset({key: (("chain", "draw"), quantities[name][1][None, :])
+                                 for key, name in names.items()}, coords=one),
+        "log_prior": xr.Dataset({LOG_PRIOR: (("chain", "draw"), lprior[None, :])}, coords=one),
+        "log_likelihood": xr.Dataset({run.outcome: (("chain", "draw"), loglik[None, :])},
+                                     coords=one),
+    })
+    arviz_log = logging.getLogger("arviz_stats.psense")
+    level = arviz_log.level
+    arviz_log.setLevel(logging.ERROR)  # the verdicts below say it, in words
+    try:
+        table = psense_summary(tree, threshold=threshold, round_to=6)
+    finally:
+        arviz_log.setLevel(level)
+    table = table.rename(index=names)
+    return pd.DataFrame({
+        "quantity": list(table.index),
+        "kind": [quantities[q][0] for q in table.index],
+        "prior": table["prior"].to_numpy(dtype=float),
+        "likelihood": table["likelihood"].to_numpy(dtype=float),
+        "verdict": [VERDICTS[d] for d in table["diagnosis"]],
+    })
