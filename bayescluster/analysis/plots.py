@@ -562,6 +562,42 @@ def sensitivity_plot(table: pd.DataFrame, threshold: float) -> Figure:
     return fig
 
 
+def robustness_plot(table: pd.DataFrame) -> Figure:
+    """Each quantity's mean as fitted and under each perturbation, a row per quantity.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~bayescluster.analysis.robustness.perturbations`' table.
+
+    Returns
+    -------
+    Figure
+        One panel per quantity (its own scale): the fit's mean black, perturbations that
+        hold grey, those that change the sign or band red, unreliable ones open.
+    """
+    names = list(dict.fromkeys(table["quantity"]))
+    fig = _figure((6.4, 0.4 + 0.75 * len(names)))
+    axes = np.atleast_1d(fig.subplots(len(names), 1))
+    rng = np.random.default_rng(0)
+    for ax, name in zip(axes, names, strict=True):
+        rows = table[table["quantity"] == name]
+        others = rows[rows["kind"] != "fit"]
+        jitter = rng.uniform(-0.25, 0.25, len(others))
+        for (_, row), dy in zip(others.iterrows(), jitter, strict=True):
+            colour = "C3" if row["reliable"] and not row["holds"] else "0.55"
+            ax.plot(row["mean"], dy, "o", ms=3.5, color=colour,
+                    mfc=colour if row["reliable"] else "none")
+        base = rows[rows["kind"] == "fit"]["mean"].iloc[0]
+        ax.plot(base, 0, "D", ms=6, color="k")
+        ax.axvline(0, color="0.8", lw=0.6)
+        ax.set_yticks([0], [name], fontsize=7)
+        ax.set_ylim(-0.6, 0.6)
+        ax.tick_params(axis="x", labelsize=7)
+    axes[-1].set_xlabel("mean of the finding's quantity")
+    return fig
+
+
 def save(fig: Figure, path: str | Path) -> None:
     """Write a figure atomically (its format from the file's suffix).
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import argparse
 
 INTERRUPTED = 130  # Ctrl-C, as shells report it
+TERMINATED = 143  # SIGTERM (kill, timeout), as shells report it
 
 
 def _interrupted(signum, frame) -> None:
@@ -31,10 +32,12 @@ def _interrupted(signum, frame) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while cleaning up
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     remove_pending()
-    sys.stderr.write("interrupted: nothing was written by the step that was running\n")
+    sys.stderr.write("interrupted: what this command had written is removed; files that "
+                     "were there before are as they were\n")
     sys.stderr.flush()
-    os._exit(INTERRUPTED)
+    os._exit(TERMINATED if signum == signal.SIGTERM else INTERRUPTED)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = None
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, _interrupted)
+        previous = (signal.signal(signal.SIGINT, _interrupted),
+                    signal.signal(signal.SIGTERM, _interrupted))
     try:
         import warnings
 
@@ -109,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
     finally:
         if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from bayescluster.cli.common import (
     dask_settings,
     out_option,
     print_table,
+    refuse_dask_options,
     verify_option,
     whole,
 )
@@ -231,7 +232,10 @@ def cmd_loo(args: argparse.Namespace) -> int:
     from bayescluster.analysis.reloo import K_THRESHOLD
     from bayescluster.inference.run import load
 
-    dask = dask_settings(args) if args.by_cluster else None
+    if args.by_cluster:
+        dask = dask_settings(args)
+    else:
+        refuse_dask_options(args, "--by-cluster")
     runs = {str(p): load(p, verify=not args.no_verify) for p in args.runs}
     out = args.out
     for name, run in runs.items():
@@ -326,10 +330,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bayescluster.inference.run import load
     from bayescluster.study.report import write_report
 
+    if not args.influence_refits:
+        refuse_dask_options(args, "--influence-refits")
+    influence = dask_settings(args) if args.influence_refits else None
     runs = [load(p, verify=not args.no_verify) for p in args.runs]
     print(f"building the report of {args.runs[0]} from {len(runs)} saved run(s) ...")
     paths = write_report(runs, args.out, domains=args.domains, effect=args.effect,
-                         max_draws=args.max_draws, reloo=args.reloo)
+                         max_draws=args.max_draws, reloo=args.reloo, influence=influence)
     print(f"report written: {paths['html']} (self-contained) and {paths['markdown']}")
     return 0
 
@@ -471,6 +478,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="refit exactly without each firm PSIS-LOO cannot estimate (Pareto k "
                         f"> {PARETO_K}) when a run has at most N of them (default {LIMIT}; "
                         "0: never)")
+    p.add_argument("--influence-refits", action="store_true",
+                   help="refit without each group whose influence on a finding cannot be "
+                        "reweighted (Pareto k > 0.7), on Dask (default: say which could not)")
+    dask_options(p)
     out_option(p, required=True, help="folder of the report (index.html, report.md, "
                "figures, tables/)")
     p.set_defaults(func=cmd_report)

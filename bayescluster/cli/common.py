@@ -85,7 +85,8 @@ def claim_outputs(args: argparse.Namespace) -> Iterator[None]:
 
     An output folder (or a file's folder) gets a lock file while the verb runs, so a second
     process writing the same output is refused at once, ``--force`` or not; then an
-    existing output file or a folder that holds files is refused unless ``--force``.
+    existing output file or a folder that holds files is refused unless ``--force``. If
+    the verb fails or is interrupted, what it added to its outputs is removed.
 
     Parameters
     ----------
@@ -113,14 +114,15 @@ def claim_outputs(args: argparse.Namespace) -> Iterator[None]:
             if path is None:
                 continue
             path = Path(path)
-            where, lock = (path, LOCK) if kind == "folder" else (path.parent,
-                                                                 f".{path.name}.lock")
+            where, lock, only = (path, LOCK, None) if kind == "folder" else (
+                path.parent, f".{path.name}.lock", path.name)
             try:
-                held_outputs.enter_context(exclusive(where, lock))
+                held_outputs.enter_context(exclusive(where, lock, only=only))
             except FileExistsError as taken:
                 raise RunError(f"{flag} {str(path)!r} is being written by another "
                                f"bayescluster process (pid {taken.args[0]}). Fix: wait for "
-                               "it to finish, or name another output.") from None
+                               "it to finish, or name another output (if no bayescluster "
+                               f"process is running, delete {taken.args[1]}).") from None
             if force:
                 continue
             if kind == "folder":
@@ -248,6 +250,7 @@ PROB = number(0, 1, CI_PROB, open_low=True, open_high=True)
 TARGET_ACCEPT = number(0.5, 1, DEFAULT_SAMPLING["target_accept"], open_high=True)
 MAX_DRAWS = whole(1, 10_000_000, 1000)
 WORKERS = whole(1, 256, 2)
+DEFAULT_WORKERS = 2
 RELOO = whole(0, 1000, 10)
 
 
@@ -299,7 +302,8 @@ def dask_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", help="a running Dask scheduler, tls://HOST:PORT (with the "
                                        "TLS files below) or tcp://HOST:PORT (unauthenticated); "
                                        "default: a LocalCluster on this machine's loopback")
-    p.add_argument("--workers", type=WORKERS, default=2, help="LocalCluster worker processes")
+    p.add_argument("--workers", type=WORKERS, help="LocalCluster worker processes (default "
+                                                   f"{DEFAULT_WORKERS})")
     tls = p.add_argument_group("TLS for a tls:// scheduler (default: Dask's configuration, "
                                "distributed.comm.tls.*)")
     tls.add_argument("--tls-ca-file", metavar="PEM", help="the certificate authority that "
@@ -329,12 +333,49 @@ def dask_settings(args: argparse.Namespace) -> dict:
         When the address or a TLS file cannot work (see
         :func:`bayescluster.inference.distributed.check_scheduler`).
     """
-    from bayescluster.inference.distributed import check_scheduler, security_of
+    from bayescluster.core.errors import BayesclusterError
+    from bayescluster.inference.distributed import check_scheduler, probe, security_of
 
     security = security_of({"ca_file": args.tls_ca_file, "cert": args.tls_cert,
                             "key": args.tls_key})
     check_scheduler(args.scheduler, security)
-    return {"scheduler": args.scheduler, "workers": args.workers, "security": security}
+    if args.scheduler is not None:
+        if args.workers is not None:
+            raise BayesclusterError(f"--workers {args.workers} starts a local cluster, but "
+                                    f"--scheduler {args.scheduler} names a running one whose "
+                                    "workers are its own. Fix: drop --workers (or "
+                                    "--scheduler).")
+        probe(args.scheduler)
+    workers = DEFAULT_WORKERS if args.workers is None else args.workers
+    return {"scheduler": args.scheduler, "workers": workers, "security": security}
+
+
+def refuse_dask_options(args: argparse.Namespace, needed: str) -> None:
+    """Refuse Dask options given to a verb that will not refit.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line, with :func:`dask_options`' options.
+    needed : str
+        The option that makes the verb refit (``--by-cluster``).
+
+    Raises
+    ------
+    BayesclusterError
+        Naming the options given and the fix.
+    """
+    from bayescluster.core.errors import BayesclusterError
+
+    given = [flag for flag, value in (("--scheduler", args.scheduler),
+                                      ("--workers", args.workers),
+                                      ("--tls-ca-file", args.tls_ca_file),
+                                      ("--tls-cert", args.tls_cert),
+                                      ("--tls-key", args.tls_key)) if value is not None]
+    if given:
+        raise BayesclusterError(f"{', '.join(given)} only tell(s) where refits run, and "
+                                f"nothing is refitted without {needed}. Fix: add {needed}, "
+                                "or drop them.")
 
 
 def verify_option(p: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ seen; an output is held by one writing process at a time.
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,7 +57,13 @@ def atomic_path(path: str | Path, *, replace: bool = True) -> Iterator[Path]:
 
 
 def remove_pending() -> None:
-    """Remove the temp files of every write under way, for a process about to exit at once."""
+    """Undo the writes under way, for a process about to exit at once.
+
+    The temp files of every write, and what it added to the outputs it holds
+    (:func:`exclusive`), are removed.
+    """
+    for cleanup in list(_ABORT.values()):
+        cleanup()
     for tmp in list(_PENDING):
         Path(tmp).unlink(missing_ok=True)
 
@@ -107,21 +113,59 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
-def _holder(lock: Path) -> int | None:
+def _started(pid: int) -> str:
+    """The start time of process ``pid`` (clock ticks since boot; "" off Linux).
+
+    A lock is not taken for a live process that merely reuses a dead writer's id.
+    """
     try:
-        text = lock.read_text().strip()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _holder(lock: Path) -> tuple[int, str] | None:
+    try:
+        pid, _, started = lock.read_text().strip().partition(" ")
     except OSError:
         return None
-    return int(text) if text.isdigit() else None
+    return (int(pid), started) if pid.isdigit() else None
+
+
+def _held_by_another(lock: Path) -> int | None:
+    """The id of the live process that holds ``lock``, or None if it is free or stale."""
+    holder = _holder(lock)
+    if holder is None or holder[0] == os.getpid() or not _alive(holder[0]):
+        return None
+    return holder[0] if not holder[1] or _started(holder[0]) == holder[1] else None
+
+
+def _new_entries(folder: Path, before: set[str]) -> None:
+    """Remove what was added to ``folder`` since ``before`` (files, and folders emptied)."""
+    for entry in sorted(set(os.listdir(folder)) - before, reverse=True):
+        path = folder / entry
+        if path.is_dir() and not path.is_symlink():
+            for inner in sorted(path.rglob("*"), reverse=True):
+                inner.rmdir() if inner.is_dir() else inner.unlink(missing_ok=True)
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+
+
+_ABORT: dict[str, Callable[[], None]] = {}  # held outputs' locks -> undo what was added
 
 
 @contextmanager
-def exclusive(folder: str | Path, name: str = LOCK) -> Iterator[None]:
+def exclusive(folder: str | Path, name: str = LOCK, *, only: str | None = None
+              ) -> Iterator[None]:
     """Hold ``folder`` (created if missing) for this process while the block runs.
 
     The hold is a lock file ``name`` in ``folder``, made whole at once (written aside,
-    then hard-linked), holding this process's id; a lock whose process is gone is taken
-    over. A folder this call created and the block left empty is removed on exit.
+    then hard-linked), holding this process's id and start time; a lock whose process is
+    gone (or whose id now belongs to another process) is taken over. If the block raises,
+    or the process is interrupted (:func:`remove_pending`), what it added to ``folder`` is
+    removed, so a failed command leaves the folder as it found it; a folder this call
+    created and the block left empty is removed on exit.
 
     Parameters
     ----------
@@ -129,6 +173,9 @@ def exclusive(folder: str | Path, name: str = LOCK) -> Iterator[None]:
         The folder written into.
     name : str
         The lock file's name (one per output when several share a folder).
+    only : str, optional
+        The one entry of ``folder`` the block writes (a file output): only it is removed
+        on failure, not what others add to a shared folder.
 
     Yields
     ------
@@ -137,14 +184,15 @@ def exclusive(folder: str | Path, name: str = LOCK) -> Iterator[None]:
     Raises
     ------
     FileExistsError
-        When another running process holds it; ``args[0]`` is that process's id.
+        When another running process holds it; ``args[0]`` is that process's id and
+        ``args[1]`` the lock file's path.
     """
     folder = Path(folder)
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / name
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".lock.{os.getpid()}.")
-    os.write(fd, str(os.getpid()).encode())
+    os.write(fd, f"{os.getpid()} {_started(os.getpid())}".encode())
     os.close(fd)
     try:
         for _ in range(3):
@@ -152,18 +200,34 @@ def exclusive(folder: str | Path, name: str = LOCK) -> Iterator[None]:
                 os.link(tmp, lock)
                 break
             except FileExistsError:
-                pid = _holder(lock)
-                if pid is not None and pid != os.getpid() and _alive(pid):
-                    raise FileExistsError(pid) from None
+                pid = _held_by_another(lock)
+                if pid is not None:
+                    raise FileExistsError(pid, str(lock)) from None
                 lock.unlink(missing_ok=True)  # left by a process that is gone
         else:
-            raise FileExistsError(_holder(lock))
+            raise FileExistsError(_holder(lock), str(lock))
     finally:
         os.unlink(tmp)
+    if only is None:
+        before = set(os.listdir(folder))
+
+        def cleanup() -> None:
+            _new_entries(folder, before)
+    else:
+        existed = (folder / only).exists()
+
+        def cleanup() -> None:
+            if not existed:
+                (folder / only).unlink(missing_ok=True)
     _PENDING.add(str(lock))
+    _ABORT[str(lock)] = cleanup
     try:
         yield
+    except BaseException:
+        cleanup()
+        raise
     finally:
+        _ABORT.pop(str(lock), None)
         lock.unlink(missing_ok=True)
         _PENDING.discard(str(lock))
         if created:

@@ -13,6 +13,8 @@ _MAGIC = (  # a file's first bytes -> what it is, for the message
     (b"PAR1", "a Parquet file"),
     (b"%PDF", "a PDF document"),
     (b"\x7fELF", "a program"),
+    (b"\xff\xfe", "UTF-16 text (a spreadsheet's 'Unicode text')"),
+    (b"\xfe\xff", "UTF-16 text"),
 )
 
 

@@ -27,7 +27,8 @@ from typing import Any
 from bayescluster.core.errors import BayesclusterError
 
 LOOPBACK = "127.0.0.1"
-CONNECT_TIMEOUT_S = 20
+CONNECT_TIMEOUT_S = 10
+WORKERS_TIMEOUT_S = 60  # a running scheduler without a worker: refused after this long
 SCHEMES = ("tls", "tcp")
 TLS_KEYS = ("ca_file", "cert", "key")  # the command line's --tls-ca-file, --tls-cert, --tls-key
 _WARNED: set[str] = set()  # plain-TCP schedulers already warned about in this process
@@ -85,27 +86,74 @@ def security_of(security: object | Mapping[str, str | None] | None) -> object | 
     given = {k: v for k, v in security.items() if v is not None}
     if not given:
         return None
-    for key, value in given.items():
-        path = Path(value)
-        if not path.is_file():
-            raise BayesclusterError(f"--tls-{key.replace('_', '-')} {str(value)!r}: no such "
-                                    "file. Fix: give the path of the PEM file your cluster's "
-                                    "administrator issued.")
-        try:
-            path.read_bytes()
-        except OSError as problem:
-            raise BayesclusterError(f"--tls-{key.replace('_', '-')} {str(value)!r} cannot be "
-                                    f"read ({problem.strerror}). Fix: check its "
-                                    "permissions.") from None
-    missing = ["--tls-" + k.replace("_", "-") for k in ("ca_file", "cert") if k not in given]
+    missing = [k for k in ("ca_file", "cert") if k not in given]
     if missing:
-        raise BayesclusterError("TLS needs --tls-ca-file and --tls-cert together (and "
-                                "--tls-key unless the key is in the certificate's file); "
-                                f"missing: {', '.join(missing)}.")
+        raise BayesclusterError("TLS needs a CA file and a certificate together (and a key "
+                                "unless it is in the certificate's file); missing: "
+                                f"{', '.join(_option(k) for k in missing)}. Fix: give "
+                                f"{' and '.join(_option(k) for k in missing)}.")
+    check_tls_files({_option(k): v for k, v in given.items()}, given["ca_file"],
+                    given["cert"], given.get("key"))
     from distributed import Security
 
     return Security(tls_ca_file=given["ca_file"], tls_client_cert=given["cert"],
                     tls_client_key=given.get("key"), require_encryption=True)
+
+
+def _option(key: str) -> str:
+    """A TLS key by the command line's option and the Python mapping's key."""
+    return f"--tls-{key.replace('_', '-')} (security[{key!r}])"
+
+
+def check_tls_files(named: dict[str, str], ca_file: str, cert: str, key: str | None) -> None:
+    """Refuse TLS files that are missing, unreadable, not PEM, or a key that does not match.
+
+    Parameters
+    ----------
+    named : dict of str to str
+        How each file was given (an option or a configuration key) -> its path.
+    ca_file : str
+        The certificate authority's file.
+    cert : str
+        The client's certificate.
+    key : str or None
+        Its private key (None: in the certificate's file).
+
+    Raises
+    ------
+    BayesclusterError
+        Naming the option or key, the path and the fix.
+    """
+    import ssl
+
+    for how, value in named.items():
+        path = Path(value)
+        what = "a directory" if path.is_dir() else "no such file"
+        if not path.is_file():
+            raise BayesclusterError(f"{how} {str(value)!r}: {what}. Fix: give the path of the "
+                                    "PEM file your cluster's administrator issued.")
+        try:
+            path.read_bytes()
+        except OSError as problem:
+            raise BayesclusterError(f"{how} {str(value)!r} cannot be read "
+                                    f"({problem.strerror}). Fix: check its permissions.") \
+                from None
+    by_path = {v: k for k, v in named.items()}
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except ssl.SSLError as problem:
+        raise BayesclusterError(f"{by_path[ca_file]} {ca_file!r} holds no PEM certificate "
+                                f"authority ({problem.reason or problem}). Fix: give the CA "
+                                "certificate (ca.pem), not a key or another file.") from None
+    try:
+        context.load_cert_chain(cert, keyfile=key)
+    except ssl.SSLError as problem:
+        shown = f"{by_path[cert]} {cert!r}" + (f" with {by_path[key]} {key!r}" if key else "")
+        raise BayesclusterError(f"{shown}: not a PEM certificate and its matching private key "
+                                f"({problem.reason or problem}). Fix: give this client's "
+                                "certificate and its own key (the key is needed unless it "
+                                "is in the certificate's file; are the two swapped?).") \
+            from None
 
 
 def check_scheduler(scheduler: str | None, security: object = None) -> None:
@@ -132,7 +180,8 @@ def check_scheduler(scheduler: str | None, security: object = None) -> None:
         return
     scheme, sep, rest = scheduler.partition("://")
     port = rest.rsplit(":", 1)[-1] if ":" in rest else ""
-    if not sep or scheme not in SCHEMES or not port.isdigit() or not _host(scheduler):
+    if not sep or scheme not in SCHEMES or not port.isdigit() or not _host(scheduler) \
+            or not 0 < int(port) < 65536:
         raise BayesclusterError(f"--scheduler {scheduler!r} is not a Dask scheduler address. "
                                 "Fix: give tls://HOST:PORT (a cluster with certificates) or "
                                 "tcp://HOST:PORT, as `dask scheduler` prints it.")
@@ -150,12 +199,46 @@ def check_scheduler(scheduler: str | None, security: object = None) -> None:
                                     "CERT.pem --tls-key KEY.pem, or set Dask's "
                                     "distributed.comm.tls.ca-file and "
                                     "distributed.comm.tls.client.cert/key.")
+        config = "Dask's configuration distributed.comm.tls."
+        named = {f"{config}ca-file": configured.tls_ca_file,
+                 f"{config}client.cert": configured.tls_client_cert}
+        if configured.tls_client_key:
+            named[f"{config}client.key"] = configured.tls_client_key
+        check_tls_files(named, configured.tls_ca_file, configured.tls_client_cert,
+                        configured.tls_client_key)
     if scheme == "tcp" and not _is_loopback(_host(scheduler)) and scheduler not in _WARNED:
         _WARNED.add(scheduler)
         warnings.warn(f"scheduler {scheduler} is plain TCP beyond this machine: Dask has no "
                       "authentication there, so anyone who can reach it can run code on its "
                       "workers. Use tls:// with certificates.", UnencryptedSchedulerWarning,
                       stacklevel=3)
+
+
+def probe(scheduler: str) -> None:
+    """Refuse at once an address where nothing listens (Dask would retry until its timeout).
+
+    Parameters
+    ----------
+    scheduler : str
+        A checked ``tls://`` or ``tcp://`` address (:func:`check_scheduler`).
+
+    Raises
+    ------
+    BayesclusterError
+        When the connection is refused, fails or times out.
+    """
+    host, port = _host(scheduler), int(scheduler.rsplit(":", 1)[1])
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except TimeoutError:
+        raise BayesclusterError(f"the Dask scheduler at {scheduler} did not answer within "
+                                f"{CONNECT_TIMEOUT_S} s. Fix: check the host and port, and "
+                                "that a firewall lets this machine reach it.") from None
+    except OSError as problem:
+        reason = problem.strerror or str(problem)
+        raise BayesclusterError(f"nothing is listening at {scheduler} ({reason}). Fix: start "
+                                "`dask scheduler` there, or give the address it printed.") \
+            from None
 
 
 def _local_cluster(workers: int):
@@ -171,12 +254,24 @@ def _client(scheduler: str, security: object):
     from dask.distributed import Client
 
     try:
-        return Client(scheduler, security=security, timeout=f"{CONNECT_TIMEOUT_S}s")
+        client = Client(scheduler, security=security, timeout=f"{CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError) as problem:
-        raise BayesclusterError(f"could not reach the Dask scheduler at {scheduler} within "
-                                f"{CONNECT_TIMEOUT_S} s ({str(problem).splitlines()[0][:200]}). "
-                                "Fix: check that `dask scheduler` runs there and that the "
-                                "address, port and certificates are the cluster's.") from None
+        hint = (" A plain tcp:// client was cut off: if the scheduler uses TLS, give "
+                "tls:// and the certificates." if scheduler.startswith("tcp://") else "")
+        raise BayesclusterError(f"the Dask scheduler at {scheduler} refused or dropped the "
+                                f"connection ({str(problem).splitlines()[0][:200]}).{hint} "
+                                "Fix: check that the address, port and certificates are the "
+                                "cluster's (a certificate signed by another authority is "
+                                "refused).") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+    except TimeoutError:
+        client.close()
+        raise BayesclusterError(f"the Dask scheduler at {scheduler} has had no worker for "
+                                f"{WORKERS_TIMEOUT_S} s. Fix: start workers, e.g. `dask worker "
+                                f"{scheduler} --nthreads 1` with the same TLS options, in "
+                                "an environment with this package installed.") from None
+    return client
 
 
 def map_tasks(func: Callable, tasks: list, *, scheduler: str | None = None, workers: int = 2,
@@ -224,6 +319,7 @@ def map_tasks(func: Callable, tasks: list, *, scheduler: str | None = None, work
         cluster = _local_cluster(workers)
         client = Client(cluster)
     else:
+        probe(scheduler)
         client = _client(scheduler, security)
     try:
         futures = client.map(func, tasks, pure=False, **kwargs)

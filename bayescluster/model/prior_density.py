@@ -57,8 +57,8 @@ def log_prior(built: Built, posterior: xr.Dataset) -> xr.DataArray:
     import pytensor
     import pytensor.tensor as pt
     from pymc.model.transform.conditioning import remove_value_transforms
-    from pytensor.graph.traversal import explicit_graph_inputs
     from pytensor.graph.replace import vectorize_graph
+    from pytensor.graph.traversal import explicit_graph_inputs
 
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
     coords = {"chain": posterior["chain"], "draw": posterior["draw"]}

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bayescluster.analysis import clusters as cmp
-from bayescluster.analysis.effects import average_marginal_effects
+from bayescluster.analysis.effects import average_marginal_effects, default_contrasts
 from bayescluster.analysis.reloo import LIMIT
 from bayescluster.core.errors import ReportError
 from bayescluster.reporting import document as doc
@@ -42,6 +42,7 @@ Extend = Callable[[list, list[Section], dict], list[Section]]
 def build(runs: list[Run], *, domains: tuple[str, str] | None = None, effect: str | None = None,
           max_draws: int = 1000, extend: Extend | None = None, reloo: int = LIMIT,
           marginal_effects: Callable = average_marginal_effects,
+          contrasts: Callable = default_contrasts, influence: dict | None = None,
           progress: Callable[[str], None] = print) -> doc.Document:
     """The report of ``runs[0]`` (compared with the rest) as a Document.
 
@@ -63,6 +64,14 @@ def build(runs: list[Run], *, domains: tuple[str, str] | None = None, effect: st
     marginal_effects : callable
         ``marginal_effects(run, max_draws=...)``: the average marginal effects table (a
         study may add its own contrasts).
+    contrasts : callable
+        ``contrasts(design)``: the definitions of ``marginal_effects``' contrasts, for the
+        findings' robustness.
+    influence : dict, optional
+        Refit without each group whose influence cannot be reweighted (Pareto k above
+        0.7), with these options of
+        :func:`~bayescluster.analysis.robustness.refit_groups` (``scheduler``,
+        ``workers``, ``security``, ``chains``, ``draws``...); None: say which could not.
     progress : callable
         Called with a line before each long step (the exact LOO refits).
 
@@ -80,7 +89,7 @@ def build(runs: list[Run], *, domains: tuple[str, str] | None = None, effect: st
         effect = cmp.default_effect(design)
     loos = {} if run.prior_only else sec.loo_results(runs, limit=reloo, progress=progress)
     compared = sec.loo_comparison(runs, loos)
-    ames = None
+    ames = robust = None
     sections = []
     if run.prior_only:
         w = run.data.words
@@ -97,16 +106,23 @@ def build(runs: list[Run], *, domains: tuple[str, str] | None = None, effect: st
             sections.append(sec.domains_section(run, domains))
         if run.design.varying:
             sections.append(sec.clusters_section(run, effect))
+        progress("robustness: the findings under the prior at half and twice its strength, "
+                 "without each group and row, in the other runs (reweighted draws) ...")
+        robust = _robustness(runs, ames, contrasts, effect, domains, max_draws, influence,
+                             compared, progress)
     sections += [s for s in (sec.selection_section(runs),) if s]
     progress("appendix: data, model, diagnostics, predictive checks, LOO ...")
     sections += [sec.data_section(run), sec.model_section(runs), sec.diagnostics_section(runs),
                  sec.ppc_section(run), sec.comparison_section(runs, loos, compared)]
+    sections.append(sec.robustness_section(robust, run.data.words))
     sections.insert(0, findings_section(run, ames=ames, loos=loos, compared=compared,
-                                        effect=effect, domains=domains, name=sec.label(run)))
+                                        effect=effect, domains=domains, name=sec.label(run),
+                                        robustness=robust))
     if extend is not None:
         sections = extend(runs, sections, {"domains": domains, "effect": effect,
                                            "max_draws": max_draws, "loos": loos,
-                                           "compared": compared, "ames": ames})
+                                           "compared": compared, "ames": ames,
+                                           "robustness": robust})
     sections = doc.relabelled(sections, run.data.words.relabel)
     versions = json.loads(run.tree.attrs.get("package_versions", "{}"))
     footer = (f"bayescluster {version('bayescluster')}; rebuilt from saved runs "
@@ -115,6 +131,45 @@ def build(runs: list[Run], *, domains: tuple[str, str] | None = None, effect: st
               + ", ".join(f"{k} {v}" for k, v in versions.items()))
     title = f"{run.spec.name}: {run.spec.family} on {run.data.words.count(design.n_firms)}"
     return doc.Document(title, [sec.banner(r) for r in runs], sections, footer)
+
+
+def _robustness(runs: list[Run], ames, contrasts: Callable, effect: str | None,
+                domains: tuple[str, str] | None, max_draws: int, influence: dict | None,
+                compared, progress: Callable[[str], None]):
+    """The findings' quantities under perturbations (None when there are none)."""
+    from bayescluster.analysis import robustness
+
+    run = runs[0]
+    if ames is None or ames.empty:
+        return None
+    effects = sorted({e for e, m, lv, _ in ames.index if (m, lv) == ("total", "overall")})
+    wanted = {"effects": effects, "domains": domains, "effect": effect,
+              "max_draws": max_draws}
+    values, pairs = robustness.quantities(run, contrasts=contrasts(run.design), **wanted)
+    wanted["contrasts"] = contrasts(run.design)
+    if not values:
+        return None
+    others = {}
+    for other in runs[1:]:
+        if other.prior_only or other.outcome != run.outcome \
+                or other.design.n_firms != run.design.n_firms:
+            continue  # another outcome or table: not the same finding
+        mine = contrasts(other.design)
+        kept = {**wanted, "contrasts": mine, "effects": [e for e in effects if e in mine]}
+        if kept["domains"] and "domain_total" not in other.posterior:
+            kept["domains"] = None
+        name = sec.label(other)
+        if compared is not None and name in compared.index and "weight" in compared:
+            name += f" (stacking weight {float(compared.loc[name, 'weight']):.2f})"
+        others[name] = robustness.quantities(other, **kept)[0]
+    table = robustness.perturbations(run, values, pairs, others=others)
+    group = run.data.words.group
+    failed = table[(table["kind"] == group) & ~table["reliable"]]["perturbation"]
+    if influence is None or failed.empty:
+        return table
+    groups = sorted({p.removeprefix(f"without {group} ") for p in failed})
+    refitted = robustness.refit_groups(run, groups, wanted, progress=progress, **influence)
+    return robustness.perturbations(run, values, pairs, others=others, refitted=refitted)
 
 
 def write_report(runs: Run | list[Run] | tuple[Run, ...], out_dir: str | Path,

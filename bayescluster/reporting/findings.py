@@ -316,10 +316,106 @@ def section(findings: list[Finding], figure: Figure | None) -> Section:
     return Section("Findings", [*blocks, Table(table, "findings", 6, shown=False)])
 
 
+MAX_COVARIATES = 6  # covariate sentences a table without a study's own findings opens with
+
+
+def covariate_findings(run: Run, ames: pd.DataFrame, effect: str | None,
+                       noun: str) -> list[Finding]:
+    """A table's own findings: its effects on the outcome.
+
+    The varying effect's (overall and by domain) first, then each other contrast's
+    overall effect, up to :data:`MAX_COVARIATES`.
+
+    Parameters
+    ----------
+    run : Run
+        The run (its categorical levels name the contrasts' baselines).
+    ames : DataFrame
+        The average marginal effects.
+    effect : str or None
+        The varying effect, first.
+    noun : str
+        The outcome in words.
+
+    Returns
+    -------
+    list of Finding
+        :func:`effect_findings` of each contrast; the others without their by-domain line.
+    """
+    w = run.data.words
+    found = effect_findings(ames, effect, noun, words=w) if effect else []
+    names = [e for e in dict.fromkeys(ames.index.get_level_values("effect")) if e != effect]
+    for name in names[:MAX_COVARIATES]:
+        column, _, level = name.partition("[")
+        lead = None
+        if level and column in run.design.levels:
+            lead = (f"Changing {column} from {run.design.levels[column][0]} to "
+                    f"{level.rstrip(']')}")
+        found += effect_findings(ames, name, noun, lead=lead, words=w)[:1]
+    return found
+
+
+def quantity_of(finding: Finding) -> str | None:
+    """The per-draw quantity a finding reads, as the robustness module names it.
+
+    None for a finding about the fit or the groups' ranks.
+
+    Parameters
+    ----------
+    finding : Finding
+        A finding.
+
+    Returns
+    -------
+    str or None
+        ``"effect: <name>"`` for an overall marginal effect, ``"domains: A vs B"`` for a
+        domain contrast.
+    """
+    if finding.source == "marginal_effects" and finding.row.endswith(" | overall | all"):
+        return "effect: " + finding.row.removesuffix(" | overall | all")
+    if finding.source.startswith("domains_"):
+        return "domains: " + finding.source.removeprefix("domains_").replace("_vs_", " vs ")
+    return None
+
+
+def with_robustness(found: list[Finding], robustness: pd.DataFrame | None,
+                    words: Words) -> list[Finding]:
+    """Each finding with its robustness clause appended, where it reads a quantity.
+
+    Parameters
+    ----------
+    found : list of Finding
+        The findings.
+    robustness : DataFrame or None
+        :func:`~bayescluster.analysis.robustness.perturbations`' table.
+    words : Words
+        How the table names its rows and groups.
+
+    Returns
+    -------
+    list of Finding
+        The same findings, the ones with a perturbed quantity ending in its clause.
+    """
+    from dataclasses import replace
+
+    from bayescluster.analysis.robustness import clause
+
+    if robustness is None:
+        return found
+    known = set(robustness["quantity"])
+    out = []
+    for f in found:
+        q = quantity_of(f)
+        out.append(f if q not in known else replace(f, text=f"{f.text} " + clause(
+            robustness, q, group=words.group, groups=words.groups, row=words.row)))
+    return out
+
+
 def findings_section(run: Run, *, ames: pd.DataFrame | None, loos: dict,
                      compared: pd.DataFrame | None, effect: str | None,
                      domains: tuple[str, str] | None, name: str,
-                     lead: list[Finding] | None = None, noun: str | None = None) -> Section:
+                     lead: list[Finding] | None = None, noun: str | None = None,
+                     robustness: pd.DataFrame | None = None) -> Section:
     """The Findings section of ``run`` (its label ``name``).
 
     Parameters
@@ -342,6 +438,9 @@ def findings_section(run: Run, *, ames: pd.DataFrame | None, loos: dict,
         A study's own opening findings, in place of the effect's overall and by domain.
     noun : str, optional
         The outcome in words (default: its column name).
+    robustness : DataFrame, optional
+        :func:`~bayescluster.analysis.robustness.perturbations`' table: each finding that
+        reads a perturbed quantity ends with its robustness clause.
 
     Returns
     -------
@@ -354,14 +453,14 @@ def findings_section(run: Run, *, ames: pd.DataFrame | None, loos: dict,
                                          "in this report is drawn from the prior.")])
     noun = noun or run.outcome
     w = run.data.words
-    found = list(lead) if lead is not None else (
-        effect_findings(ames, effect, noun, words=w) if effect else [])
+    found = list(lead) if lead is not None else covariate_findings(run, ames, effect, noun)
     pooled = "domain_total" in run.posterior
     if effect and domains and pooled:
         found.append(contrast_finding(run, ames, effect, domains, noun))
     if effect:
         found.append(standout_finding(cmp.ranks(run, "cluster", effect=effect, top=TOP),
                                       effect, w))
+    found = with_robustness(found, robustness, w)
     found.append(fit_finding(noun, checks.ppc_statistics(run, by="domain"), w))
     found.append(trust_finding(run, name, loos, compared))
     picture = None

@@ -853,3 +853,47 @@ def _identification(run, params: pd.DataFrame) -> str:
             "partial: the corrected effect keeps part of the selection bias even when the "
             "model is true. benchmarks/selection_validation.py measures how much by "
             "simulation.")
+
+
+def robustness_section(table: pd.DataFrame | None, words: Words) -> Section:
+    """The appendix's Robustness: each finding's quantity under each perturbation.
+
+    Parameters
+    ----------
+    table : DataFrame or None
+        :func:`~bayescluster.analysis.robustness.perturbations`' table (None: no finding
+        reads a quantity to perturb).
+    words : Words
+        How the table names its rows, groups and domains.
+
+    Returns
+    -------
+    Section
+        What was perturbed and how, the table (``robustness``) and a dot plot of each
+        quantity's mean under every perturbation; or a line saying there is nothing to
+        perturb.
+    """
+    from bayescluster.analysis.robustness import BANDS
+
+    if table is None:
+        return Section("Robustness", [Text("No finding reads an effect or a contrast to "
+                                           "perturb (a prior-only run, or a model without "
+                                           "covariate contrasts).")], appendix=True)
+
+    shown = table.set_index(["quantity", "perturbation"])
+    blocks = [
+        Text("Each finding's quantity as fitted and under perturbations, by Pareto-smoothed "
+             "importance reweighting of the draws (no refit): the prior at half and twice its "
+             f"strength, each {words.group} and {words.domain} left out, the {words.rows} "
+             "whose removal moves it most, and the same quantity in the other runs of the "
+             "table. A perturbation holds when the sign and the probability band (below 10%, "
+             f"10-{BANDS[1]:.0%}, {BANDS[1]:.0%}-{BANDS[2]:.0%}, over {BANDS[2]:.0%}) stay; a "
+             f"Pareto k above {PARETO_K} means the reweighting cannot be trusted there and "
+             "the row is not counted (the command line's loo --by-cluster refits without "
+             f"each {words.group})."),
+        figure("robustness", "Each finding's mean as fitted (black) and under each "
+               "perturbation (grey: holds; red: changes its sign or band; open: Pareto k too "
+               "high to tell)", lambda: plots.robustness_plot(table)),
+        Table(shown, "robustness", 3, caption="Findings under perturbations"),
+    ]
+    return Section("Robustness", blocks, appendix=True)

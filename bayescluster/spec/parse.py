@@ -600,7 +600,8 @@ def load_spec(path_or_name: str | Path) -> Spec:
     """
     path = resolve(path_or_name)
     text = read_text(path, kind="a spec (TOML)", error=SpecError,
-                     fix="save the spec as UTF-8 TOML text (models/*.toml are examples)")
+                     fix="save the spec as UTF-8 TOML text (`bayescluster fit --spec "
+                         "zinb_hier` reads a shipped one; the README shows their keys)")
     return parse_spec(text, str(path))
 
 

@@ -31,6 +31,7 @@ from bayescluster.study.policy import (
     INTERACTION,
     applies,
     hypotheses,
+    policy_contrasts,
     policy_effects,
     table4_layout,
     verdict,
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
     from bayescluster.inference.run import Run
 
 SECTIONS = ("Findings", "Policy effects", "Domains", "Clusters", "Data", "Model",
-            "Diagnostics", "Posterior predictive checks", "Model comparison")
-APPENDIX = ("Data", "Model", "Diagnostics", "Posterior predictive checks", "Model comparison")
+            "Diagnostics", "Posterior predictive checks", "Model comparison", "Robustness")
+APPENDIX = ("Data", "Model", "Diagnostics", "Posterior predictive checks", "Model comparison",
+            "Robustness")
 NOUNS = {"pat": "patents", "claim": "claims", "citation": "citations"}  # the outcomes in words
 DEFAULT_DOMAINS = ("bio", "it")
 
@@ -232,7 +234,8 @@ def extend(runs: list[Run], sections: list[Section], options: dict) -> list[Sect
             section = generic_findings(
                 run, ames=ames, loos=options["loos"], compared=options["compared"],
                 effect=options["effect"], domains=options["domains"], name=label(run),
-                lead=policy_findings(run, ames), noun=NOUNS.get(run.outcome))
+                lead=policy_findings(run, ames), noun=NOUNS.get(run.outcome),
+                robustness=options["robustness"])
         out.append(section)
         if section.title == "Domains" and not any(s.title == "Self-selection"
                                                   for s in sections):
@@ -269,7 +272,7 @@ def build(runs: list[Run], *, domains: tuple[str, str] | None = None,
     if domains is None and set(DEFAULT_DOMAINS) <= set(runs[0].design.domain_labels):
         domains = DEFAULT_DOMAINS
     return generic.build(runs, domains=domains, extend=extend,
-                         marginal_effects=policy_effects, **kwargs)
+                         marginal_effects=policy_effects, contrasts=policy_contrasts, **kwargs)
 
 
 def write_report(runs: Run | list[Run] | tuple[Run, ...], out_dir: str | Path,

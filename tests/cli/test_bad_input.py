@@ -10,6 +10,7 @@ import pytest
 import xarray as xr
 
 from bayescluster.cli import main
+from bayescluster.core.errors import DataError
 from bayescluster.core.resources import DEFAULT_DATA
 from bayescluster.spec import load_spec
 
@@ -138,27 +139,53 @@ def test_a_spec_that_is_not_utf8(tmp_path, capsys):
     assert code == 2 and "is not UTF-8 text" in err
 
 
-def test_ctrl_c_is_a_message_not_a_traceback(tmp_path):
-    """Ctrl-C mid-write: exit 130, one line, and the write's temp file gone at once."""
+@pytest.mark.parametrize(("signum", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_or_kill_is_a_message_not_a_traceback(tmp_path, signum, code):
+    """Ctrl-C or kill mid-write: exit 130 or 143, one line, the write's temp file gone at
+    once, and what the command had added to its output folder removed with its lock."""
     script = (
         "import os, signal, sys, time\n"
-        "from bayescluster.cli import data, main\n"
+        "from pathlib import Path\n"
+        "from bayescluster.cli import analysis, main\n"
         "from bayescluster.core.atomic import atomic_path\n"
         "def interrupted(args):\n"
+        "    (args.out / 'first.csv').write_text('done')\n"
         "    with atomic_path(sys.argv[2]) as tmp:\n"
         "        tmp.write_text('half')\n"
-        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        f"        os.kill(os.getpid(), signal.{signum})\n"
         "        time.sleep(30)\n"
-        "data.cmd_validate = interrupted\n"
-        "sys.exit(main(['validate', sys.argv[1]]))\n")
+        "analysis.cmd_ppc = interrupted\n"
+        "sys.exit(main(['ppc', 'somewhere', '--out', sys.argv[3]]))\n")
     target = tmp_path / "out.txt"
     target.write_text("before")
-    done = subprocess.run([sys.executable, "-c", script, str(DEFAULT_DATA), str(target)],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 130, done.stderr
-    assert done.stderr.strip() == "interrupted: nothing was written by the step that was running"
+    (tmp_path / "out").mkdir()
+    done = subprocess.run([sys.executable, "-c", script, str(DEFAULT_DATA), str(target),
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == code, done.stderr
+    assert done.stderr.strip() == ("interrupted: what this command had written is removed; "
+                                   "files that were there before are as they were")
     assert target.read_text() == "before"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["out", "out.txt"]
+
+
+def test_a_verb_that_fails_leaves_its_output_folder_as_it_found_it(tmp_path, capsys):
+    """A verb that writes a table, then fails (exit 2), leaves no table and no lock behind,
+    so the corrected command runs without --force."""
+    from bayescluster.cli import analysis
+
+    out = tmp_path / "out"
+
+    def fails_after_a_table(args):
+        (args.out / "pareto_k.csv").write_text("x")
+        raise DataError("a later step failed")
+
+    original, analysis.cmd_ppc = analysis.cmd_ppc, fails_after_a_table
+    try:
+        code, err = _run(["ppc", "somewhere", "--out", out], capsys)
+    finally:
+        analysis.cmd_ppc = original
+    assert code == 2 and "a later step failed" in err
+    assert not out.exists()
 
 
 def test_an_output_directory_that_is_a_file_or_a_file_that_is_a_directory(tmp_path, capsys):

@@ -50,13 +50,17 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
         (out / LOCK).write_text(str(holder.pid))
         with pytest.raises(FileExistsError) as taken, exclusive(out):
             pass
-        assert taken.value.args[0] == holder.pid
+        assert taken.value.args == (holder.pid, str(out / LOCK))
     finally:
         holder.kill()
         holder.wait()
     with exclusive(out):  # the holder is gone: its lock is taken over
-        assert (out / LOCK).read_text() == str(os.getpid())
+        assert (out / LOCK).read_text().split()[0] == str(os.getpid())
     assert not (out / LOCK).exists()
+    # a live process that reuses a dead writer's id (another start time) does not hold it
+    (out / LOCK).write_text(f"{os.getppid()} 1")
+    with exclusive(out):
+        assert (out / LOCK).read_text().split()[0] == str(os.getpid())
 
 
 def test_a_folder_made_for_an_output_is_removed_if_nothing_was_written(tmp_path):

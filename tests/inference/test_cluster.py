@@ -120,8 +120,10 @@ def test_a_client_without_the_clusters_certificate_is_refused(cluster):
     # through the package: the same refusals, as exit-2 errors naming the fix
     with pytest.raises(BayesclusterError, match="no certificate was given"):
         list(map_tasks(abs, [1], scheduler=address))
-    with pytest.raises(BayesclusterError, match="could not reach the Dask scheduler"):
+    with pytest.raises(BayesclusterError, match="refused or dropped the connection"):
         list(map_tasks(abs, [1], scheduler=address, security=_files(folder, "rogue")))
+    with pytest.raises(BayesclusterError, match="if the scheduler uses TLS, give tls://"):
+        list(map_tasks(abs, [1], scheduler=address.replace("tls://", "tcp://")))
     assert list(map_tasks(abs, [-1], scheduler=address, security=_files(folder),
                           progress=lambda _: None)) == [1]
 
@@ -155,12 +157,14 @@ def test_sbc_and_loco_on_the_tls_cluster_equal_a_local_run(cluster, four_cluster
 
 
 def test_scheduler_addresses_and_tls_options_are_checked_before_any_work(tmp_path):
-    for bad in ("127.0.0.1:8786", "ucx://host:1", "tcp://host", "tls://:8786"):
+    for bad in ("127.0.0.1:8786", "ucx://host:1", "tcp://host", "tls://:8786",
+                "tls://127.0.0.1:99999"):
         with pytest.raises(BayesclusterError, match="not a Dask scheduler address"):
             check_scheduler(bad)
-    with pytest.raises(BayesclusterError, match="--tls-cert 'nowhere.pem': no such file"):
-        security_of({"ca_file": None, "cert": "nowhere.pem", "key": None})
     (tmp_path / "ca.pem").write_text("x")
+    with pytest.raises(BayesclusterError, match=r"--tls-cert \(security\['cert'\]\) "
+                                                "'nowhere.pem': no such file"):
+        security_of({"ca_file": str(tmp_path / "ca.pem"), "cert": "nowhere.pem", "key": None})
     with pytest.raises(BayesclusterError, match="missing: --tls-cert"):
         security_of({"ca_file": str(tmp_path / "ca.pem"), "cert": None, "key": None})
     with pytest.raises(BayesclusterError, match="unknown key"):
@@ -176,11 +180,71 @@ def test_scheduler_addresses_and_tls_options_are_checked_before_any_work(tmp_pat
     check_scheduler("tcp://10.0.0.5:8786")  # once per address and process
 
 
+def test_tls_files_that_cannot_work_are_named(tmp_path, cluster):
+    _, folder = cluster
+    good = _files(folder)
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    with pytest.raises(BayesclusterError, match=r"--tls-ca-file \(security\['ca_file'\]\) "
+                                                r".*junk.pem' holds no PEM certificate"):
+        security_of({**good, "ca_file": str(tmp_path / "junk.pem")})
+    with pytest.raises(BayesclusterError, match="not a PEM certificate and its matching "
+                                                "private key.*swapped"):
+        security_of({**good, "cert": good["key"], "key": good["cert"]})
+    with pytest.raises(BayesclusterError, match="not a PEM certificate and its matching"):
+        security_of({**good, "key": _files(folder, "rogue")["key"]})
+    with pytest.raises(BayesclusterError, match="a directory"):
+        security_of({**good, "ca_file": str(tmp_path)})
+
+
+def test_an_address_nothing_listens_at_or_a_scheduler_without_workers(tmp_path,
+                                                                     monkeypatch, cluster):
+    """Refused at once, not after Dask's retries; a lone scheduler after the wait."""
+    import socket as sockets
+
+    from bayescluster.inference import distributed
+
+    with sockets.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(BayesclusterError, match="nothing is listening at"):
+        list(map_tasks(abs, [1], scheduler=f"tcp://127.0.0.1:{port}"))
+    assert time.monotonic() - started < 5
+    _, folder = cluster
+    info = tmp_path / "lone.json"
+    with open(tmp_path / "lone.log", "w") as log:
+        lone = subprocess.Popen(
+            [DASK, "scheduler", "--protocol", "tls", "--host", "127.0.0.1", "--port", "0",
+             "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(info),
+             *_tls(folder)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        monkeypatch.setattr(distributed, "WORKERS_TIMEOUT_S", 3)
+        with pytest.raises(BayesclusterError, match="has had no worker for 3 s"):
+            list(map_tasks(abs, [1], scheduler=address, security=_files(folder)))
+    finally:
+        lone.terminate()
+        lone.wait(timeout=20)
+
+
 def test_the_command_line_names_a_missing_certificate(tmp_path, capsys):
     from bayescluster.cli import main
 
-    code = main(["sbc", "--sims", "2", "--scheduler", "tls://127.0.0.1:1", "--tls-cert",
-                 str(tmp_path / "me.pem"), "--out", str(tmp_path / "out")])
+    (tmp_path / "ca.pem").write_text("x")
+    code = main(["sbc", "--sims", "2", "--scheduler", "tls://127.0.0.1:1", "--tls-ca-file",
+                 str(tmp_path / "ca.pem"), "--tls-cert", str(tmp_path / "me.pem"), "--out",
+                 str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and "--tls-cert" in err and "no such file" in err
     assert "Traceback" not in err and not (tmp_path / "out").exists()
+    for argv, said in ((["--scheduler", "tcp://127.0.0.1:1", "--workers", "3"],
+                        "--workers 3 starts a local cluster"),
+                       (["--scheduler", "tcp://127.0.0.1:1"], "nothing is listening at")):
+        code = main(["sbc", "--sims", "2", *argv, "--out", str(tmp_path / "out")])
+        err = capsys.readouterr().err
+        assert code == 2 and said in err, err
+    code = main(["loo", str(tmp_path), "--workers", "2"])
+    assert code == 2 and "only tell(s) where refits run" in capsys.readouterr().err

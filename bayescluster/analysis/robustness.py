@@ -1,0 +1,340 @@
+r"""How robust a finding is: its estimate and probability under perturbations of the fit.
+
+A finding reads one quantity per draw :math:`q^{(s)}` (an average marginal effect, a
+domain contrast). Each perturbation reweights the draws by Pareto-smoothed importance
+sampling (no refit) and reports the weighted mean, :math:`P(q > 0)` and the Pareto
+:math:`\hat k` of the weights (above 0.7 the reweighting is unreliable and a refit is
+needed):
+
+- the prior at half and at twice its strength, :math:`p(\theta)^{\alpha}`,
+  :math:`\alpha \in \{0.5, 2\}` (weights :math:`p(\theta)^{\alpha - 1}`, the spec's priors
+  as :mod:`bayescluster.model.prior_density` defines them);
+- each group (cluster) left out, and each domain, weights
+  :math:`1 / p(y_{g} \mid \theta)` over the group's rows (leave-one-group-out);
+- each row (firm) left out, for the rows that move the finding most;
+- the same quantity in other runs of the same table (another family), read from their
+  own draws.
+
+A finding *holds* under a perturbation when its sign and its probability band (below
+10%, 10-50%, 50-90%, over 90% that it is positive) stay the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from bayescluster.core.defaults import PARETO_K
+from bayescluster.model.evaluate import thin_indices
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bayescluster.analysis.effects import Contrasts
+    from bayescluster.data.table import FirmData
+    from bayescluster.inference.run import Run
+    from bayescluster.model.build import Built
+    from bayescluster.spec.parse import Spec
+
+ALPHAS = (0.5, 2.0)
+STRENGTH = {0.5: "half", 2.0: "twice"}
+BANDS = (0.1, 0.5, 0.9)  # edges of the probability bands a finding is read in
+TOP_ROWS = 3
+
+
+def band(p: float) -> int:
+    """The probability band of ``p`` (0: below 10%, ..., 3: over 90%).
+
+    Parameters
+    ----------
+    p : float
+        A probability.
+
+    Returns
+    -------
+    int
+        How many of :data:`BANDS`' edges ``p`` reaches.
+    """
+    return int(np.searchsorted(BANDS, p, side="right"))
+
+
+def _weighted(values: np.ndarray, log_lik: np.ndarray) -> tuple[float, float, float]:
+    """Mean, P(> 0) and Pareto k of ``values`` reweighted by ``1 / exp(log_lik)``.
+
+    arviz-stats' PSIS takes the log-likelihood of what is left out.
+    """
+    from arviz_stats.base import array_stats
+
+    log_w, k = array_stats.psislw(log_lik - log_lik.max())
+    w = np.exp(log_w - log_w.max())
+    w /= w.sum()
+    return float(w @ values), float(w @ (values > 0)), float(k)
+
+
+def quantities(run: Run, effects: list[str], *, contrasts: Contrasts | None = None,
+               domains: tuple[str, str] | None = None, effect: str | None = None,
+               max_draws: int | None = 1000) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The findings' quantities per draw: overall effects and a domain contrast.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    effects : list of str
+        Contrast names whose overall average marginal effect (total margin) is wanted.
+    contrasts : dict, optional
+        The contrasts' definitions (default: :func:`~bayescluster.analysis.effects.
+        default_contrasts`).
+    domains : (str, str), optional
+        The domain contrast A - B of ``effect``'s total (log scale), where the run pools
+        clusters within domains.
+    effect : str, optional
+        The varying effect of the domain contrast.
+    max_draws : int or None
+        Posterior draws used, thinned evenly (None: all).
+
+    Returns
+    -------
+    values : dict of str to ndarray
+        ``"effect: <name>"`` and ``"domains: <A> vs <B>"`` -> (draw,) values.
+    pairs : ndarray
+        (draw, 2) the (chain, draw) of each value.
+    """
+    from bayescluster.analysis.effects import default_contrasts, effect_draws
+
+    post = run.posterior
+    pairs = np.array(thin_indices(post.sizes["chain"], post.sizes["draw"], max_draws))
+    out = {}
+    chosen = default_contrasts(run.design) if contrasts is None else contrasts
+    chosen = {k: v for k, v in chosen.items() if k in effects}
+    if chosen:
+        table = effect_draws(run, contrasts=chosen, max_draws=max_draws)
+        overall = table[(table["level"] == "overall") & (table["margin"] == "total")]
+        for name, rows in overall.groupby("effect", sort=False):
+            out[f"effect: {name}"] = rows.sort_values("sample")["value"].to_numpy()
+    if domains and effect and "domain_total" in post:
+        da = post["domain_total"].sel(effect=effect)
+        a, b = (np.asarray(da.sel(domain=d).values)[pairs[:, 0], pairs[:, 1]] for d in domains)
+        out[f"domains: {domains[0]} vs {domains[1]}"] = a - b
+    return out, pairs
+
+
+@dataclass
+class _Refitted:
+    """What :func:`quantities` reads of a run, for a refit's draws."""
+
+    built: Built
+    posterior: Any
+    prior_only: bool = False
+
+    @property
+    def design(self):
+        return self.built.design
+
+
+def _refit_without(task: dict, spec: Spec, data: FirmData, chains: int, draws: int,
+                   tune: int, wanted: dict) -> dict:
+    """Refit without ``task["group"]`` and read the findings' quantities from the refit."""
+    from bayescluster.inference.refit import compiled, refit
+
+    design = compiled(spec, data)[0].design
+    weight = np.ones(design.n_firms)
+    weight[design.cluster_index == design.cluster_labels.index(task["group"])] = 0.0
+    built, tree = refit(spec, data, seed=task["seed"], chains=chains, draws=draws, tune=tune,
+                        weights=weight)
+    values, _ = quantities(_Refitted(built, tree["posterior"].to_dataset()), **wanted)
+    return {"group": task["group"], "values": values,
+            "divergences": int(np.asarray(tree["sample_stats"]["diverging"].values).sum())}
+
+
+def refit_groups(run: Run, groups: list[str], wanted: dict, *, chains: int = 2,
+                 draws: int = 500, tune: int = 500, seed: int = 0,
+                 scheduler: str | None = None, workers: int = 2, security: object = None,
+                 progress: Callable[[str], object] = print) -> dict[str, dict]:
+    """The findings' quantities refitted without each of ``groups``, on Dask.
+
+    Parameters
+    ----------
+    run : Run
+        The fitted run.
+    groups : list of str
+        Group labels to leave out, one refit each.
+    wanted : dict
+        :func:`quantities`' keyword arguments (``effects``, ``contrasts``, ``domains``,
+        ``effect``, ``max_draws``).
+    chains : int
+        Each refit's chains.
+    draws : int
+        Each refit's draws per chain.
+    tune : int
+        Each refit's tuning steps per chain.
+    seed : int
+        The refit without the k-th group of the design (from 1) uses ``seed + k``, so the
+        results do not depend on the workers.
+    scheduler : str, optional
+        A running Dask scheduler (default: a local cluster).
+    workers : int
+        The local cluster's worker processes.
+    security : distributed.Security or mapping, optional
+        TLS files for a ``tls://`` scheduler
+        (:func:`bayescluster.inference.distributed.map_tasks`).
+    progress : callable
+        Called with the cost before the refits and a line after each.
+
+    Returns
+    -------
+    dict of str to dict
+        Group -> its refit's quantities (:func:`quantities`' values).
+    """
+    from bayescluster.inference.distributed import map_tasks
+
+    labels = list(run.design.cluster_labels)
+    tasks = [{"group": g, "seed": seed + 1 + labels.index(g)} for g in groups]
+    where = scheduler or f"a local cluster of {workers} worker{'s' if workers > 1 else ''}"
+    progress(f"influence: {len(tasks)} refits ({chains} x {draws} draws after {tune} tuning "
+             f"each) without each {run.data.words.group} whose reweighting failed, on "
+             f"{where}; each worker compiles the model once")
+    found = map_tasks(_refit_without, tasks, scheduler=scheduler, workers=workers,
+                      security=security, progress=progress, label="influence refits",
+                      spec=run.spec, data=run.data, chains=chains, draws=draws, tune=tune,
+                      wanted=wanted)
+    return {r["group"]: r["values"] for r in found}
+
+
+def perturbations(run: Run, values: dict[str, np.ndarray], pairs: np.ndarray, *,
+                  others: dict[str, dict[str, np.ndarray]] | None = None,
+                  refitted: dict[str, dict[str, np.ndarray]] | None = None) -> pd.DataFrame:
+    """Each quantity under each perturbation: weighted mean, P(> 0), Pareto k, holds.
+
+    Parameters
+    ----------
+    run : Run
+        The run the values come from (its stored log prior and log-likelihood).
+    values : dict of str to ndarray
+        :func:`quantities`' values.
+    pairs : ndarray
+        :func:`quantities`' (chain, draw) pairs.
+    others : dict, optional
+        Another run's label -> its :func:`quantities` values (a quantity it lacks is left
+        out).
+    refitted : dict, optional
+        Group label -> :func:`refit_groups`' quantities: that group left out by a refit
+        in place of the reweighting.
+
+    Returns
+    -------
+    DataFrame
+        One row per quantity and perturbation: ``quantity``, ``kind`` (``fit``,
+        ``prior``, the group's and domain's words, ``row``, ``run``), ``perturbation``,
+        ``mean``, ``p_gt_0``, ``pareto_k`` (NaN where no weights), ``reliable``,
+        ``holds`` (sign and probability band as in the fit).
+    """
+    from bayescluster.model.prior_density import LOG_PRIOR, log_prior
+
+    design, w = run.design, run.data.words
+    if "log_prior" in run.tree.children:
+        lprior = np.asarray(run.tree["log_prior"].to_dataset()[LOG_PRIOR].values)
+    else:
+        lprior = np.asarray(log_prior(run.built, run.posterior).values)
+    lprior = lprior[pairs[:, 0], pairs[:, 1]]
+    firm_ll = np.asarray(run.tree["log_likelihood"][run.outcome].values, dtype="float64")
+    firm_ll = firm_ll[pairs[:, 0], pairs[:, 1]]
+    perturbed = [(f"with the prior at {STRENGTH[alpha]} its strength", "prior",
+                  -(alpha - 1.0) * lprior) for alpha in ALPHAS]
+    if design.varying:
+        by_group = np.stack([firm_ll[:, design.cluster_index == g].sum(axis=1)
+                             for g in range(len(design.cluster_labels))], axis=1)
+        perturbed += [(f"without {w.group} {label}", w.group, by_group[:, g])
+                      for g, label in enumerate(design.cluster_labels)]
+        if design.spec.pool_by_domain:
+            domain_of_firm = np.asarray(design.cluster_domain)[design.cluster_index]
+            perturbed += [(f"without {w.domain} {label}", w.domain,
+                           firm_ll[:, domain_of_firm == d].sum(axis=1))
+                          for d, label in enumerate(design.domain_labels)]
+    rows = []
+    for name, q in values.items():
+        base_mean, base_p = float(q.mean()), float((q > 0).mean())
+        rows.append((name, "fit", "as fitted", base_mean, base_p, np.nan))
+        for label, kind, log_lik in perturbed:
+            group = label.removeprefix(f"without {w.group} ") if kind == w.group else None
+            if refitted and group in refitted and name in refitted[group]:
+                again = refitted[group][name]
+                rows.append((name, kind, f"{label} (refit)", float(again.mean()),
+                             float((again > 0).mean()), np.nan))
+            else:
+                rows.append((name, kind, label, *_weighted(q, log_lik)))
+        moved = [(*_weighted(q, firm_ll[:, i]), i) for i in range(design.n_firms)]
+        for mean, p, k, i in sorted(moved, key=lambda m: -abs(m[0] - base_mean))[:TOP_ROWS]:
+            rows.append((name, "row", f"without {w.row} {design.firm_ids[i]}", mean, p, k))
+        for other, found in (others or {}).items():
+            if name in found:
+                rows.append((name, "run", f"in {other}", float(found[name].mean()),
+                             float((found[name] > 0).mean()), np.nan))
+    table = pd.DataFrame(rows, columns=["quantity", "kind", "perturbation", "mean", "p_gt_0",
+                                        "pareto_k"])
+    base = table[table["kind"] == "fit"].set_index("quantity")
+    table["reliable"] = ~(table["pareto_k"] > PARETO_K)
+    table["holds"] = [
+        np.sign(m) == np.sign(base.loc[q, "mean"]) and band(p) == band(base.loc[q, "p_gt_0"])
+        for q, m, p in zip(table["quantity"], table["mean"], table["p_gt_0"], strict=True)]
+    return table
+
+
+def clause(table: pd.DataFrame, quantity: str, *, group: str = "group",
+           groups: str = "groups", row: str = "row") -> str:
+    """One sentence on how robust ``quantity`` is, from :func:`perturbations`' table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`perturbations`' table.
+    quantity : str
+        The quantity.
+    group : str
+        The group's word.
+    groups : str
+        The group's word, plural.
+    row : str
+        The row's word.
+
+    Returns
+    -------
+    str
+        "Robust to ..." naming what it holds under, or "Not robust: ..." naming the
+        perturbation that moves its probability furthest and how far, and how many
+        checks could not be made (Pareto k).
+    """
+    rows = table[table["quantity"] == quantity]
+    base = rows[rows["kind"] == "fit"].iloc[0]
+    checked = rows[(rows["kind"] != "fit") & rows["reliable"]]
+    unreliable = rows[~rows["reliable"]]
+    failed = checked[~checked["holds"]]
+    kinds = set(checked["kind"])
+    parts = ["the prior at half or twice its strength"] if "prior" in kinds else []
+    partly = not unreliable[unreliable["kind"] == group].empty
+    left = [f"any one {row}"] if row in kinds else []
+    if group in kinds:
+        left.insert(0, f"each {group} that could be checked" if partly else f"any one {group}")
+    if left:
+        parts.append("leaving out " + " or ".join(left))
+    if "run" in kinds:
+        parts.append("in " + ", ".join(checked[checked["kind"] == "run"]["perturbation"]
+                                       .str.removeprefix("in ")))
+    if failed.empty:
+        text = "Robust to " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1
+                               else parts[0]) if parts else "Not checked"
+    else:
+        worst = failed.loc[(failed["p_gt_0"] - base["p_gt_0"]).abs().idxmax()]
+        more = len(failed) - 1
+        text = (f"Not robust: {worst['perturbation']}, its chance of being positive is "
+                f"{worst['p_gt_0']:.0%} ({base['p_gt_0']:.0%} as fitted)"
+                + (f", and {more} other check{'s' if more > 1 else ''} change"
+                   f"{'' if more > 1 else 's'} its band" if more else ""))
+    if not unreliable.empty:
+        text += (f"; {len(unreliable)} of {len(rows) - 1} checks could not be made (Pareto k "
+                 f"above {PARETO_K})")
+    text += "."
+    return text
