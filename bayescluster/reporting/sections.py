@@ -881,16 +881,21 @@ def robustness_section(table: pd.DataFrame | None, words: Words) -> Section:
                                            "covariate contrasts).")], appendix=True)
 
     shown = table.set_index(["quantity", "perturbation"])
+    grouped = (table["kind"] == words.group).any()
+    pooled = (table["kind"] == words.domain).any()
     blocks = [
         Text("Each finding's quantity as fitted and under perturbations, by Pareto-smoothed "
              "importance reweighting of the draws (no refit): the prior at half and twice its "
-             f"strength, each {words.group} and {words.domain} left out, the {words.rows} "
-             "whose removal moves it most, and the same quantity in the other runs of the "
-             "table. A perturbation holds when the sign and the probability band (below 10%, "
-             f"10-{BANDS[1]:.0%}, {BANDS[1]:.0%}-{BANDS[2]:.0%}, over {BANDS[2]:.0%}) stay; a "
-             f"Pareto k above {PARETO_K} means the reweighting cannot be trusted there and "
-             "the row is not counted (the command line's loo --by-cluster refits without "
-             f"each {words.group})."),
+             "strength, "
+             + (f"each {words.group}{f' and {words.domain}' if pooled else ''} left out, "
+                if grouped else "")
+             + f"the {words.rows} whose removal moves it most, and the same quantity in the "
+             "other runs of the table. A perturbation holds when the sign and the probability "
+             f"band (below 10%, 10-{BANDS[1]:.0%}, {BANDS[1]:.0%}-{BANDS[2]:.0%}, over "
+             f"{BANDS[2]:.0%}) stay; a Pareto k above {PARETO_K} means the reweighting cannot "
+             "be trusted there and the row is not counted"
+             + (f" (report --influence-refits refits without each such {words.group})."
+                if grouped else ".")),
         figure("robustness", "Each finding's mean as fitted (black) and under each "
                "perturbation (grey: holds; red: changes its sign or band; open: Pareto k too "
                "high to tell)", lambda: plots.robustness_plot(table)),
