@@ -585,7 +585,8 @@ def robustness_plot(table: pd.DataFrame) -> Figure:
         others = rows[rows["kind"] != "fit"]
         jitter = rng.uniform(-0.25, 0.25, len(others))
         for (_, row), dy in zip(others.iterrows(), jitter, strict=True):
-            colour = "C3" if row["reliable"] and not row["holds"] else "0.55"
+            broken = bool(row["reliable"]) and not pd.isna(row["holds"]) and not row["holds"]
+            colour = "C3" if broken else "0.55"
             ax.plot(row["mean"], dy, "o", ms=3.5, color=colour,
                     mfc=colour if row["reliable"] else "none")
         base = rows[rows["kind"] == "fit"]["mean"].iloc[0]

@@ -15,8 +15,9 @@ needed):
 - the same quantity in other runs of the same table (another family), read from their
   own draws.
 
-A finding *holds* under a perturbation when its sign and its probability band (below
-10%, 10-50%, 50-90%, over 90% that it is positive) stay the same.
+A finding *holds* under a perturbation when its probability band (below 10%, 10-50%,
+50-90%, over 90% that it is positive) stays the same: crossing 50% is a change of its sign.
+A perturbation whose weights have a Pareto k above 0.7 is not judged.
 """
 
 from __future__ import annotations
@@ -230,7 +231,7 @@ def perturbations(run: Run, values: dict[str, np.ndarray], pairs: np.ndarray, *,
         One row per quantity and perturbation: ``quantity``, ``kind`` (``fit``,
         ``prior``, the group's and domain's words, ``row``, ``run``), ``perturbation``,
         ``mean``, ``p_gt_0``, ``pareto_k`` (NaN where no weights), ``reliable``,
-        ``holds`` (sign and probability band as in the fit).
+        ``holds`` (the probability band as in the fit; missing where not reliable).
     """
     from bayescluster.model.prior_density import LOG_PRIOR, log_prior
 
@@ -277,9 +278,10 @@ def perturbations(run: Run, values: dict[str, np.ndarray], pairs: np.ndarray, *,
                                         "pareto_k"])
     base = table[table["kind"] == "fit"].set_index("quantity")
     table["reliable"] = ~(table["pareto_k"] > PARETO_K)
-    table["holds"] = [
-        np.sign(m) == np.sign(base.loc[q, "mean"]) and band(p) == band(base.loc[q, "p_gt_0"])
-        for q, m, p in zip(table["quantity"], table["mean"], table["p_gt_0"], strict=True)]
+    table["holds"] = pd.array([
+        band(p) == band(base.loc[q, "p_gt_0"]) if ok else pd.NA
+        for q, p, ok in zip(table["quantity"], table["p_gt_0"], table["reliable"], strict=True)
+    ], dtype="boolean")
     return table
 
 
@@ -311,7 +313,7 @@ def clause(table: pd.DataFrame, quantity: str, *, group: str = "group",
     base = rows[rows["kind"] == "fit"].iloc[0]
     checked = rows[(rows["kind"] != "fit") & rows["reliable"]]
     unreliable = rows[~rows["reliable"]]
-    failed = checked[~checked["holds"]]
+    failed = checked[~checked["holds"].astype(bool)]
     kinds = set(checked["kind"])
     parts = ["the prior at half or twice its strength"] if "prior" in kinds else []
     partly = not unreliable[unreliable["kind"] == group].empty

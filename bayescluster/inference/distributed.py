@@ -148,6 +148,10 @@ def check_tls_files(named: dict[str, str], ca_file: str, cert: str, key: str | N
     try:
         context.load_cert_chain(cert, keyfile=key)
     except ssl.SSLError as problem:
+        if key is None:
+            raise BayesclusterError(f"{by_path[cert]} {cert!r} has no private key in its file, "
+                                    "and no key file was given. Fix: add --tls-key KEY.pem "
+                                    "(security['key']).") from None
         shown = f"{by_path[cert]} {cert!r}" + (f" with {by_path[key]} {key!r}" if key else "")
         raise BayesclusterError(f"{shown}: not a PEM certificate and its matching private key "
                                 f"({problem.reason or problem}). Fix: give this client's "

@@ -877,8 +877,10 @@ def robustness_section(table: pd.DataFrame | None, words: Words) -> Section:
 
     if table is None:
         return Section("Robustness", [Text("No finding reads an effect or a contrast to "
-                                           "perturb (a prior-only run, or a model without "
-                                           "covariate contrasts).")], appendix=True)
+                                           "perturb: a prior-only run, or a model whose "
+                                           "covariates are all continuous (the findings "
+                                           "read binary and categorical contrasts).")],
+                       appendix=True)
 
     shown = table.set_index(["quantity", "perturbation"])
     grouped = (table["kind"] == words.group).any()
@@ -890,10 +892,11 @@ def robustness_section(table: pd.DataFrame | None, words: Words) -> Section:
              + (f"each {words.group}{f' and {words.domain}' if pooled else ''} left out, "
                 if grouped else "")
              + f"the {words.rows} whose removal moves it most, and the same quantity in the "
-             "other runs of the table. A perturbation holds when the sign and the probability "
-             f"band (below 10%, 10-{BANDS[1]:.0%}, {BANDS[1]:.0%}-{BANDS[2]:.0%}, over "
-             f"{BANDS[2]:.0%}) stay; a Pareto k above {PARETO_K} means the reweighting cannot "
-             "be trusted there and the row is not counted"
+             "other runs of the table. A perturbation holds when the probability band "
+             f"(below 10%, 10-{BANDS[1]:.0%}, {BANDS[1]:.0%}-{BANDS[2]:.0%}, over "
+             f"{BANDS[2]:.0%}) stays, so crossing 50% is a change of sign; a Pareto k above "
+             f"{PARETO_K} means the reweighting cannot be trusted there and the row is not "
+             "judged"
              + (f" (report --influence-refits refits without each such {words.group})."
                 if grouped else ".")),
         figure("robustness", "Each finding's mean as fitted (black) and under each "
