@@ -233,14 +233,10 @@ def perturbations(run: Run, values: dict[str, np.ndarray], pairs: np.ndarray, *,
         ``mean``, ``p_gt_0``, ``pareto_k`` (NaN where no weights), ``reliable``,
         ``holds`` (the probability band as in the fit; missing where not reliable).
     """
-    from bayescluster.model.prior_density import LOG_PRIOR, log_prior
+    from bayescluster.model.prior_density import log_prior_at
 
     design, w = run.design, run.data.words
-    if "log_prior" in run.tree.children:
-        lprior = np.asarray(run.tree["log_prior"].to_dataset()[LOG_PRIOR].values)
-    else:
-        lprior = np.asarray(log_prior(run.built, run.posterior).values)
-    lprior = lprior[pairs[:, 0], pairs[:, 1]]
+    lprior = log_prior_at(run.tree, run.built, pairs)
     firm_ll = np.asarray(run.tree["log_likelihood"][run.outcome].values, dtype="float64")
     firm_ll = firm_ll[pairs[:, 0], pairs[:, 1]]
     perturbed = [(f"with the prior at {STRENGTH[alpha]} its strength", "prior",

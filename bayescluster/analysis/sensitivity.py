@@ -25,7 +25,7 @@ import xarray as xr
 
 from bayescluster.core.errors import BayesclusterError
 from bayescluster.model.evaluate import thin_indices
-from bayescluster.model.prior_density import LOG_PRIOR, log_prior, scaled_names
+from bayescluster.model.prior_density import LOG_PRIOR, log_prior_at, scaled_names
 
 if TYPE_CHECKING:
     from bayescluster.inference.run import Run
@@ -71,23 +71,21 @@ def _derived(run: Run, pairs: np.ndarray, max_draws: int | None,
              domains: tuple[str, str] | None) -> dict[str, tuple[str, np.ndarray]]:
     """What the findings read: average marginal effects, a domain contrast, group totals."""
     from bayescluster.analysis.clusters import default_effect
-    from bayescluster.analysis.effects import default_contrasts, effect_draws
+    from bayescluster.analysis.effects import default_contrasts
+    from bayescluster.analysis.robustness import quantities
 
     design, post, w = run.design, run.posterior, run.data.words
+    effect = default_effect(design) if design.varying else None
+    found, _ = quantities(run, list(default_contrasts(design)), domains=domains,
+                          effect=effect, max_draws=max_draws)
     out = {}
-    if default_contrasts(design):
-        table = effect_draws(run, max_draws=max_draws)
-        overall = table[(table["level"] == "overall") & (table["margin"] == "total")]
-        for effect, rows in overall.groupby("effect", sort=False):
-            out[f"effect of {effect}"] = ("effect", rows.sort_values("sample")["value"]
-                                          .to_numpy())
+    for name, values in found.items():
+        kind, _, what = name.partition(": ")
+        out[f"effect of {what}" if kind == "effect" else
+            f"{what.replace(' vs ', ' - ')} ({effect})"] = (
+            "effect" if kind == "effect" else "contrast", values)
     if not design.varying:
         return out
-    effect = default_effect(design)
-    if domains is not None and "domain_total" in post:
-        da = post["domain_total"].sel(effect=effect)
-        a, b = (np.asarray(da.sel(domain=d).values)[pairs[:, 0], pairs[:, 1]] for d in domains)
-        out[f"{domains[0]} - {domains[1]} ({effect})"] = ("contrast", a - b)
     da = post["cluster_total"].sel(effect=effect)
     values = np.asarray(da.values)[pairs[:, 0], pairs[:, 1]]
     for k, label in enumerate(da["cluster"].values):
@@ -150,11 +148,7 @@ def sensitivity(run: Run, *, max_draws: int | None = None, effects: bool = True,
     quantities = _parameters(run, pairs)
     if effects:
         quantities |= _derived(run, pairs, max_draws, domains)
-    if "log_prior" in run.tree.children:
-        lprior = run.tree["log_prior"].to_dataset()[LOG_PRIOR]
-    else:  # a run written before the log prior was stored
-        lprior = log_prior(run.built, post)
-    lprior = np.asarray(lprior.values)[pairs[:, 0], pairs[:, 1]]
+    lprior = log_prior_at(run.tree, run.built, pairs)
     loglik = np.asarray(run.tree["log_likelihood"][run.outcome].values, dtype="float64")
     loglik = loglik[pairs[:, 0], pairs[:, 1]].sum(axis=-1)
     one = {"chain": [0], "draw": np.arange(len(pairs))}

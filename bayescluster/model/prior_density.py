@@ -77,3 +77,29 @@ def log_prior(built: Built, posterior: xr.Dataset) -> xr.DataArray:
         (n_chain * n_draw, *posterior[v.name].shape[2:])) for v in inputs]
     values = np.asarray(fn(*arrays), dtype="float64").reshape(n_chain, n_draw)
     return xr.DataArray(values, dims=("chain", "draw"), coords=coords)
+
+
+def log_prior_at(tree: xr.DataTree, built: Built, pairs: np.ndarray) -> np.ndarray:
+    """The log prior at some draws.
+
+    The run's stored ``log_prior``, or computed for a run written before it was stored.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The run's draws.
+    built : Built
+        Its model.
+    pairs : ndarray
+        (draw, 2) the (chain, draw) pairs wanted.
+
+    Returns
+    -------
+    ndarray
+        (draw,) float64.
+    """
+    if "log_prior" in tree.children:
+        values = tree["log_prior"].to_dataset()[LOG_PRIOR]
+    else:
+        values = log_prior(built, tree["posterior"].to_dataset())
+    return np.asarray(values.values, dtype="float64")[pairs[:, 0], pairs[:, 1]]

@@ -68,5 +68,7 @@ def test_a_planted_group_that_carries_an_effect_is_named(tmp_path):
     assert others[others["reliable"]]["holds"].all()
     assert (tmp_path / "report" / "robustness.png").stat().st_size > 5_000
     assert "## Robustness" in markdown.split("# Appendix")[1]
-    if any("influence: " in line for line in lines):  # refits ran: their cost was said
-        assert any("refits (1 x 300 draws" in line for line in lines)
+    # s3 cannot be reweighted (the effect leaves with it): it was refitted, its cost said first
+    assert "(refit)" in s3["perturbation"]
+    assert any(line.startswith("influence: ") and "refits (1 x 300 draws" in line
+               for line in lines), lines
