@@ -546,7 +546,10 @@ def sensitivity_plot(table: pd.DataFrame, threshold: float) -> Figure:
     """
     fig = _figure((6.4, 5))
     ax = fig.subplots()
-    colours = {"fine": "0.6", "prior-data conflict": "C3", "strong prior, weak likelihood": "C1"}
+    from bayescluster.analysis.sensitivity import BOTH
+
+    colours = {"fine": "0.6", "prior-data conflict": "C3", "strong prior, weak likelihood": "C1",
+               BOTH: "C0"}
     for verdict, rows in table.groupby("verdict", sort=False):
         ax.plot(rows["likelihood"], rows["prior"], "o", ms=4, color=colours[verdict],
                 label=f"{verdict} ({len(rows)})")

@@ -136,33 +136,65 @@ class _Refitted:
         return self.built.design
 
 
-def _refit_without(task: dict, spec: Spec, data: FirmData, chains: int, draws: int,
-                   tune: int, wanted: dict) -> dict:
-    """Refit without ``task["group"]`` and read the findings' quantities from the refit."""
-    from bayescluster.inference.refit import compiled, refit
-
-    design = compiled(spec, data)[0].design
-    weight = np.ones(design.n_firms)
-    weight[design.cluster_index == design.cluster_labels.index(task["group"])] = 0.0
-    built, tree = refit(spec, data, seed=task["seed"], chains=chains, draws=draws, tune=tune,
-                        weights=weight)
-    values, _ = quantities(_Refitted(built, tree["posterior"].to_dataset()), **wanted)
-    return {"group": task["group"], "values": values,
-            "divergences": int(np.asarray(tree["sample_stats"]["diverging"].values).sum())}
-
-
-def refit_groups(run: Run, groups: list[str], wanted: dict, *, chains: int = 2,
-                 draws: int = 500, tune: int = 500, seed: int = 0,
-                 scheduler: str | None = None, workers: int = 2, security: object = None,
-                 progress: Callable[[str], object] = print) -> dict[str, dict]:
-    """The findings' quantities refitted without each of ``groups``, on Dask.
+def left_out(run: Run) -> dict[str, np.ndarray]:
+    """Each leave-out perturbation's label and the rows it leaves out.
 
     Parameters
     ----------
     run : Run
         The fitted run.
-    groups : list of str
-        Group labels to leave out, one refit each.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``"without <group> <label>"``, ``"without <domain> <label>"`` and
+        ``"without <row> <id>"`` -> (firm,) bool, True for the rows left out; in that
+        order (a refit's seed is read from its place).
+    """
+    design, w = run.design, run.data.words
+    out = {}
+    if design.varying:
+        for g, label in enumerate(design.cluster_labels):
+            out[f"without {w.group} {label}"] = design.cluster_index == g
+        if design.spec.pool_by_domain:
+            domain_of_firm = np.asarray(design.cluster_domain)[design.cluster_index]
+            for d, label in enumerate(design.domain_labels):
+                out[f"without {w.domain} {label}"] = domain_of_firm == d
+    for i, firm in enumerate(design.firm_ids):
+        mask = np.zeros(design.n_firms, dtype=bool)
+        mask[i] = True
+        out[f"without {w.row} {firm}"] = mask
+    return out
+
+
+def _refit_without(task: dict, spec: Spec, data: FirmData, chains: int, draws: int,
+                   tune: int, wanted: dict) -> dict:
+    """Refit with ``task["rows"]`` left out and read the findings' quantities from the refit."""
+    from bayescluster.inference.refit import compiled, refit
+
+    design = compiled(spec, data)[0].design
+    weight = np.ones(design.n_firms)
+    weight[task["rows"]] = 0.0
+    built, tree = refit(spec, data, seed=task["seed"], chains=chains, draws=draws, tune=tune,
+                        weights=weight)
+    values, _ = quantities(_Refitted(built, tree["posterior"].to_dataset()), **wanted)
+    return {"label": task["label"], "values": values,
+            "divergences": int(np.asarray(tree["sample_stats"]["diverging"].values).sum())}
+
+
+def refit_without(run: Run, labels: list[str], wanted: dict, *, chains: int = 2,
+                  draws: int = 500, tune: int = 500, seed: int = 0,
+                  scheduler: str | None = None, workers: int = 2, security: object = None,
+                  progress: Callable[[str], object] = print) -> dict[str, dict]:
+    """The findings' quantities refitted without each of ``labels``' rows, on Dask.
+
+    Parameters
+    ----------
+    run : Run
+        The fitted run.
+    labels : list of str
+        Perturbations of :func:`left_out` (a group, a domain or a row left out), one
+        refit each.
     wanted : dict
         :func:`quantities`' keyword arguments (``effects``, ``contrasts``, ``domains``,
         ``effect``, ``max_draws``).
@@ -173,8 +205,8 @@ def refit_groups(run: Run, groups: list[str], wanted: dict, *, chains: int = 2,
     tune : int
         Each refit's tuning steps per chain.
     seed : int
-        The refit without the k-th group of the design (from 1) uses ``seed + k``, so the
-        results do not depend on the workers.
+        The refit of :func:`left_out`'s k-th perturbation (from 1) uses ``seed + k``, so
+        the results do not depend on the workers.
     scheduler : str, optional
         A running Dask scheduler (default: a local cluster).
     workers : int
@@ -188,21 +220,34 @@ def refit_groups(run: Run, groups: list[str], wanted: dict, *, chains: int = 2,
     Returns
     -------
     dict of str to dict
-        Group -> its refit's quantities (:func:`quantities`' values).
+        Perturbation -> its refit's quantities (:func:`quantities`' values).
+
+    Raises
+    ------
+    BayesclusterError
+        For a label that is not one of :func:`left_out`'s.
     """
+    from bayescluster.core.errors import BayesclusterError
     from bayescluster.inference.distributed import map_tasks
 
-    labels = list(run.design.cluster_labels)
-    tasks = [{"group": g, "seed": seed + 1 + labels.index(g)} for g in groups]
+    masks = left_out(run)
+    order = list(masks)
+    unknown = [label for label in labels if label not in masks]
+    if unknown:
+        raise BayesclusterError(f"cannot refit {', '.join(map(repr, unknown))}: not a group, "
+                                "domain or row of the run. Fix: use a perturbation the "
+                                "robustness table names.")
+    tasks = [{"label": label, "seed": seed + 1 + order.index(label),
+              "rows": np.flatnonzero(masks[label])} for label in labels]
     where = scheduler or f"a local cluster of {workers} worker{'s' if workers > 1 else ''}"
     progress(f"influence: {len(tasks)} refits ({chains} x {draws} draws after {tune} tuning "
-             f"each) without each {run.data.words.group} whose reweighting failed, on "
+             f"each) without each group, domain or row whose reweighting failed, on "
              f"{where}; each worker compiles the model once")
     found = map_tasks(_refit_without, tasks, scheduler=scheduler, workers=workers,
                       security=security, progress=progress, label="influence refits",
                       spec=run.spec, data=run.data, chains=chains, draws=draws, tune=tune,
                       wanted=wanted)
-    return {r["group"]: r["values"] for r in found}
+    return {r["label"]: r["values"] for r in found}
 
 
 def perturbations(run: Run, values: dict[str, np.ndarray], pairs: np.ndarray, *,
@@ -222,8 +267,8 @@ def perturbations(run: Run, values: dict[str, np.ndarray], pairs: np.ndarray, *,
         Another run's label -> its :func:`quantities` values (a quantity it lacks is left
         out).
     refitted : dict, optional
-        Group label -> :func:`refit_groups`' quantities: that group left out by a refit
-        in place of the reweighting.
+        Perturbation -> :func:`refit_without`'s quantities: that group, domain or row left
+        out by a refit in place of the reweighting.
 
     Returns
     -------
@@ -241,31 +286,30 @@ def perturbations(run: Run, values: dict[str, np.ndarray], pairs: np.ndarray, *,
     firm_ll = firm_ll[pairs[:, 0], pairs[:, 1]]
     perturbed = [(f"with the prior at {STRENGTH[alpha]} its strength", "prior",
                   -(alpha - 1.0) * lprior) for alpha in ALPHAS]
-    if design.varying:
-        by_group = np.stack([firm_ll[:, design.cluster_index == g].sum(axis=1)
-                             for g in range(len(design.cluster_labels))], axis=1)
-        perturbed += [(f"without {w.group} {label}", w.group, by_group[:, g])
-                      for g, label in enumerate(design.cluster_labels)]
-        if design.spec.pool_by_domain:
-            domain_of_firm = np.asarray(design.cluster_domain)[design.cluster_index]
-            perturbed += [(f"without {w.domain} {label}", w.domain,
-                           firm_ll[:, domain_of_firm == d].sum(axis=1))
-                          for d, label in enumerate(design.domain_labels)]
+    kinds = {f"without {w.group} ": w.group, f"without {w.domain} ": w.domain}
+    for label, mask in left_out(run).items():
+        kind = next((k for prefix, k in kinds.items() if label.startswith(prefix)), None)
+        if kind is not None:
+            perturbed.append((label, kind, firm_ll[:, mask].sum(axis=1)))
+    refitted = refitted or {}
+
+    def measured(name, q, label, kind, log_lik):
+        if label in refitted and name in refitted[label]:
+            again = refitted[label][name]
+            return (name, kind, f"{label} (refit)", float(again.mean()),
+                    float((again > 0).mean()), np.nan)
+        return (name, kind, label, *_weighted(q, log_lik))
+
     rows = []
     for name, q in values.items():
         base_mean, base_p = float(q.mean()), float((q > 0).mean())
         rows.append((name, "fit", "as fitted", base_mean, base_p, np.nan))
-        for label, kind, log_lik in perturbed:
-            group = label.removeprefix(f"without {w.group} ") if kind == w.group else None
-            if refitted and group in refitted and name in refitted[group]:
-                again = refitted[group][name]
-                rows.append((name, kind, f"{label} (refit)", float(again.mean()),
-                             float((again > 0).mean()), np.nan))
-            else:
-                rows.append((name, kind, label, *_weighted(q, log_lik)))
+        rows += [measured(name, q, label, kind, log_lik) for label, kind, log_lik in perturbed]
         moved = [(*_weighted(q, firm_ll[:, i]), i) for i in range(design.n_firms)]
         for mean, p, k, i in sorted(moved, key=lambda m: -abs(m[0] - base_mean))[:TOP_ROWS]:
-            rows.append((name, "row", f"without {w.row} {design.firm_ids[i]}", mean, p, k))
+            label = f"without {w.row} {design.firm_ids[i]}"
+            rows.append(measured(name, q, label, "row", None) if label in refitted
+                        else (name, "row", label, mean, p, k))
         for other, found in (others or {}).items():
             if name in found:
                 rows.append((name, "run", f"in {other}", float(found[name].mean()),
@@ -282,7 +326,7 @@ def perturbations(run: Run, values: dict[str, np.ndarray], pairs: np.ndarray, *,
 
 
 def clause(table: pd.DataFrame, quantity: str, *, group: str = "group",
-           groups: str = "groups", row: str = "row") -> str:
+           groups: str = "groups", row: str = "row", domain: str = "domain") -> str:
     """One sentence on how robust ``quantity`` is, from :func:`perturbations`' table.
 
     Parameters
@@ -297,6 +341,8 @@ def clause(table: pd.DataFrame, quantity: str, *, group: str = "group",
         The group's word, plural.
     row : str
         The row's word.
+    domain : str
+        The domain's word.
 
     Returns
     -------
@@ -312,10 +358,11 @@ def clause(table: pd.DataFrame, quantity: str, *, group: str = "group",
     failed = checked[~checked["holds"].astype(bool)]
     kinds = set(checked["kind"])
     parts = ["the prior at half or twice its strength"] if "prior" in kinds else []
-    partly = not unreliable[unreliable["kind"] == group].empty
-    left = [f"any one {row}"] if row in kinds else []
-    if group in kinds:
-        left.insert(0, f"each {group} that could be checked" if partly else f"any one {group}")
+    left = []
+    for word in (group, domain, row):
+        if word in kinds:
+            partly = not unreliable[unreliable["kind"] == word].empty
+            left.append(f"each {word} that could be checked" if partly else f"any one {word}")
     if left:
         parts.append("leaving out " + " or ".join(left))
     if "run" in kinds:

@@ -9,14 +9,23 @@ arviz-stats computes it (:func:`arviz_stats.psense_summary`); this module choose
 quantities (every parameter with a prior, and what the findings read: average marginal
 effects, a domain contrast, each group's total effect) and words the verdict:
 
-- *prior-data conflict*: both sensitivities at or above the threshold (0.05);
+- *prior-data conflict*: both sensitivities at or above the threshold (0.05), and the
+  posterior median in the prior's outer 2.5% on either side (its ``prior_quantile``, read
+  from draws of the prior): the data pull the quantity where the prior puts little mass;
+- *prior and data both inform*: both sensitivities at or above the threshold, the posterior
+  within the prior's central 95%: the prior shapes the answer without contradicting the
+  data, as a hierarchical SD's does with few groups;
 - *strong prior, weak likelihood*: the prior's above it, the likelihood's below;
 - *fine*: otherwise (the likelihood dominates, as it should).
+
+priorsense calls the first two alike "potential prior-data conflict"; the prior quantile
+tells them apart.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,8 +38,12 @@ from bayescluster.model.prior_density import LOG_PRIOR, log_prior_at, scaled_nam
 
 if TYPE_CHECKING:
     from bayescluster.inference.run import Run
+    from bayescluster.model.build import Built
 
 THRESHOLD = 0.05  # priorsense's
+PRIOR_TAIL = 0.025  # each side: a posterior median beyond it sits where the prior has little
+PRIOR_DRAWS = 1000
+BOTH = "prior and data both inform"
 VERDICTS = {"potential prior-data conflict": "prior-data conflict",
             "potential strong prior / weak likelihood": "strong prior, weak likelihood",
             "✓": "fine"}
@@ -43,7 +56,7 @@ def _label(name: str, da: xr.DataArray, index: tuple) -> str:
     return f"{name}[{', '.join(parts)}]"
 
 
-def _parameters(run: Run, pairs: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
+def _parameters(run: Run | _PriorView, pairs: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
     """Each scaled parameter, element by element, as reported.
 
     An intercept sampled at the covariates' means is read back on the data's scale.
@@ -67,7 +80,7 @@ def _parameters(run: Run, pairs: np.ndarray) -> dict[str, tuple[str, np.ndarray]
     return out
 
 
-def _derived(run: Run, pairs: np.ndarray, max_draws: int | None,
+def _derived(run: Run | _PriorView, pairs: np.ndarray, max_draws: int | None,
              domains: tuple[str, str] | None) -> dict[str, tuple[str, np.ndarray]]:
     """What the findings read: average marginal effects, a domain contrast, group totals."""
     from bayescluster.analysis.clusters import default_effect
@@ -90,6 +103,54 @@ def _derived(run: Run, pairs: np.ndarray, max_draws: int | None,
     values = np.asarray(da.values)[pairs[:, 0], pairs[:, 1]]
     for k, label in enumerate(da["cluster"].values):
         out[f"{w.group} {label} ({effect})"] = (w.group, values[:, k])
+    return out
+
+
+@dataclass
+class _PriorView:
+    """What the quantities are read from, with the prior's draws in place of the posterior."""
+
+    built: Built
+    posterior: xr.Dataset
+    data: object
+    prior_only: bool = False
+
+    @property
+    def design(self):
+        return self.built.design
+
+
+def _prior_quantiles(run: Run, wanted: list[str], kinds: dict[str, str],
+                     posterior: dict[str, np.ndarray], max_draws: int | None,
+                     domains: tuple[str, str] | None) -> dict[str, float]:
+    """Where each wanted quantity's posterior median falls among the prior's draws.
+
+    The prior of a derived quantity (a marginal effect, a contrast, a group's total) is
+    computed as its posterior is, from the model's prior draws.
+    """
+    import warnings
+
+    import pymc as pm
+
+    model = run.built.model
+    names = [v.name for v in (*model.free_RVs, *model.deterministics)]
+    seed = int(run.settings.get("seed") or 0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Potential.*")  # the likelihood's
+        drawn = pm.sample_prior_predictive(draws=PRIOR_DRAWS, model=model, random_seed=seed,
+                                           var_names=names)
+    view = _PriorView(run.built, drawn["prior"].to_dataset(), run.data)
+    pairs = np.array(thin_indices(1, PRIOR_DRAWS, None))
+    prior = _parameters(view, pairs)
+    if any(kinds[q] != "parameter" for q in wanted):
+        with np.errstate(all="ignore"):  # a prior's tail overflows; such draws are dropped
+            prior |= _derived(view, pairs, max_draws, domains)
+    out = {}
+    for q in wanted:
+        if q in prior:
+            values = np.asarray(prior[q][1], dtype=float)
+            values = values[np.isfinite(values)]
+            out[q] = float(np.mean(values <= np.median(posterior[q]))) if values.size else np.nan
     return out
 
 
@@ -123,7 +184,9 @@ def sensitivity(run: Run, *, max_draws: int | None = None, effects: bool = True,
     -------
     DataFrame
         One row per quantity: ``quantity``, ``kind`` (parameter, effect, contrast, or the
-        group's word), ``prior`` and ``likelihood`` (the sensitivities), ``verdict``.
+        group's word), ``prior`` and ``likelihood`` (the sensitivities),
+        ``prior_quantile`` (where the posterior median falls among the prior's draws, for
+        the quantities sensitive to both; NaN otherwise) and ``verdict``.
 
     Raises
     ------
@@ -168,10 +231,19 @@ def sensitivity(run: Run, *, max_draws: int | None = None, effects: bool = True,
     finally:
         arviz_log.setLevel(level)
     table = table.rename(index=names)
+    verdicts = {q: VERDICTS[d] for q, d in zip(table.index, table["diagnosis"], strict=True)}
+    both = [q for q, v in verdicts.items() if v == "prior-data conflict"]
+    located = _prior_quantiles(run, both, {q: quantities[q][0] for q in both},
+                               {q: quantities[q][1] for q in both}, max_draws,
+                               domains) if both else {}
+    for q, where in located.items():
+        if PRIOR_TAIL <= where <= 1 - PRIOR_TAIL:
+            verdicts[q] = BOTH
     return pd.DataFrame({
         "quantity": list(table.index),
         "kind": [quantities[q][0] for q in table.index],
         "prior": table["prior"].to_numpy(dtype=float),
         "likelihood": table["likelihood"].to_numpy(dtype=float),
-        "verdict": [VERDICTS[d] for d in table["diagnosis"]],
+        "prior_quantile": [located.get(q, np.nan) for q in table.index],
+        "verdict": [verdicts[q] for q in table.index],
     })

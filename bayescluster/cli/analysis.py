@@ -355,7 +355,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         0.
     """
     from bayescluster.analysis import plots
-    from bayescluster.analysis.sensitivity import THRESHOLD, sensitivity
+    from bayescluster.analysis.sensitivity import PRIOR_TAIL, THRESHOLD, sensitivity
     from bayescluster.inference.run import load
 
     run = load(args.run, verify=not args.no_verify)
@@ -373,10 +373,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     flagged = table[table["verdict"] != "fine"]
     _show(f"power-scaling sensitivity (at or above {THRESHOLD} is sensitive)",
           table.set_index("quantity"), args.out, "sensitivity", 3)
-    print(f"\n{len(flagged)} of {len(table)} quantities flagged"
+    conflicts = flagged[flagged["verdict"] == "prior-data conflict"]["quantity"]
+    print(f"\n{len(flagged)} of {len(table)} quantities sensitive to the prior"
           + (": " + "; ".join(f"{q} ({v})" for q, v in zip(flagged["quantity"],
                                                            flagged["verdict"], strict=True))
-             if len(flagged) else "") + ".")
+             if len(flagged) else "") + ".\nPrior-data conflict (the posterior in the prior's "
+          f"outer {PRIOR_TAIL:.1%} on a side): {', '.join(conflicts) or 'none'}.")
     _figure(plots.sensitivity_plot(table, THRESHOLD), args.out, "sensitivity")
     return 0
 
@@ -479,8 +481,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         f"> {PARETO_K}) when a run has at most N of them (default {LIMIT}; "
                         "0: never)")
     p.add_argument("--influence-refits", action="store_true",
-                   help="refit without each group whose influence on a finding cannot be "
-                        "reweighted (Pareto k > 0.7), on Dask (default: say which could not)")
+                   help="refit without each group, domain or row whose influence on a "
+                        "finding cannot be reweighted (Pareto k > 0.7), on Dask (default: say "
+                        "which could not)")
     dask_options(p)
     out_option(p, required=True, help="folder of the report (index.html, report.md, "
                "figures, tables/)")

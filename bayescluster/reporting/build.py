@@ -68,9 +68,9 @@ def build(runs: list[Run], *, domains: tuple[str, str] | None = None, effect: st
         ``contrasts(design)``: the definitions of ``marginal_effects``' contrasts, for the
         findings' robustness.
     influence : dict, optional
-        Refit without each group whose influence cannot be reweighted (Pareto k above
-        0.7), with these options of
-        :func:`~bayescluster.analysis.robustness.refit_groups` (``scheduler``,
+        Refit without each group, domain or row whose influence cannot be reweighted
+        (Pareto k above 0.7), with these options of
+        :func:`~bayescluster.analysis.robustness.refit_without` (``scheduler``,
         ``workers``, ``security``, ``chains``, ``draws``...); None: say which could not.
     progress : callable
         Called with a line before each long step (the exact LOO refits).
@@ -163,12 +163,12 @@ def _robustness(runs: list[Run], ames, contrasts: Callable, effect: str | None,
             name += f" (stacking weight {float(compared.loc[name, 'weight']):.2f})"
         others[name] = robustness.quantities(other, **kept)[0]
     table = robustness.perturbations(run, values, pairs, others=others)
-    group = run.data.words.group
-    failed = table[(table["kind"] == group) & ~table["reliable"]]["perturbation"]
-    if influence is None or failed.empty:
+    order = list(robustness.left_out(run))
+    failed = set(table[table["perturbation"].isin(order) & ~table["reliable"]]["perturbation"])
+    if influence is None or not failed:
         return table
-    groups = sorted({p.removeprefix(f"without {group} ") for p in failed})
-    refitted = robustness.refit_groups(run, groups, wanted, progress=progress, **influence)
+    refitted = robustness.refit_without(run, sorted(failed, key=order.index), wanted,
+                                        progress=progress, **influence)
     return robustness.perturbations(run, values, pairs, others=others, refitted=refitted)
 
 

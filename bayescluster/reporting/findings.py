@@ -407,7 +407,8 @@ def with_robustness(found: list[Finding], robustness: pd.DataFrame | None,
     for f in found:
         q = quantity_of(f)
         out.append(f if q not in known else replace(f, text=f"{f.text} " + clause(
-            robustness, q, group=words.group, groups=words.groups, row=words.row)))
+            robustness, q, group=words.group, groups=words.groups, row=words.row,
+            domain=words.domain)))
     return out
 
 

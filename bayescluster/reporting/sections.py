@@ -887,8 +887,8 @@ def robustness_section(table: pd.DataFrame | None, words: Words) -> Section:
     pooled = (table["kind"] == words.domain).any()
     blocks = [
         Text("Each finding's quantity as fitted and under perturbations, by Pareto-smoothed "
-             "importance reweighting of the draws (no refit): the prior at half and twice its "
-             "strength, "
+             "importance reweighting of the draws (a refit where marked so): the prior at "
+             "half and twice its strength, "
              + (f"each {words.group}{f' and {words.domain}' if pooled else ''} left out, "
                 if grouped else "")
              + f"the {words.rows} whose removal moves it most, and the same quantity in the "
@@ -897,8 +897,9 @@ def robustness_section(table: pd.DataFrame | None, words: Words) -> Section:
              f"{BANDS[2]:.0%}) stays, so crossing 50% is a change of sign; a Pareto k above "
              f"{PARETO_K} means the reweighting cannot be trusted there and the row is not "
              "judged"
-             + (f" (report --influence-refits refits without each such {words.group})."
-                if grouped else ".")),
+             + " (report --influence-refits refits without each such "
+             + (f"{words.group}, {words.domain} or " if grouped and pooled else
+                f"{words.group} or " if grouped else "") + f"{words.row})."),
         figure("robustness", "Each finding's mean as fitted (black) and under each "
                "perturbation (grey: holds; red: changes its sign or band; open: Pareto k too "
                "high to tell)", lambda: plots.robustness_plot(table)),

@@ -8,7 +8,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 import bayescluster as bc
-from bayescluster.analysis.sensitivity import THRESHOLD
+from bayescluster.analysis.sensitivity import BOTH, PRIOR_TAIL, THRESHOLD
 from bayescluster.cli import main
 
 pytestmark = pytest.mark.sampling
@@ -110,6 +110,10 @@ def test_a_prior_far_from_the_truth_is_flagged_and_the_default_is_not(tmp_path):
         result = bc.sensitivity(run).set_index("quantity")
         assert result.loc["beta[x]", "verdict"] == verdict, result
         assert (result.loc["beta[x]", "prior"] >= THRESHOLD) == (priors is not None)
+        if priors is far:
+            median = float(np.median(run.posterior["beta"].values[..., 0]))
+            exact = stats.norm.cdf(median, -1.5, 0.25)
+            assert abs(result.loc["beta[x]", "prior_quantile"] - exact) < 0.02, (median, exact)
     run.save(tmp_path / "run")
     assert main(["sensitivity", str(tmp_path / "run"), "--out", str(tmp_path / "out")]) == 0
     written = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
@@ -120,8 +124,15 @@ def test_a_prior_far_from_the_truth_is_flagged_and_the_default_is_not(tmp_path):
 def test_the_shipped_datas_findings_are_not_flagged(default_run, within):
     """The average marginal effects the findings read (H1: participation; H2: national
     and same-region collaboration) are fine under power-scaling of the default spec's
-    priors. (The domain SDs, with four domains, are prior-sensitive, as they should be.)"""
+    priors, and no quantity is in prior-data conflict: the shipped data were drawn from
+    inside the default priors. The domain SDs, with four domains, are prior-sensitive, as
+    they should be; where the likelihood matters too, the prior quantile says both
+    inform."""
     result = bc.sensitivity(default_run).set_index("quantity")
+    assert "prior-data conflict" not in set(result["verdict"]), result
+    both = result[result["verdict"] == BOTH]
+    assert len(both) and both["prior_quantile"].between(PRIOR_TAIL, 1 - PRIOR_TAIL).all()
+    assert result.loc[result["verdict"] == "fine", "prior_quantile"].isna().all()
     for effect in ("participant", "national", "sameregion"):
         row = result.loc[f"effect of {effect}"]
         assert within(f"prior sensitivity of the {effect} effect", row["prior"],
