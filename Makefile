@@ -64,5 +64,6 @@ test-fast: setup
 clean:
 	rm -rf $(VENV) $(BAMBI_VENV) .pytest_cache
 
-tables: setup  ## the families table in README.md, ARCHITECTURE.md and models/README.md
+tables: setup  ## the families table (README.md, ARCHITECTURE.md, models/README.md), the spec keys
 	$(PY) -c "from bayescluster.spec.families import write_tables; write_tables('.')"
+	$(PY) -c "from bayescluster.spec.schema import write_reference; write_reference('.')"

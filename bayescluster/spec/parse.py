@@ -3,7 +3,7 @@
 A spec names the columns for each role, covariate transforms, fixed-effect terms (with
 ``a:b`` interactions), the family and its zero-part terms, which effects vary by cluster,
 whether cluster effects pool toward domain means, priors, and the missing-data rule.
-See ``models/README.md`` for every key and its default.
+Every key, its type, default and meaning: :mod:`bayescluster.spec.schema`.
 """
 
 import hashlib
@@ -17,52 +17,14 @@ from bayescluster.core.textfile import read_text
 from bayescluster.data.roles import Roles
 from bayescluster.spec.families import DEFAULT_FAMILY, FAMILIES, parameter_priors
 from bayescluster.spec.sampling import MAX_ITERATIONS
+from bayescluster.spec.schema import DEFAULT_PRIORS, PRIOR_DISTS, sections
 
 SCHEMA_VERSION = 1
 ROLES = ("count", "binary", "positive", "numeric", "categorical")
 TRANSFORMS = ("log", "standardize")
 MISSING = ("impute", "drop")
 PARAMETERIZATIONS = ("auto", "noncentered", "centered")
-SECTIONS = {
-    "schema_version": None, "name": None, "description": None, "family": None,
-    "formula": None, "zero_formula": None,
-    "missing": None, "columns": ("outcome", "cluster", "domain", "id", "exposure", "per"),
-    "covariates": None, "transforms": None, "baselines": None,
-    "fixed": ("terms",), "zero": ("terms",),
-    "hierarchy": ("varying", "pool_by_domain", "parameterization", "domains"),
-    "selection": ("treatment", "terms", "cluster_effect"),
-    "sampling": ("draws", "tune", "target_accept"),
-    "priors": ("intercept", "coef", "sd_domain", "sd_cluster", "lkj_eta",
-               *parameter_priors(), "zero_intercept", "zero_coef", "impute_mean", "impute_sd",
-               "selection_intercept", "selection_coef", "selection_sd_cluster", "firm_sd",
-               "selection_rho"),
-    "paper": ("model",),
-}
-PRIOR_DISTS = {
-    "normal": ("mu", "sigma"),
-    "halfnormal": ("sigma",),
-    "exponential": ("lam",),
-    "student_t": ("nu", "mu", "sigma"),
-    "halfstudent_t": ("nu", "sigma"),
-    "gamma": ("alpha", "beta"),
-    "beta": ("alpha", "beta"),
-}
-DEFAULT_PRIORS = {
-    "intercept": {"dist": "normal", "mu": "auto", "sigma": 2.5},
-    "coef": {"dist": "normal", "mu": 0.0, "sigma": "auto"},
-    "sd_domain": {"dist": "gamma", "alpha": 2.0, "beta": 5.0},
-    "sd_cluster": {"dist": "gamma", "alpha": 2.0, "beta": 5.0},
-    "lkj_eta": 2.0,
-    "zero_intercept": {"dist": "normal", "mu": -1.5, "sigma": 1.5},
-    "zero_coef": {"dist": "normal", "mu": 0.0, "sigma": "auto"},
-    "impute_mean": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
-    "impute_sd": {"dist": "halfnormal", "sigma": 1.0},
-    "selection_intercept": {"dist": "normal", "mu": 0.0, "sigma": 1.5},
-    "selection_coef": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
-    "selection_sd_cluster": {"dist": "gamma", "alpha": 2.0, "beta": 8.0},
-    "firm_sd": {"dist": "gamma", "alpha": 4.0, "beta": 8.0},
-    "selection_rho": {"dist": "beta", "alpha": 2.0, "beta": 2.0},  # on (rho + 1) / 2
-}
+SECTIONS = sections()
 
 
 def _typed(where: str, value, kind: type | tuple, fix: str):
