@@ -6,12 +6,12 @@ PYTHON312 := $(shell python3.12 --version >/dev/null 2>&1 && echo "python3.12" |
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser brms demo beyond bench test test-fast tables clean
+.PHONY: setup browser mathjax docs brms demo beyond bench test test-fast tables clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,jax]"
+	$(PY) -m pip install --quiet -e ".[test,jax,docs]"
 	@# Pathfinder: pymc-extras 0.15.1 works with pymc 6.4 but pins pymc 6.3, so no deps.
 	$(PY) -m pip install --quiet --no-deps "pymc-extras==0.15.1" "better-optimize>=0.4,<1"
 	touch $@
@@ -42,6 +42,18 @@ $(BAMBI_VENV)/.installed:
 	$(BAMBI_VENV)/bin/python -m pip install --quiet "bambi==0.21.0" "nutpie>=0.16,<0.17" h5netcdf h5py
 	touch $@
 
+# MathJax for the documentation's formulas, offline (Debian's package).
+mathjax:
+	@[ -f /usr/share/javascript/mathjax/MathJax.js ] || \
+	  { $(SUDO) apt-get install -y -q libjs-mathjax || \
+	    { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q libjs-mathjax; }; }
+
+# The documentation site in docs/_build/html, offline, every notebook executed; a warning
+# (a broken cross-reference included) fails it.
+docs: setup mathjax
+	rm -rf docs/_build/html docs/_build/jupyter_execute
+	$(VENV)/bin/sphinx-build -b html -W --keep-going -n -q docs docs/_build/html
+
 brms:
 	@Rscript -e 'library(brms); library(glmmTMB)' >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get install -y -q r-cran-brms r-cran-glmmtmb || \
@@ -52,8 +64,8 @@ bench: setup brms $(BAMBI_VENV)/.installed
 	$(PY) benchmarks/suite.py
 	$(PY) benchmarks/bench.py --systems bayescluster brms
 
-test: setup browser
-	$(VENV)/bin/ruff check bayescluster tests benchmarks
+test: setup browser docs
+	$(VENV)/bin/ruff check bayescluster tests benchmarks docs
 	$(PY) -m pytest -q
 
 # The inner loop: lint and every test that does not sample (under 3 minutes on 2 cores).
@@ -62,7 +74,7 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
 clean:
-	rm -rf $(VENV) $(BAMBI_VENV) .pytest_cache
+	rm -rf $(VENV) $(BAMBI_VENV) .pytest_cache docs/_build docs/reference/generated
 
 tables: setup  ## the families table (README.md, ARCHITECTURE.md, models/README.md), the spec keys
 	$(PY) -c "from bayescluster.spec.families import write_tables; write_tables('.')"

@@ -85,7 +85,8 @@ def ppc_statistics(run: Run, *, by: str | None = "domain", group: str = "posteri
     Returns
     -------
     DataFrame
-        Indexed by (facet, statistic) for the statistics in :data:`STATISTICS` (``zeros``:
+        Indexed by (facet, statistic) for the statistics in
+        :data:`~bayescluster.analysis.checks.STATISTICS` (``zeros``:
         share of zeros, ``var_mean``: variance over mean, ``max``): observed,
         replicated_mean, lower, upper, p_value (P(T(y_rep) >= T(y))) and n (firms); NaN
         where a facet's firms cannot give the statistic.
@@ -94,6 +95,12 @@ def ppc_statistics(run: Run, *, by: str | None = "domain", group: str = "posteri
     ------
     BayesclusterError
         When the run has no such predictive group, or ``by`` names no facet.
+
+    Examples
+    --------
+    >>> checks = bc.ppc_statistics(run)
+    >>> len(checks) > 0
+    True
     """
     y, rep = run.design.y, _replicates(run, group)
     rows = []
@@ -122,7 +129,7 @@ def ppc_draws(run: Run, statistic: str, *, group: str = "posterior",
     run : Run
         A run with the replicated data of ``group``.
     statistic : {"zeros", "var_mean", "max"}
-        The test statistic T (a key of :data:`STATISTICS`).
+        The test statistic T (a key of :data:`~bayescluster.analysis.checks.STATISTICS`).
     group : {"posterior", "prior"}
         Whose predictive draws.
     firms : ndarray, optional
@@ -159,7 +166,8 @@ def ppc_facets(run: Run, *, by: str = "domain", group: str = "posterior"
     Returns
     -------
     dict
-        Per domain (or cluster), per statistic of :data:`STATISTICS`, what
+        Per domain (or cluster), per statistic of :data:`~bayescluster.analysis.checks.STATISTICS`,
+        what
         :func:`ppc_draws` returns for its firms.
     """
     return {facet: {s: ppc_draws(run, s, group=group, firms=idx) for s in STATISTICS}
@@ -266,7 +274,8 @@ def pareto_k_by_cluster(run: Run, *, elpd: ELPDData | None = None) -> pd.DataFra
     run : Run
         A fitted run.
     elpd : ELPDData, optional
-        The run's pointwise PSIS-LOO, if already computed (default: :func:`loo`).
+        The run's pointwise PSIS-LOO, if already computed (default:
+        :func:`~bayescluster.analysis.checks.loo`).
 
     Returns
     -------
@@ -298,7 +307,8 @@ def compare_runs(runs: dict[str, Run], *, elpds: dict[str, ELPDData] | None = No
     runs : dict of str to Run
         The runs by name; each scores the same outcome on the same rows.
     elpds : dict of str to ELPDData, optional
-        Pointwise LOO estimates by run name, used in place of :func:`loo` for those runs.
+        Pointwise LOO estimates by run name, used in place of
+        :func:`~bayescluster.analysis.checks.loo` for those runs.
 
     Returns
     -------

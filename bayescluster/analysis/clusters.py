@@ -93,6 +93,12 @@ def group_effects(run: Run, level: str = "cluster", *, ci_prob: float = CI_PROB)
     DataFrame
         Indexed by (group, effect): median, lower, upper, p_gt_0, n (rows) and, for
         clusters pooled within domains, their domain.
+
+    Examples
+    --------
+    >>> effects = bc.group_effects(run)
+    >>> len(effects) == len(run.design.cluster_labels)
+    True
     """
     check_ci_prob(ci_prob)
     design = run.design
@@ -123,7 +129,8 @@ def contrast(run: Run, a: str, b: str, *, level: str = "cluster", effect: str | 
              ci_prob: float = CI_PROB) -> pd.Series:
     """A - B for two clusters (or domains): median, interval, P(A > B).
 
-    ``effect`` is a varying effect (default: :func:`default_effect`).
+    ``effect`` is a varying effect (default:
+    :func:`~bayescluster.analysis.clusters.default_effect`).
 
     Parameters
     ----------
@@ -136,7 +143,8 @@ def contrast(run: Run, a: str, b: str, *, level: str = "cluster", effect: str | 
     level : {"cluster", "domain"}
         Which groups.
     effect : str, optional
-        The varying effect compared (default: :func:`default_effect`).
+        The varying effect compared (default:
+        :func:`~bayescluster.analysis.clusters.default_effect`).
     ci_prob : float
         The interval's probability.
 
@@ -173,7 +181,8 @@ def contrast_matrix(run: Run, level: str = "cluster", *, effect: str | None = No
     level : {"cluster", "domain"}
         Which groups.
     effect : str, optional
-        The varying effect compared (default: :func:`default_effect`).
+        The varying effect compared (default:
+        :func:`~bayescluster.analysis.clusters.default_effect`).
 
     Returns
     -------
@@ -199,7 +208,8 @@ def domain_contrasts(run: Run, *, effect: str | None = None, ci_prob: float = CI
     run : Run
         A fitted run that pools clusters within domains.
     effect : str, optional
-        The varying effect compared (default: :func:`default_effect`).
+        The varying effect compared (default:
+        :func:`~bayescluster.analysis.clusters.default_effect`).
     ci_prob : float
         The intervals' probability.
 
@@ -226,7 +236,7 @@ def ranks(run: Run, level: str = "cluster", *, effect: str | None = None, top: i
     level : {"cluster", "domain"}
         Which groups.
     effect : str, optional
-        The varying effect ranked (default: :func:`default_effect`).
+        The varying effect ranked (default: :func:`~bayescluster.analysis.clusters.default_effect`).
     top : int
         How many of the largest count as the top, for ``p_top<top>``.
     ci_prob : float
@@ -237,6 +247,12 @@ def ranks(run: Run, level: str = "cluster", *, effect: str | None = None, top: i
     DataFrame
         Per group (indexed by ``level``), by mean rank: mean_rank, median_rank, the
         interval of the rank (lower, upper) and P(top ``top``) (``p_top<top>``).
+
+    Examples
+    --------
+    >>> ranked = bc.ranks(run)
+    >>> len(ranked) == len(run.design.cluster_labels)
+    True
     """
     draws = _samples(run, level, effect)
     r = _ranks(draws.to_numpy())
@@ -259,7 +275,7 @@ def rank_distribution(run: Run, level: str = "cluster", *, effect: str | None = 
     level : {"cluster", "domain"}
         Which groups.
     effect : str, optional
-        The varying effect ranked (default: :func:`default_effect`).
+        The varying effect ranked (default: :func:`~bayescluster.analysis.clusters.default_effect`).
 
     Returns
     -------
@@ -282,7 +298,8 @@ def no_pooling(run: Run, *, n_draws: int = 100) -> pd.DataFrame:
     r"""Cluster-by-cluster estimates of the varying effects, on the model's firms and scale.
 
     Each cluster's intercept and slopes fitted to its own firms alone: the mode of their
-    posterior under weakly informative priors of their own (:data:`NO_POOLING_PRIOR`,
+    posterior under weakly informative priors of their own
+    (:data:`~bayescluster.analysis.clusters.NO_POOLING_PRIOR`,
     rstanarm's defaults: the intercept :math:`N(\log(ar y + 0.1) - ar o, 2.5^2)`, each
     slope :math:`N(0, (2.5/s_e)^2)` with :math:`s_e` its column's SD over all firms), with
     the common fixed effects, the family's own parameter and P(zero) held at their posterior
@@ -380,8 +397,15 @@ def shrinkage(run: Run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Indexed by (cluster, effect): no_pool (:func:`no_pooling`), partial_pool, domain
+        Indexed by (cluster, effect): no_pool (:func:`~bayescluster.analysis.clusters.no_pooling`),
+        partial_pool, domain
         (when clusters are pooled within domains), n and pooled_mean; log scale.
+
+    Examples
+    --------
+    >>> table_ = bc.shrinkage(run)
+    >>> len(table_) == len(run.design.cluster_labels)
+    True
     """
     effects = group_effects(run, "cluster", ci_prob=ci_prob)
     pooled = "domain_total" in run.posterior

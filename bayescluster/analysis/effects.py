@@ -120,7 +120,8 @@ def effect_draws(run: Run, *, contrasts: Contrasts | None = None, max_draws: int
     run : Run
         A fitted run.
     contrasts : dict, optional
-        name -> (covariates on, covariates off); default :func:`default_contrasts`.
+        name -> (covariates on, covariates off); default
+        :func:`~bayescluster.analysis.effects.default_contrasts`.
     max_draws : int or None
         Posterior draws used, thinned evenly (None: all).
     seed : int
@@ -175,7 +176,7 @@ def summarise(draws_table: pd.DataFrame, *, ci_prob: float = CI_PROB) -> pd.Data
     Parameters
     ----------
     draws_table : DataFrame
-        :func:`effect_draws`' long table.
+        :func:`~bayescluster.analysis.effects.effect_draws`' long table.
     ci_prob : float
         The intervals' probability.
 
@@ -204,14 +205,16 @@ def average_marginal_effects(run: Run, *, contrasts: Contrasts | None = None,
                              seed: int = 0) -> pd.DataFrame:
     """AMEs on E[y] (and the two margins for zero-part families), summarised.
 
-    See :func:`effect_draws` for the arguments and :func:`summarise` for the columns.
+    See :func:`~bayescluster.analysis.effects.effect_draws` for the arguments and
+    :func:`~bayescluster.analysis.effects.summarise` for the columns.
 
     Parameters
     ----------
     run : Run
         A fitted run.
     contrasts : dict, optional
-        name -> (covariates on, covariates off); default :func:`default_contrasts`.
+        name -> (covariates on, covariates off); default
+        :func:`~bayescluster.analysis.effects.default_contrasts`.
     ci_prob : float
         The intervals' probability.
     max_draws : int or None
@@ -222,7 +225,8 @@ def average_marginal_effects(run: Run, *, contrasts: Contrasts | None = None,
     Returns
     -------
     DataFrame
-        :func:`summarise` of :func:`effect_draws`: indexed by (effect, margin, level,
+        :func:`~bayescluster.analysis.effects.summarise` of
+        :func:`~bayescluster.analysis.effects.effect_draws`: indexed by (effect, margin, level,
         group); mean, median, lower, upper, p_gt_0.
     """
     return summarise(effect_draws(run, contrasts=contrasts, max_draws=max_draws, seed=seed),

@@ -2,7 +2,7 @@ r"""PSIS-LOO made exact where it fails: refit without each firm whose Pareto k i
 
 PSIS-LOO (:func:`bayescluster.analysis.checks.loo`) is unreliable for a firm when the
 Pareto shape :math:`\hat k_i` of its importance ratios exceeds 0.7. For at most
-``limit`` such firms, :func:`reloo` refits the model without each one (its likelihood
+``limit`` such firms, :func:`exact_loo` refits the model without each one (its likelihood
 weight set to zero, so the compiled model is reused) and replaces its pointwise estimate
 by the exact one,
 

@@ -57,7 +57,7 @@ def band(p: float) -> int:
     Returns
     -------
     int
-        How many of :data:`BANDS`' edges ``p`` reaches.
+        How many of :data:`~bayescluster.analysis.robustness.BANDS`' edges ``p`` reaches.
     """
     return int(np.searchsorted(BANDS, p, side="right"))
 
@@ -87,8 +87,8 @@ def quantities(run: Run, effects: list[str], *, contrasts: Contrasts | None = No
     effects : list of str
         Contrast names whose overall average marginal effect (total margin) is wanted.
     contrasts : dict, optional
-        The contrasts' definitions (default: :func:`~bayescluster.analysis.effects.
-        default_contrasts`).
+        The contrasts' definitions (default:
+        :func:`~bayescluster.analysis.effects.default_contrasts`).
     domains : (str, str), optional
         The domain contrast A - B of ``effect``'s total (log scale), where the run pools
         clusters within domains.

@@ -185,6 +185,14 @@ def parameters(run: Run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
         ``zero`` (logit P(zero) coefficients), ``group`` (group SDs, correlations,
         dispersion, P(zero), and a selection model's rho, firm SD and participation
         equation); columns mean, sd, lower, upper, p_gt_0.
+
+    Examples
+    --------
+    >>> summary = bc.parameters(run)
+    >>> list(summary.columns)
+    ['mean', 'sd', 'lower', 'upper', 'p_gt_0']
+    >>> sorted(set(summary.index.get_level_values("block")))
+    ['fixed', 'group']
     """
     tables = {"fixed": fixed_effects(run, ci_prob=ci_prob),
               "zero": zero_part(run, ci_prob=ci_prob),

@@ -76,8 +76,10 @@ def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     Parameters
     ----------
     model : Spec, str or Path
-        A shipped spec's name (``"zinb_hier"``), a TOML file, a :class:`Spec`, or a formula
-        (``"pat ~ x + log(z) + (1 + x | domain/cluster)"``, see :func:`formula_spec`).
+        A shipped spec's name (``"zinb_hier"``), a TOML file, a
+        :class:`~bayescluster.spec.parse.Spec`, or a formula
+        (``"pat ~ x + log(z) + (1 + x | domain/cluster)"``, see
+        :func:`~bayescluster.spec.choose.formula_spec`).
     data : DataFrame, str, Path or FirmData, optional
         The table (default: the shipped synthetic firm table).
     family : str, optional
@@ -107,7 +109,19 @@ def fit(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     -------
     Run
         The fit; ``run.tree`` is its ArviZ DataTree, ``run.save(path)`` writes it. A run
-        that failed its convergence gates warns (:class:`ConvergenceWarning`).
+        that failed its convergence gates warns (:class:`~bayescluster.ConvergenceWarning`).
+
+    Examples
+    --------
+    A formula on any count table (``table``: a count ``y``, a covariate ``x``, a grouping
+    column ``g`` and an ``id``); few draws here, the defaults (4 x 1000) for real work:
+
+    >>> run = bc.fit("y ~ x + (1 | g)", table, family="negbin", id="id", seed=1,
+    ...              chains=2, draws=300, tune=300, quiet=True)
+    >>> run.spec.family, len(run.design.cluster_labels)
+    ('negbin', 6)
+
+    The study's default model on the shipped firms: ``bc.fit("zinb_hier", seed=1)``.
     """
     chosen = chosen_spec(model, data.frame if isinstance(data, FirmData) else data,
                          family=family, zero_formula=zero_formula, roles=roles, id=id,
@@ -139,6 +153,16 @@ def report(runs: Run | list[Run], out_dir: str | Path, *, force: bool = False,
     -------
     dict of str to Path
         ``markdown`` and ``html``: the paths of ``report.md`` and ``index.html``.
+
+    Examples
+    --------
+    >>> paths = bc.report(run, tmp / "report", max_draws=200, reloo=0)
+    average marginal effects over 200 draws ...
+    appendix: data, model, diagnostics, predictive checks, LOO ...
+    >>> sorted(paths)
+    ['html', 'markdown']
+    >>> paths["markdown"].read_text().splitlines()[0].startswith("# ")
+    True
     """
     folder = Path(out_dir)
     if not force and folder.is_dir() and any(folder.iterdir()):
@@ -157,7 +181,7 @@ def sbc(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     Parameters
     ----------
     model : Spec, str or Path
-        A shipped spec's name, a TOML file, a :class:`Spec` or a formula.
+        A shipped spec's name, a TOML file, a :class:`~bayescluster.spec.parse.Spec` or a formula.
     data : DataFrame, str, Path or FirmData, optional
         The table whose covariates the simulations keep (default: the shipped synthetic
         firm table).
@@ -225,6 +249,12 @@ def sensitivity(run: Run, **options: Any) -> pd.DataFrame:
         One row per parameter and derived quantity: ``quantity``, ``kind``, ``prior``,
         ``likelihood`` and ``verdict`` (fine, prior-data conflict, or strong prior, weak
         likelihood).
+
+    Examples
+    --------
+    >>> table_ = bc.sensitivity(run, effects=False)
+    >>> list(table_.columns)
+    ['quantity', 'kind', 'prior', 'likelihood', 'prior_quantile', 'verdict']
     """
     from bayescluster.analysis.sensitivity import sensitivity as power_scaling
 
@@ -254,5 +284,13 @@ def predict(run: Run, new_data: pd.DataFrame | str | Path, **options: Any) -> pd
     DataFrame
         One row per new firm: its mean count with interval, the count's predictive
         interval and P(zero), indexed by ``row``.
+
+    Examples
+    --------
+    A row in a known group and one in a group the fit never saw (drawn from the hierarchy):
+
+    >>> new = pd.DataFrame({"id": [1, 2], "x": [0.0, 0.0], "g": ["g0", "elsewhere"]})
+    >>> bc.predict(run, new).shape[0]
+    2
     """
     return _predict(run, new_rows(run, new_data, domains=cluster_domains()), **options)

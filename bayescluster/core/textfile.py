@@ -33,7 +33,7 @@ def read_text(path: str | Path, *, kind: str, fix: str,
     fix : str
         How to write a file that is read, ending the message (``"save it as CSV"``).
     error : type
-        The :class:`BayesclusterError` subclass raised.
+        The :class:`~bayescluster.BayesclusterError` subclass raised.
 
     Returns
     -------

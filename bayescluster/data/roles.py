@@ -133,7 +133,7 @@ class Roles:
 
     @property
     def words(self) -> Words:
-        """The table's own words (:meth:`Words.of`)."""
+        """The table's own words (:meth:`~bayescluster.data.roles.Words.of`)."""
         return Words.of(self)
 
     @property

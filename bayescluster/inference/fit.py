@@ -284,7 +284,9 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         compiled: CompiledPyMCModel | None = None,
         approx_iterations: int = 10_000, backend: str = "numba", remedies: bool = True,
         remedy_budget: float = REMEDY_BUDGET) -> Run:
-    """Fit ``spec`` to validated ``data`` and return a :class:`Run` (not yet saved).
+    """Fit ``spec`` to validated ``data``; the :class:`~bayescluster.inference.run.Run`.
+
+    The run is not yet saved.
 
     Parameters
     ----------

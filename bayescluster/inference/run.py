@@ -110,7 +110,7 @@ class Run:
         return "posterior" not in self.tree.children
 
     def save(self, out_dir: str | Path, *, force: bool = False) -> Path:
-        """Write the run to ``out_dir/run.nc`` (see :func:`save`).
+        """Write the run to ``out_dir/run.nc`` (see :func:`~bayescluster.inference.run.save`).
 
         Parameters
         ----------
@@ -398,7 +398,9 @@ def save(run: Run, out_dir: str | Path, force: bool = False) -> Path:
 
 
 def load(run_dir: str | Path, *, verify: bool = True) -> Run:
-    """Rebuild a :class:`Run` from its directory (spec and data included).
+    """Rebuild a :class:`~bayescluster.inference.run.Run` from its directory.
+
+    The spec and the data come with it.
 
     ``verify`` checks the run's checksum of its draws, spec and verdict, and refuses a run
     modified since it was written. A run that failed its convergence gates loads with a
@@ -407,7 +409,8 @@ def load(run_dir: str | Path, *, verify: bool = True) -> Run:
     Parameters
     ----------
     run_dir : str or Path
-        A directory written by :func:`save` (``bayescluster fit --out``).
+        A directory written by :func:`~bayescluster.inference.run.save` (``bayescluster fit
+        --out``).
     verify : bool
         Check the run's checksum.
 
@@ -421,6 +424,12 @@ def load(run_dir: str | Path, *, verify: bool = True) -> Run:
     RunError
         When the directory holds no run, the file cannot be read or is not a run, or its
         checksum or data hash does not match.
+
+    Examples
+    --------
+    >>> path = run.save(tmp / "run")
+    >>> bc.load_run(tmp / "run").spec.family
+    'negbin'
     """
     run_dir = Path(run_dir)
     path = run_dir / RUN_FILE

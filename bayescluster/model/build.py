@@ -155,7 +155,7 @@ def coords(design: Design, centred: np.ndarray | None = None) -> dict:
         The model's design.
     centred : ndarray or None
         (cluster,) True where a cluster is sampled centred
-        (:attr:`Parameterisation.centred`); with both forms present the dims
+        (``Parameterisation.centred``); with both forms present the dims
         ``cluster_noncentred`` and ``cluster_centred`` are added. None: no cluster effects.
 
     Returns

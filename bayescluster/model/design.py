@@ -254,7 +254,7 @@ def varying_matrix(design: Design, X: np.ndarray | pt.TensorVariable | None, n_r
     """The (row, effect) values :math:`z_{ie}` of the cluster-varying effects.
 
     1 for the intercept, else the effect's fixed-effect column of ``X`` (from
-    :func:`column_matrix`); numpy when ``X`` is.
+    :func:`~bayescluster.model.terms.column_matrix`); numpy when ``X`` is.
 
     Parameters
     ----------

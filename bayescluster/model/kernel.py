@@ -180,7 +180,8 @@ def nb_rows(y: np.ndarray, log_y_fact: np.ndarray, eta: np.ndarray, alpha: np.nd
     zeta : ndarray
         (row,) or (1,): the zero part's logit of P(zero) (ignored where ``code`` is 0).
     code : int
-        The zero structure's code in :data:`CODES` (0 none, 1 zi, 2 hurdle).
+        The zero structure's code in :data:`~bayescluster.model.kernel.CODES` (0 none, 1 zi, 2
+        hurdle).
 
     Returns
     -------
@@ -244,7 +245,8 @@ def nb_glm(y: np.ndarray, log_y_fact: np.ndarray, offset: np.ndarray, weight: np
     zeta : ndarray
         (row,) or (1,): the zero part's logit of P(zero) (ignored where ``code`` is 0).
     code : int
-        The zero structure's code in :data:`CODES` (0 none, 1 zi, 2 hurdle).
+        The zero structure's code in :data:`~bayescluster.model.kernel.CODES` (0 none, 1 zi, 2
+        hurdle).
 
     Returns
     -------

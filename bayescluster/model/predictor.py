@@ -7,7 +7,7 @@ Counterfactual means, prediction and the no-pooling fits all evaluate it here
    \qquad g = \texttt{cluster\_total} - \text{population effect}
 
 with :math:`X` the fixed-effect columns of the covariates :math:`x_i`
-(:func:`~bayescluster.model.design.column_matrix`), :math:`z` the varying-effect values
+(:func:`~bayescluster.model.terms.column_matrix`), :math:`z` the varying-effect values
 (:func:`~bayescluster.model.design.varying_matrix`) and :math:`o_i` the offset.
 """
 

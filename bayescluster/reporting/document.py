@@ -2,7 +2,8 @@
 
 It renders to self-contained HTML (figures embedded as base64 PNG) and to Markdown
 (figures as PNG files beside it). Sections marked ``appendix`` follow the others under an
-Appendix heading; tables longer than :data:`FOLD_ROWS` rows are folded (``<details>``)
+Appendix heading; tables longer than :data:`~bayescluster.reporting.document.FOLD_ROWS` rows are
+folded (``<details>``)
 with their CSV linked beside them. The HTML carries a print stylesheet, so a browser
 prints it to a tidy PDF.
 
@@ -48,7 +49,8 @@ class Table:
     """A table; ``name`` is its CSV file's name under ``tables/``.
 
     A table not ``shown`` is written as CSV only; ``fold`` (default: more than
-    :data:`FOLD_ROWS` rows) shows it folded, its CSV linked beside it.
+    :data:`~bayescluster.reporting.document.FOLD_ROWS` rows) shows it folded, its CSV linked beside
+    it.
     """
 
     frame: pd.DataFrame

@@ -190,7 +190,8 @@ def standout_finding(ranks: pd.DataFrame, effect: str, words: Words = ROWS) -> F
     Parameters
     ----------
     ranks : DataFrame
-        :func:`~bayescluster.analysis.clusters.ranks` with ``top`` = :data:`TOP`.
+        :func:`~bayescluster.analysis.clusters.ranks` with ``top`` =
+        :data:`~bayescluster.reporting.findings.TOP`.
     effect : str
         The varying effect ranked.
     words : Words
@@ -199,7 +200,8 @@ def standout_finding(ranks: pd.DataFrame, effect: str, words: Words = ROWS) -> F
     Returns
     -------
     Finding
-        The :data:`TOP` groups with the highest P(top), and the first one's probability.
+        The :data:`~bayescluster.reporting.findings.TOP` groups with the highest P(top), and the
+        first one's probability.
     """
     column = f"p_top{TOP}"
     best = ranks.sort_values(column, ascending=False).head(TOP)
@@ -324,7 +326,7 @@ def covariate_findings(run: Run, ames: pd.DataFrame, effect: str | None,
     """A table's own findings: its effects on the outcome.
 
     The varying effect's (overall and by domain) first, then each other contrast's
-    overall effect, up to :data:`MAX_COVARIATES`.
+    overall effect, up to :data:`~bayescluster.reporting.findings.MAX_COVARIATES`.
 
     Parameters
     ----------

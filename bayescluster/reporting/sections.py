@@ -762,7 +762,9 @@ def comparison_section(runs: list[Run], loos: dict[str, Loo],
 
 
 def coefficient(run: Run, term: str) -> dict | None:
-    """A fixed effect's summary (:func:`describe_draws`), None where the run lacks it.
+    """A fixed effect's summary, None where the run lacks it.
+
+    As :func:`~bayescluster.analysis.summary.describe_draws` gives it.
 
     Parameters
     ----------

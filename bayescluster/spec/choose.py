@@ -1,6 +1,7 @@
 """Which spec the user means, and the options that change it.
 
-A shipped spec's name, a TOML file, a :class:`Spec` or a formula: the one place the front
+A shipped spec's name, a TOML file, a :class:`~bayescluster.spec.parse.Spec` or a formula: the one
+place the front
 door and the command line resolve a model.
 """
 
@@ -79,7 +80,8 @@ def chosen_spec(model: Spec | str | Path, data: pd.DataFrame | str | Path | None
     Parameters
     ----------
     model : Spec, str or Path
-        A :class:`Spec`, a shipped spec's name, a TOML file's path, or a formula (text
+        A :class:`~bayescluster.spec.parse.Spec`, a shipped spec's name, a TOML file's path, or a
+        formula (text
         with ``~``).
     data : DataFrame, str or Path, optional
         The table a formula's roles are read from.

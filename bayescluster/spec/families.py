@@ -1,7 +1,8 @@
 r"""Likelihood families, declared once: a base count distribution times a zero structure.
 
 A family's name is what a spec writes (``family = "zinb"``); it stands for a base
-distribution of the count (:data:`BASES`) composed with a zero structure (:data:`ZEROS`).
+distribution of the count (:data:`BASES`) composed with a zero structure
+(:data:`~bayescluster.spec.families.ZEROS`).
 This module is the declaration only (names, parameters, default priors, the mathematics
 in words); the computations live in :mod:`bayescluster.model.families`, one module per base
 distribution. Every base is written in terms of the log mean :math:`\eta = \log\mu` and at
@@ -213,7 +214,7 @@ MARKERS = ("<!-- families: generated from bayescluster/spec/families.py -->",
            "<!-- /families -->")
 
 
-DOCUMENTS = ("README.md", "ARCHITECTURE.md", "models/README.md")  # hold the table
+DOCUMENTS = ("docs/guide/families.md", "ARCHITECTURE.md", "models/README.md")  # hold it
 
 
 def families_table() -> str:

@@ -548,7 +548,7 @@ def load_spec(path_or_name: str | Path) -> Spec:
     Parameters
     ----------
     path_or_name : str or Path
-        A TOML file's path or a shipped spec's name (:func:`resolve`).
+        A TOML file's path or a shipped spec's name (:func:`~bayescluster.spec.parse.resolve`).
 
     Returns
     -------

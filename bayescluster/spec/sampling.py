@@ -23,7 +23,8 @@ def sampling_settings(spec_sampling: dict, **given: int | float | None) -> dict:
     Returns
     -------
     dict
-        The caller's value where set, else the spec's, else :data:`DEFAULT_SAMPLING`.
+        The caller's value where set, else the spec's, else
+        :data:`~bayescluster.core.defaults.DEFAULT_SAMPLING`.
     """
     chosen = {**DEFAULT_SAMPLING, **spec_sampling}
     return {k: chosen[k] if given.get(k) is None else given[k] for k in DEFAULT_SAMPLING}

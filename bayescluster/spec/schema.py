@@ -3,7 +3,8 @@
 The one table both the parser (:data:`SECTIONS`, the keys it accepts) and the references
 (``models/README.md``, the documentation's spec reference) are made from.
 
-The reference's defaults of the priors are :data:`DEFAULT_PRIORS` and the families'
+The reference's defaults of the priors are :data:`~bayescluster.spec.schema.DEFAULT_PRIORS` and the
+families'
 registry's, written out when the reference is made, so they cannot drift from what a fit
 uses.
 """

@@ -120,14 +120,14 @@ def policy_findings(run: Run, ames: pd.DataFrame) -> list[Finding]:
 def policy_section(run: Run, ames: pd.DataFrame) -> Section:
     """Fixed effects beside Table 4, marginal effects beside Section 6.1, H1 and H2.
 
-    ``ames`` is :func:`policy_effects`' table.
+    ``ames`` is :func:`~bayescluster.study.policy.policy_effects`' table.
 
     Parameters
     ----------
     run : Run
         The run reported on.
     ames : DataFrame
-        :func:`policy_effects`' table.
+        :func:`~bayescluster.study.policy.policy_effects`' table.
 
     Returns
     -------

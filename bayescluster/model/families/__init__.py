@@ -1,6 +1,7 @@
 """The families' computations: one module per base distribution, the zero structures once.
 
-:data:`LIKELIHOODS` maps every family name of :data:`bayescluster.spec.families.FAMILIES`
+:data:`~bayescluster.model.families.LIKELIHOODS` maps every family name of
+:data:`bayescluster.spec.families.FAMILIES`
 to its :class:`~bayescluster.model.families.likelihood.Likelihood`; a base distribution's
 module is registered in :data:`BASES`.
 """
