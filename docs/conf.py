@@ -25,7 +25,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
-    "sphinx.ext.viewcode",
     "numpydoc",
     "sphinxarg.ext",
     "myst_nb",
@@ -33,7 +32,9 @@ extensions = [
 
 # --- the references, generated -------------------------------------------------------------
 GENERATED = HERE / "reference" / "generated"
-LAYERS = {  # sub-package -> what it is (ARCHITECTURE.md's layers, bottom to top)
+# sub-package -> what it is (ARCHITECTURE.md's layers, bottom to top); the front door,
+# bayescluster.api, is reference/api's own
+LAYERS = {
     "core": "errors, atomic writes, resources, text files",
     "data": "tables, roles, words, the study's registry",
     "spec": "specs, formulas, families, the schema",
@@ -42,7 +43,6 @@ LAYERS = {  # sub-package -> what it is (ARCHITECTURE.md's layers, bottom to top
     "analysis": "effects, clusters, checks, LOO, SBC, sensitivity, robustness, plots",
     "reporting": "the report's document, sections, findings and HTML",
     "study": "the Industrial Cluster Project study",
-    "api": "the front door (``import bayescluster as bc``)",
     "cli": "the command line",
 }
 
@@ -59,7 +59,10 @@ def _modules(package: str) -> list[str]:
 
 
 def _write_references() -> None:
-    GENERATED.mkdir(parents=True, exist_ok=True)
+    import shutil
+
+    shutil.rmtree(GENERATED, ignore_errors=True)  # a page of a layer since removed goes too
+    GENERATED.mkdir(parents=True)
     pages = []
     for package, about in LAYERS.items():
         lines = [f"bayescluster.{package}", "=" * (13 + len(package)), "", about[0].upper()
@@ -67,7 +70,7 @@ def _write_references() -> None:
         for module in _modules(package):
             lines += [module, "-" * len(module), "", f".. automodule:: {module}",
                       "   :members:", "   :undoc-members:",
-                      "   :no-index:" if module.endswith(".api") else "", ""]
+                      ""]
         (GENERATED / f"{package}.rst").write_text("\n".join(lines))
         pages.append(f"generated/{package}")
     (GENERATED / "toc.rst").write_text(".. toctree::\n   :maxdepth: 1\n\n"
@@ -133,8 +136,10 @@ html_theme_options = {
     "header_links_before_dropdown": 6,
 }
 html_static_path = []
+# the demo report's CSV files, which the study page's folded tables link to
+html_extra_path = ["_extra"]
 templates_path = []
-exclude_patterns = ["_build", "_inventories", "reference/generated/spec_keys.md",
+exclude_patterns = ["_build", "_inventories", "_extra", "reference/generated/spec_keys.md",
                     "reference/generated/toc.rst", "reference/generated/front.rst",
                     "**.ipynb_checkpoints", "inventories.py"]
 suppress_warnings = ["myst.header"]

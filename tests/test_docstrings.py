@@ -73,6 +73,9 @@ def problems(path: Path) -> list[str]:
                                            and returns.value is None)
         if not returns_none and not re.search(r"^\s*(Returns|Yields)\s*\n\s*-{3,}", doc, re.M):
             out.append(f"{where}: no Returns section")
+        if any(isinstance(n, ast.Raise) and n.exc is not None for n in ast.walk(node)) \
+                and not re.search(r"^\s*Raises\s*\n\s*-{3,}", doc, re.M):
+            out.append(f"{where}: raises, but has no Raises section")
     return out
 
 
@@ -85,13 +88,21 @@ def test_public_functions_are_documented_and_annotated(path):
     assert not found, "\n".join(found)
 
 
+def test_every_module_says_what_it_is_for():
+    bare = [str(p.relative_to(PACKAGE)) for p in MODULES if not ast.get_docstring(
+        ast.parse(p.read_text()))]
+    assert not bare, bare
+
+
 def test_the_checker_finds_what_is_missing(tmp_path):
     module = tmp_path / "m.py"
     module.write_text('def f(a: int, b) -> int:\n    """Sum.\n\n    Parameters\n    ----------\n'
                       '    a : int\n        One.\n    """\n    return a\n\n\n'
                       'def g(a: int) -> None:\n    """Nothing.\n\n    Parameters\n'
-                      '    ----------\n    a : int\n        One.\n    """\n')
+                      '    ----------\n    a : int\n        One.\n    """\n\n\n'
+                      'def h() -> None:\n    """Fails."""\n    raise ValueError("no")\n')
     found = "\n".join(problems(module))
+    assert "h: raises, but has no Raises section" in found
     assert "f: no annotation for b" in found
     assert "f: Parameters does not describe b" in found
     assert "f: no Returns section" in found

@@ -141,6 +141,11 @@ def ppc_draws(run: Run, statistic: str, *, group: str = "posterior",
         T(y) of the observed counts.
     replicated : ndarray
         (chain * draw,) T(y_rep) of each replicated data set.
+
+    Raises
+    ------
+    BayesclusterError
+        For a statistic not in :data:`STATISTICS`.
     """
     if statistic not in STATISTICS:
         raise BayesclusterError(f"unknown statistic {statistic!r}. Valid names are: "

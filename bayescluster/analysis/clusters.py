@@ -65,6 +65,37 @@ def _check_effect(run, effect: str) -> None:
                                 f"{', '.join(effects)}.")
 
 
+def level_of(run: Run, level: str) -> str:
+    """The model's name of a grouping level given in the model's words or the table's.
+
+    Parameters
+    ----------
+    run : Run
+        A fitted run.
+    level : str
+        ``"cluster"`` or ``"domain"``, or the table's column of that level (``"LOCATION"``).
+
+    Returns
+    -------
+    str
+        ``"cluster"`` or ``"domain"``.
+
+    Raises
+    ------
+    BayesclusterError
+        For a name that is neither, listing the run's levels in both words.
+    """
+    columns = {"cluster": run.spec.columns.get("cluster"), "domain": run.spec.columns.get("domain")}
+    if level in columns:
+        return level
+    for model, column in columns.items():
+        if column is not None and level == column:
+            return model
+    known = [f"{column!r} (or {model!r})" for model, column in columns.items() if column]
+    raise BayesclusterError(f"unknown grouping level {level!r}. Valid names are: "
+                            f"{', '.join(known) or 'none: the run has no grouping'}.")
+
+
 def _samples(run, level: str, effect: str | None) -> pd.DataFrame:
     """(sample, group) draws of a level's total effect."""
     if not run.design.varying:
@@ -83,8 +114,9 @@ def group_effects(run: Run, level: str = "cluster", *, ci_prob: float = CI_PROB)
     ----------
     run : Run
         A fitted hierarchical run.
-    level : {"cluster", "domain"}
-        Which groups.
+    level : str
+        Which groups: ``"cluster"`` or ``"domain"``, or the table's column of that level
+        (``"LOCATION"``).
     ci_prob : float
         The interval's probability.
 
@@ -100,6 +132,7 @@ def group_effects(run: Run, level: str = "cluster", *, ci_prob: float = CI_PROB)
     >>> len(effects) == len(run.design.cluster_labels)
     True
     """
+    level = level_of(run, level)
     check_ci_prob(ci_prob)
     design = run.design
     _require(run, f"{level}_total")
@@ -140,8 +173,9 @@ def contrast(run: Run, a: str, b: str, *, level: str = "cluster", effect: str | 
         The first group's label (A).
     b : str
         The second group's label (B), subtracted from A.
-    level : {"cluster", "domain"}
-        Which groups.
+    level : str
+        Which groups: ``"cluster"`` or ``"domain"``, or the table's column of that level
+        (``"LOCATION"``).
     effect : str, optional
         The varying effect compared (default:
         :func:`~bayescluster.analysis.clusters.default_effect`).
@@ -159,6 +193,7 @@ def contrast(run: Run, a: str, b: str, *, level: str = "cluster", effect: str | 
     BayesclusterError
         For a label that names no group, or an unknown effect.
     """
+    level = level_of(run, level)
     draws = _samples(run, level, effect)
     for name in (a, b):
         if name not in draws.columns:
@@ -178,8 +213,9 @@ def contrast_matrix(run: Run, level: str = "cluster", *, effect: str | None = No
     ----------
     run : Run
         A fitted hierarchical run.
-    level : {"cluster", "domain"}
-        Which groups.
+    level : str
+        Which groups: ``"cluster"`` or ``"domain"``, or the table's column of that level
+        (``"LOCATION"``).
     effect : str, optional
         The varying effect compared (default:
         :func:`~bayescluster.analysis.clusters.default_effect`).
@@ -191,6 +227,7 @@ def contrast_matrix(run: Run, level: str = "cluster", *, effect: str | None = No
         column's; NaN on the diagonal. Index named ``"<level> A"``, columns
         ``"<level> B"``.
     """
+    level = level_of(run, level)
     samples = _samples(run, level, effect)
     draws, labels = samples.to_numpy(), list(samples.columns)
     p = (draws[:, :, None] > draws[:, None, :]).mean(axis=0)
@@ -233,8 +270,9 @@ def ranks(run: Run, level: str = "cluster", *, effect: str | None = None, top: i
     ----------
     run : Run
         A fitted hierarchical run.
-    level : {"cluster", "domain"}
-        Which groups.
+    level : str
+        Which groups: ``"cluster"`` or ``"domain"``, or the table's column of that level
+        (``"LOCATION"``).
     effect : str, optional
         The varying effect ranked (default: :func:`~bayescluster.analysis.clusters.default_effect`).
     top : int
@@ -254,6 +292,7 @@ def ranks(run: Run, level: str = "cluster", *, effect: str | None = None, top: i
     >>> len(ranked) == len(run.design.cluster_labels)
     True
     """
+    level = level_of(run, level)
     draws = _samples(run, level, effect)
     r = _ranks(draws.to_numpy())
     bounds = intervals(r, ci_prob=ci_prob)
@@ -272,8 +311,9 @@ def rank_distribution(run: Run, level: str = "cluster", *, effect: str | None = 
     ----------
     run : Run
         A fitted hierarchical run.
-    level : {"cluster", "domain"}
-        Which groups.
+    level : str
+        Which groups: ``"cluster"`` or ``"domain"``, or the table's column of that level
+        (``"LOCATION"``).
     effect : str, optional
         The varying effect ranked (default: :func:`~bayescluster.analysis.clusters.default_effect`).
 
@@ -283,6 +323,7 @@ def rank_distribution(run: Run, level: str = "cluster", *, effect: str | None = 
         (group, rank): the posterior probability of each rank 1..K (1 = largest); each
         row sums to 1.
     """
+    level = level_of(run, level)
     draws = _samples(run, level, effect)
     r = _ranks(draws.to_numpy())
     k = np.arange(1, r.shape[1] + 1)
@@ -300,7 +341,7 @@ def no_pooling(run: Run, *, n_draws: int = 100) -> pd.DataFrame:
     Each cluster's intercept and slopes fitted to its own firms alone: the mode of their
     posterior under weakly informative priors of their own
     (:data:`~bayescluster.analysis.clusters.NO_POOLING_PRIOR`,
-    rstanarm's defaults: the intercept :math:`N(\log(ar y + 0.1) - ar o, 2.5^2)`, each
+    rstanarm's defaults: the intercept :math:`N(\log(\bar y + 0.1) - \bar o, 2.5^2)`, each
     slope :math:`N(0, (2.5/s_e)^2)` with :math:`s_e` its column's SD over all firms), with
     the common fixed effects, the family's own parameter and P(zero) held at their posterior
     medians and imputed covariates' design columns at their posterior means. The prior keeps

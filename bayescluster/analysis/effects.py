@@ -99,9 +99,11 @@ def _set(design, x: np.ndarray, values: dict) -> np.ndarray:
 
 
 def _groups(run) -> dict[str, np.ndarray]:
-    """Firm indices for overall, each domain and each cluster."""
+    """Firm indices for overall, each domain and each cluster (a single-level table: overall)."""
     design = run.design
     out = {("overall", "all"): np.arange(design.n_firms)}
+    if not run.spec.roles.cluster:
+        return out
     if len(design.domain_labels) > 1:
         dom = design.cluster_domain[design.cluster_index]
         for k, label in enumerate(design.domain_labels):

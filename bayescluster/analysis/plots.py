@@ -10,6 +10,7 @@ figures alone, and a figure is freed when it is no longer referenced.
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,8 +27,17 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+class _Shown(Figure):
+    """A figure that shows itself where it is the value of a notebook cell, pyplot or not."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
 def _figure(size) -> Figure:
-    return Figure(figsize=size, layout="constrained")
+    return _Shown(figsize=size, layout="constrained")
 
 
 def _axes(ax, size=(7, 5)):

@@ -182,6 +182,12 @@ def predict_draws(run: Run, new: FirmData, *,
     xarray.Dataset
         ``mean``, ``p_zero``, ``count`` (and ``counterfactual_mean``) over (sample, row);
         ``new_cluster`` over row.
+
+    Raises
+    ------
+    BayesclusterError
+        For a prior-only run, or a model of a rate per unit (predicting rates is not
+        supported).
     """
     if run.prior_only:
         raise BayesclusterError("a prior-only run has no posterior to predict from.")

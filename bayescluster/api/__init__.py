@@ -154,6 +154,11 @@ def report(runs: Run | list[Run], out_dir: str | Path, *, force: bool = False,
     dict of str to Path
         ``markdown`` and ``html``: the paths of ``report.md`` and ``index.html``.
 
+    Raises
+    ------
+    RunError
+        When ``out_dir`` already holds files and ``force`` is not set.
+
     Examples
     --------
     >>> paths = bc.report(run, tmp / "report", max_draws=200, reloo=0)

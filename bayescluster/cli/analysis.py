@@ -65,6 +65,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     -------
     int
         0.
+
+    Raises
+    ------
+    BayesclusterError
+        For ``--domains`` on a run without domains, or a domain the run does not have.
     """
     import pandas as pd
 
@@ -353,6 +358,11 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     -------
     int
         0.
+
+    Raises
+    ------
+    BayesclusterError
+        For ``--domains`` on a run that does not pool its groups within domains.
     """
     from bayescluster.analysis import plots
     from bayescluster.analysis.sensitivity import PRIOR_TAIL, THRESHOLD, sensitivity

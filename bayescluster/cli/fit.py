@@ -94,6 +94,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     int
         0 when the fit passed its convergence gates, else 3 (the run is written
         either way).
+
+    Raises
+    ------
+    BayesclusterError
+        For bad data, spec or options (the message names the shipped table when no
+        ``--data`` was given).
     """
     from bayescluster.inference.fit import fit
     from bayescluster.inference.run import save

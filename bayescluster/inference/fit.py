@@ -330,6 +330,11 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         Its ``tree.attrs["status"]`` is ``passed``, ``failed``, ``approximate`` or
         ``prior``; a failed run also warns (:class:`~bayescluster.core.errors.ConvergenceWarning`)
         naming the gates, where they failed, what was tried and the fix.
+
+    Raises
+    ------
+    BayesclusterError
+        For an unknown sampler or settings the sampler cannot take.
     """
     chosen = sampling_settings(spec.sampling, draws=draws, tune=tune,
                                target_accept=target_accept)

@@ -467,6 +467,11 @@ def glm_logp(zero: str, y: pt.TensorVariable | np.ndarray,
     -------
     TensorVariable
         Scalar: :math:`\sum_i w_i \log p(y_i \mid \eta_i)`.
+
+    Raises
+    ------
+    TypeError
+        When ``X`` is a graph rather than data.
     """
     if not isinstance(X, np.ndarray):
         raise TypeError("glm_logp: X must be data (a numpy array), not a graph")

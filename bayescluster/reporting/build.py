@@ -24,6 +24,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from bayescluster.analysis import clusters as cmp
 from bayescluster.analysis.effects import average_marginal_effects, default_contrasts
 from bayescluster.analysis.reloo import LIMIT
@@ -79,6 +81,11 @@ def build(runs: list[Run], *, domains: tuple[str, str] | None = None, effect: st
     -------
     Document
         Banners, sections and a footer naming the runs, data hash and package versions.
+
+    Raises
+    ------
+    ReportError
+        For ``domains`` the run does not have.
     """
     run = runs[0]
     design = run.design
@@ -144,10 +151,12 @@ def _robustness(runs: list[Run], ames, contrasts: Callable, effect: str | None,
         return None
     effects = sorted({e for e, m, lv, _ in ames.index if (m, lv) == ("total", "overall")})
     wanted = {"effects": effects, "domains": domains, "effect": effect,
-              "max_draws": max_draws}
-    values, pairs = robustness.quantities(run, contrasts=contrasts(run.design), **wanted)
-    wanted["contrasts"] = contrasts(run.design)
-    if not values:
+              "max_draws": max_draws, "contrasts": contrasts(run.design)}
+    # the marginal effects on the findings' thinned draws; the domain contrast, cheap, on
+    # every draw, as its finding reads it: each clause starts from its sentence's number
+    parts = [{**wanted, "domains": None}, {**wanted, "effects": [], "max_draws": None}]
+    found = [robustness.quantities(run, **part) for part in parts]
+    if not any(values for values, _ in found):
         return None
     others = {}
     for other in runs[1:]:
@@ -162,14 +171,21 @@ def _robustness(runs: list[Run], ames, contrasts: Callable, effect: str | None,
         if compared is not None and name in compared.index and "weight" in compared:
             name += f" (stacking weight {float(compared.loc[name, 'weight']):.2f})"
         others[name] = robustness.quantities(other, **kept)[0]
-    table = robustness.perturbations(run, values, pairs, others=others)
+
+    def table(refitted=None):
+        return pd.concat([robustness.perturbations(run, values, pairs, others=others,
+                                                   refitted=refitted)
+                          for values, pairs in found if values], ignore_index=True)
+
+    perturbed = table()
     order = list(robustness.left_out(run))
-    failed = set(table[table["perturbation"].isin(order) & ~table["reliable"]]["perturbation"])
+    failed = set(perturbed[perturbed["perturbation"].isin(order)
+                           & ~perturbed["reliable"]]["perturbation"])
     if influence is None or not failed:
-        return table
+        return perturbed
     refitted = robustness.refit_without(run, sorted(failed, key=order.index), wanted,
                                         progress=progress, **influence)
-    return robustness.perturbations(run, values, pairs, others=others, refitted=refitted)
+    return table(refitted)
 
 
 def write_report(runs: Run | list[Run] | tuple[Run, ...], out_dir: str | Path,

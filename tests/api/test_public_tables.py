@@ -45,6 +45,16 @@ def test_its_own_groups_and_covariates_as_given(grouse):
         "HEIGHT": pytest.approx(_public_data().grouseticks()["HEIGHT"].mean())}
 
 
+def test_a_grouping_level_is_named_by_its_column_as_well(grouse):
+    """``bc.group_effects(run, "BROOD")`` is the lower level's, ``"LOCATION"`` the upper's,
+    as the model's own ``"cluster"`` and ``"domain"``; another name lists both spellings."""
+    pd.testing.assert_frame_equal(bc.group_effects(grouse, "BROOD"),
+                                  bc.group_effects(grouse, "cluster"))
+    pd.testing.assert_frame_equal(bc.ranks(grouse, "LOCATION"), bc.ranks(grouse, "domain"))
+    with pytest.raises(bc.BayesclusterError, match="'BROOD' \\(or 'cluster'\\), 'LOCATION'"):
+        bc.group_effects(grouse, "nest")
+
+
 def test_fixed_effects_and_variances_match_glmmtmb(grouse, within):
     reference = pd.read_csv(REFERENCE / "grouseticks_negbin.csv")
     mle = dict(zip(reference["term"], reference["estimate"], strict=True))
