@@ -102,7 +102,7 @@ def _groups(run) -> dict[str, np.ndarray]:
     """Firm indices for overall, each domain and each cluster (a single-level table: overall)."""
     design = run.design
     out = {("overall", "all"): np.arange(design.n_firms)}
-    if not run.spec.roles.cluster:
+    if not design.spec.roles.cluster:
         return out
     if len(design.domain_labels) > 1:
         dom = design.cluster_domain[design.cluster_index]

@@ -7,7 +7,8 @@ cumulative Jensen-Shannon distance's derivative at :math:`\alpha = 1`, from impo
 weights :math:`\propto p(\cdot)^{\alpha - 1}` on the draws already made: no refit.
 arviz-stats computes it (:func:`arviz_stats.psense_summary`); this module chooses the
 quantities (every parameter with a prior, and what the findings read: average marginal
-effects, a domain contrast, each group's total effect) and words the verdict:
+effects, a domain contrast, each group's total effect and its rank among the groups) and
+words the verdict:
 
 - *prior-data conflict*: both sensitivities at or above the threshold (0.05), and the
   posterior median in the prior's outer 2.5% on either side (its ``prior_quantile``, read
@@ -82,7 +83,7 @@ def _parameters(run: Run | _PriorView, pairs: np.ndarray) -> dict[str, tuple[str
 
 def _derived(run: Run | _PriorView, pairs: np.ndarray, max_draws: int | None,
              domains: tuple[str, str] | None) -> dict[str, tuple[str, np.ndarray]]:
-    """What the findings read: average marginal effects, a domain contrast, group totals."""
+    """What the findings read: marginal effects, a domain contrast, group totals and ranks."""
     from bayescluster.analysis.clusters import default_effect
     from bayescluster.analysis.effects import default_contrasts
     from bayescluster.analysis.robustness import quantities
@@ -101,8 +102,10 @@ def _derived(run: Run | _PriorView, pairs: np.ndarray, max_draws: int | None,
         return out
     da = post["cluster_total"].sel(effect=effect)
     values = np.asarray(da.values)[pairs[:, 0], pairs[:, 1]]
+    ranks = (-values).argsort(axis=1).argsort(axis=1) + 1.0  # 1: the largest, as bc.ranks
     for k, label in enumerate(da["cluster"].values):
         out[f"{w.group} {label} ({effect})"] = (w.group, values[:, k])
+        out[f"rank of {w.group} {label} ({effect})"] = ("rank", ranks[:, k])
     return out
 
 
@@ -173,7 +176,7 @@ def sensitivity(run: Run, *, max_draws: int | None = None, effects: bool = True,
         over the data per draw.
     effects : bool
         Whether to include the derived quantities (marginal effects, the domain contrast,
-        each group's total effect).
+        each group's total effect and its rank).
     domains : (str, str), optional
         The domain contrast A - B of the varying effect (default: bio - it where the run
         pools clusters within both).
@@ -183,8 +186,8 @@ def sensitivity(run: Run, *, max_draws: int | None = None, effects: bool = True,
     Returns
     -------
     DataFrame
-        One row per quantity: ``quantity``, ``kind`` (parameter, effect, contrast, or the
-        group's word), ``prior`` and ``likelihood`` (the sensitivities),
+        One row per quantity: ``quantity``, ``kind`` (parameter, effect, contrast, the
+        group's word, or rank), ``prior`` and ``likelihood`` (the sensitivities),
         ``prior_quantile`` (where the posterior median falls among the prior's draws, for
         the quantities sensitive to both; NaN otherwise) and ``verdict``.
 

@@ -139,5 +139,5 @@ def test_the_shipped_datas_findings_are_not_flagged(default_run, within):
                       upper=THRESHOLD), row
         assert row["verdict"] == "fine"
     assert result.loc["sd_domain[participant]", "prior"] >= THRESHOLD
-    assert set(result["kind"]) == {"parameter", "effect", "contrast", "cluster"}
+    assert set(result["kind"]) == {"parameter", "effect", "contrast", "cluster", "rank"}
     assert "bio - it (participant)" in result.index
