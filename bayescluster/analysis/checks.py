@@ -205,6 +205,12 @@ def rootogram(run: Run, *, max_count: int | None = None, group: str = "posterior
         observed and expected (mean over replicated data sets) frequency, the expected
         frequency's lower and upper bound, and hanging_bottom (sqrt(expected) -
         sqrt(observed), where the hanging bar ends).
+
+    Examples
+    --------
+    >>> bars = bc.rootogram(run)
+    >>> int(bars["observed"].sum())
+    120
     """
     y, rep = run.design.y, _replicates(run, group)
     top = int(max_count if max_count is not None else max(10, np.quantile(y, 0.95)))
@@ -261,6 +267,12 @@ def loo(run: Run) -> ELPDData:
     ------
     BayesclusterError
         When the run has no log-likelihood (a prior-only run).
+
+    Examples
+    --------
+    >>> result = bc.loo(run)
+    >>> bool(result.elpd < 0)
+    True
     """
     from arviz_stats import loo as az_loo
 
@@ -325,6 +337,12 @@ def compare_runs(runs: dict[str, Run], *, elpds: dict[str, ELPDData] | None = No
     ------
     BayesclusterError
         When the runs score different outcomes or fit different rows.
+
+    Examples
+    --------
+    >>> compared = bc.compare_models({"negbin": run, "again": run})
+    >>> sorted(compared.index)
+    ['again', 'negbin']
     """
     from arviz_stats import compare
 

@@ -192,6 +192,12 @@ def contrast(run: Run, a: str, b: str, *, level: str = "cluster", effect: str | 
     ------
     BayesclusterError
         For a label that names no group, or an unknown effect.
+
+    Examples
+    --------
+    >>> difference = bc.contrast(run, "g0", "g1", level="g")
+    >>> difference.name, bool(0 <= difference["p_a_gt_b"] <= 1)
+    ('g0 - g1', True)
     """
     level = level_of(run, level)
     draws = _samples(run, level, effect)

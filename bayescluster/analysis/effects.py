@@ -230,6 +230,15 @@ def average_marginal_effects(run: Run, *, contrasts: Contrasts | None = None,
         :func:`~bayescluster.analysis.effects.summarise` of
         :func:`~bayescluster.analysis.effects.effect_draws`: indexed by (effect, margin, level,
         group); mean, median, lower, upper, p_gt_0.
+
+    Examples
+    --------
+    A continuous covariate has no contrast of its own: give one (here x from 0 to 1).
+
+    >>> ames = bc.average_marginal_effects(run, contrasts={"x": ({"x": 1.0}, {"x": 0.0})},
+    ...                                    max_draws=200)
+    >>> ames.index.names
+    FrozenList(['effect', 'margin', 'level', 'group'])
     """
     return summarise(effect_draws(run, contrasts=contrasts, max_draws=max_draws, seed=seed),
                      ci_prob=ci_prob)
@@ -326,6 +335,12 @@ def profile_predictions(run: Run, profile: dict[str, float | str], *, ci_prob: f
     ------
     DataError
         When the profile names a covariate the model does not use or a level it never saw.
+
+    Examples
+    --------
+    >>> at = bc.profile_predictions(run, {"x": 1.0}, max_draws=200)
+    >>> sorted(set(at.index.get_level_values("level")))
+    ['overall']
     """
     design = run.design
     check_covariates(design, profile, "profile")

@@ -188,6 +188,14 @@ def predict_draws(run: Run, new: FirmData, *,
     BayesclusterError
         For a prior-only run, or a model of a rate per unit (predicting rates is not
         supported).
+
+    Examples
+    --------
+    >>> from bayescluster.analysis.predict import new_rows
+    >>> new = pd.DataFrame({"id": [1], "x": [0.5], "g": ["g2"]})
+    >>> draws = bc.predict_draws(run, new_rows(run, new), max_draws=200)
+    >>> draws["mean"].sizes["row"]
+    1
     """
     if run.prior_only:
         raise BayesclusterError("a prior-only run has no posterior to predict from.")

@@ -49,6 +49,11 @@ def fixed_effects(run: Run, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     -------
     DataFrame
         One row per term in the spec's order, the intercept last, indexed by ``term``.
+
+    Examples
+    --------
+    >>> list(bc.fixed_effects(run).index)
+    ['x', 'intercept']
     """
     post = run.posterior
     rows = {}
@@ -111,8 +116,9 @@ def group_totals(run: Run, level: str = "domain", *, ci_prob: float = CI_PROB
     ----------
     run : Run
         A fitted run.
-    level : {"domain", "cluster"}
-        Which groups: the run's ``domain_total`` or ``cluster_total``.
+    level : str
+        Which groups: ``"domain"`` or ``"cluster"`` (the run's ``domain_total`` or
+        ``cluster_total``), or the table's column of that level.
     ci_prob : float
         The interval's probability.
 
@@ -121,7 +127,16 @@ def group_totals(run: Run, level: str = "domain", *, ci_prob: float = CI_PROB
     DataFrame
         Indexed by (``level``, effect): mean, sd, lower, upper, p_gt_0 on the log scale;
         empty when the run has no such totals.
+
+    Examples
+    --------
+    >>> totals = bc.group_totals(run, "g")
+    >>> totals.index.names
+    FrozenList(['cluster', 'effect'])
     """
+    from bayescluster.analysis.clusters import level_of
+
+    level = level_of(run, level)
     post = run.posterior
     name = f"{level}_total"
     if name not in post:

@@ -57,6 +57,12 @@ def table(data: FirmData | pd.DataFrame | str | Path | None, model: Spec) -> Fir
     -------
     FirmData
         The validated table.
+
+    Examples
+    --------
+    >>> spec = bc.formula_spec("y ~ x + (1 | g)", table, family="negbin", id="id")
+    >>> bc.table(table, spec).frame.shape
+    (120, 4)
     """
     if isinstance(data, FirmData):
         return data
@@ -201,6 +207,17 @@ def sbc(model: Spec | str | Path, data: FirmData | pd.DataFrame | str | Path | N
     uniformity : DataFrame
         Per parameter: the chi-square test of the ranks' histogram and whether the rank
         ECDF stays in its simultaneous 99 % band.
+
+    Examples
+    --------
+    Two simulations on one local worker (hundreds for a real check; ``reports/sbc/``):
+
+    >>> ranks, uniformity = bc.sbc("y ~ x + (1 | g)", table, sims=2, chains=1, draws=100,
+    ...                            tune=100, workers=1)
+    sbc: drawing 2 simulations from the prior of formula
+    ...
+    >>> sorted(set(ranks["sim"]))
+    [0, 1]
     """
     from bayescluster.analysis import sbc as calibration
 
@@ -228,6 +245,14 @@ def loco(run: Run, **options: Any) -> pd.DataFrame:
     DataFrame
         One row per cluster: ``elpd_loco`` (its firms' log predictive density when it was
         held out), ``elpd_in_sample``, ``n`` and the refit's ``divergences``.
+
+    Examples
+    --------
+    >>> held_out = bc.loco(run, chains=1, draws=100, tune=100, workers=1)
+    loco fits (formula): 1/7 done
+    ...
+    >>> len(held_out) == len(run.design.cluster_labels)
+    True
     """
     from bayescluster.analysis import loco as held_out
 

@@ -57,6 +57,12 @@ def formula_spec(formula: str, data: pd.DataFrame | str | Path | None = None, *,
     -------
     Spec
         The validated spec; its text keeps the formula beside the roles.
+
+    Examples
+    --------
+    >>> spec = bc.formula_spec("y ~ x + (1 | g)", table, family="negbin", id="id")
+    >>> spec.family, spec.columns["cluster"]
+    ('negbin', 'g')
     """
     frame = read_table(DEFAULT_DATA if data is None else data) \
         if not isinstance(data, pd.DataFrame) else data

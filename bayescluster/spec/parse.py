@@ -559,6 +559,11 @@ def load_spec(path_or_name: str | Path) -> Spec:
     ------
     SpecError
         When the file is missing, a directory, not UTF-8 or not a valid spec.
+
+    Examples
+    --------
+    >>> bc.load_spec("zinb_hier").family
+    'zinb'
     """
     path = resolve(path_or_name)
     text = read_text(path, kind="a spec (TOML)", error=SpecError,
