@@ -375,11 +375,11 @@ def clause(table: pd.DataFrame, quantity: str, *, group: str = "group",
         worst = failed.loc[(failed["p_gt_0"] - base["p_gt_0"]).abs().idxmax()]
         more = len(failed) - 1
         text = (f"Not robust: {worst['perturbation']}, its chance of being positive is "
-                f"{worst['p_gt_0']:.0%} ({base['p_gt_0']:.0%} as fitted)"
-                + (f", and {more} other check{'s' if more > 1 else ''} change"
-                   f"{'' if more > 1 else 's'} its band" if more else ""))
+                f"{worst['p_gt_0']:.0%}, not {base['p_gt_0']:.0%}"
+                + (f" ({more} more check{'s' if more > 1 else ''} change"
+                   f"{'' if more > 1 else 's'} its band)" if more else ""))
     if not unreliable.empty:
-        text += (f"; {len(unreliable)} of {len(rows) - 1} checks could not be made (Pareto k "
-                 f"above {PARETO_K})")
+        text += (f"; {len(unreliable)} of {len(rows) - 1} checks not made (Pareto k > "
+                 f"{PARETO_K})")
     text += "."
     return text

@@ -27,13 +27,13 @@ def test_the_clause_names_what_moves_a_finding_and_what_could_not_be_checked():
             ("effect: x", "site", "without site s2", 0.7, 0.95, 0.9, False, True),
             ("effect: x", "run", "in negbin", 0.75, 0.93, np.nan, True, True)]
     text = clause(_table(rows), "effect: x", group="site", groups="sites")
-    assert text == ("Not robust: without site s1, its chance of being positive is 60% (97% as "
-                    "fitted); 1 of 4 checks could not be made (Pareto k above 0.7).")
+    assert text == ("Not robust: without site s1, its chance of being positive is 60%, not "
+                    "97%; 1 of 4 checks not made (Pareto k > 0.7).")
     held = [r for r in rows if r[2] != "without site s1"]
     held.append(("effect: x", "site", "without site s4", 0.85, 0.98, 0.1, True, True))
     assert clause(_table(held), "effect: x", group="site", groups="sites") == (
         "Robust to the prior at half or twice its strength, leaving out each site that could "
-        "be checked and in negbin; 1 of 4 checks could not be made (Pareto k above 0.7).")
+        "be checked and in negbin; 1 of 4 checks not made (Pareto k > 0.7).")
 
 
 def test_the_clause_names_domains_and_rows_left_out_with_the_groups():
@@ -46,7 +46,7 @@ def test_the_clause_names_domains_and_rows_left_out_with_the_groups():
     assert clause(_table(rows), "effect: x", group="site", groups="sites", row="firm",
                   domain="region") == (
         "Robust to leaving out any one site or each region that could be checked or any one "
-        "firm; 1 of 4 checks could not be made (Pareto k above 0.7).")
+        "firm; 1 of 4 checks not made (Pareto k > 0.7).")
 
 
 @pytest.mark.sampling
