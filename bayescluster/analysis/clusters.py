@@ -32,11 +32,17 @@ def _require(run, name: str):
     if name not in post:
         what = "group" if name.startswith("cluster") or not run.design.varying else \
             run.data.words.domain
+        if name.startswith("domain") and "cluster_total" in post:
+            group = run.spec.columns.get("cluster") or "group"
+            fix = (f"a formula whose group term has an upper level, (1 | upper/{group}), or a "
+                   "spec with a domain column and pool_by_domain = true; the run's "
+                   f"{run.data.words.groups} are compared with level={group!r}")
+        else:
+            fix = ("a formula with a group term, e.g. (1 | group) or (1 | upper/group), or a "
+                   "spec with [hierarchy] varying")
         raise BayesclusterError(f"run {run.spec.name!r} has no {name}: the model has no "
                                 f"effects varying by {what}, so there are none to compare. "
-                                "Fix: fit a model with that grouping: a formula with a group "
-                                "term, e.g. (1 | group) or (1 | upper/group), or a spec with "
-                                "[hierarchy] varying.")
+                                f"Fix: fit a model with that grouping: {fix}.")
     return post[name]
 
 

@@ -381,5 +381,8 @@ def clause(table: pd.DataFrame, quantity: str, *, group: str = "group",
     if not unreliable.empty:
         text += (f"; {len(unreliable)} of {len(rows) - 1} checks not made (Pareto k > "
                  f"{PARETO_K})")
+        if (unreliable["kind"] == "prior").any():
+            text += (", the prior's strength among them: the prior moves this finding too far "
+                     "to reweight (bayescluster sensitivity says how far)")
     text += "."
     return text

@@ -153,7 +153,9 @@ def report(runs: Run | list[Run], out_dir: str | Path, *, force: bool = False,
         line refuses it without ``--force``).
     **options
         The report's options (``domains``, ``effect``, ``max_draws``, ``reloo``,
-        ``progress``; see :func:`bayescluster.reporting.build.build`).
+        ``influence`` (refits where a finding's reweighting fails, on Dask: ``{"workers":
+        2}``, ``scheduler``, ``security``...), ``progress``; see
+        :func:`bayescluster.reporting.build.build`).
 
     Returns
     -------
@@ -277,8 +279,8 @@ def sensitivity(run: Run, **options: Any) -> pd.DataFrame:
     -------
     DataFrame
         One row per parameter and derived quantity: ``quantity``, ``kind``, ``prior``,
-        ``likelihood`` and ``verdict`` (fine, prior-data conflict, or strong prior, weak
-        likelihood).
+        ``likelihood``, ``prior_quantile`` and ``verdict`` (fine; strong prior, weak
+        likelihood; prior and data both inform; prior-data conflict).
 
     Examples
     --------

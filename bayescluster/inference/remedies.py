@@ -39,6 +39,7 @@ import pandas as pd
 
 from bayescluster.core.defaults import MIN_ESS
 from bayescluster.inference.diagnostics import stored_gates
+from bayescluster.spec.sampling import MIN_SAMPLE
 
 if TYPE_CHECKING:
     import numpy as np
@@ -283,22 +284,27 @@ def fix(failure: Failure, hint: Callable[[str, Any], str], settings: dict) -> st
     Returns
     -------
     str
-        One or more fixes joined by "; or ": a more informative prior on a group SD that
-        mixes worst, a higher ``target_accept`` after divergences, more draws.
+        One or more fixes joined by "; or ": more draws where R-hat or ESS fails, a higher
+        ``target_accept`` after divergences, longer tuning for a low E-BFMI, and, where a
+        group SD diverges or has a low E-BFMI, a more informative prior on it for few
+        groups.
     """
     where = failure.ess_at if any("ESS" in g for g in failure.failed) else failure.rhat_at
     steps = []
-    if where.startswith(("sd_", "cluster_", "domain_")):
-        name = where.split("[")[0]
-        prior = "sd_domain" if name.startswith(("sd_domain", "domain_")) else "sd_cluster"
-        steps.append(f"a more informative prior on {prior} (few groups say little about "
-                     f"their SD): {hint('prior', prior)}")
+    if any(g.startswith(("max R-hat", "min bulk ESS", "min tail ESS")) for g in failure.failed) \
+            or not failure.failed:
+        draws = min(MAX_DRAW_FACTOR, max(2, math.ceil(1.2 * MIN_ESS / max(failure.ess, 1.0))))
+        steps.append(f"more draws: pass --draws {draws * settings['draws']}")
     if failure.divergences and settings["target_accept"] < HIGH_ACCEPT:
         steps.append(hint("target_accept", HIGH_ACCEPT))
     if "min E-BFMI" in failure.failed:  # geometry, not too few draws
         steps.append("longer tuning (a low E-BFMI: the momentum's energy does not match the "
                      f"posterior's): {hint('tune', 3 * settings['tune'])}")
-    if not steps or all("ESS" in g for g in failure.failed):
+    if where.startswith("sd_") and (failure.divergences or "min E-BFMI" in failure.failed):
+        prior = "sd_domain" if where.startswith("sd_domain") else "sd_cluster"
+        steps.append(f"if there are few groups, a more informative prior on {prior} (they "
+                     f"say little about their SD): {hint('prior', prior)}")
+    if not steps:
         draws = min(MAX_DRAW_FACTOR, max(2, math.ceil(1.2 * MIN_ESS / max(failure.ess, 1.0))))
         steps.append(f"more draws: pass --draws {draws * settings['draws']}")
     return "; or ".join(step.rstrip(".") for step in steps) + "."
@@ -324,5 +330,8 @@ def failed_message(run: Any) -> str:
              if t.get("passed") is not None]
     done = f"; tried {', '.join(tried)}" if tried else ""
     settings = json.loads(run.tree.attrs.get("settings", "{}"))
+    if not tried and settings.get("chains", 4) * settings.get("draws", 1000) < MIN_SAMPLE:
+        done = (f" (no remedy was tried: they start at {MIN_SAMPLE:,} draws over all "
+                "chains)")
     return (f"the fit of {run.spec.name!r} failed its convergence gates ({failure.text()})"
             f"{done}: its estimates may be wrong. Fix: {fix(failure, run.spec.hint, settings)}")

@@ -234,7 +234,9 @@ def fit_finding(outcome: str, stats: pd.DataFrame, words: Words = ROWS) -> Findi
     zeros = stats.loc[("all", "zeros")]
     p = stats["p_value"]
     outside = int(((p < 0.05) | (p > 0.95)).sum())
-    text = (f"The model reproduces the data's share of {words.rows} with no {outcome}: "
+    p_zeros = float(p.loc[("all", "zeros")])
+    verb = "reproduces" if 0.05 <= p_zeros <= 0.95 else "does not reproduce"
+    text = (f"The model {verb} the data's share of {words.rows} with no {outcome}: "
             f"{100 * zeros['observed']:.0f}% observed, {100 * zeros['replicated_mean']:.0f}% "
             f"predicted ({CI_PROB:.0%} interval {100 * zeros['lower']:.0f}% to "
             f"{100 * zeros['upper']:.0f}%); {outside} of {len(p)} predictive checks fall "

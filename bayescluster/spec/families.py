@@ -191,6 +191,11 @@ FAMILIES: dict[str, Family] = {
 }
 
 DEFAULT_FAMILY = "zinb"  # a spec or formula that names no family
+# other software's names for a family, answered with this package's ("nb2" is not "nb1")
+ALIASES = {"nb2": "negbin", "nb": "negbin", "nbinom2": "negbin", "negative_binomial": "negbin",
+           "negativebinomial": "negbin", "nbinom1": "nb1", "zinb2": "zinb",
+           "hurdle_nb2": "hurdle_nb", "hurdle_negbin": "hurdle_nb", "zip2": "zip",
+           "generalized_poisson": "genpois", "poisson_lognormal": "pln"}
 
 
 def parameter_priors() -> dict[str, tuple[dict, ...]]:

@@ -15,7 +15,7 @@ from bayescluster.core.errors import SpecError, did_you_mean
 from bayescluster.core.resources import MODELS, shipped, shipped_names
 from bayescluster.core.textfile import read_text
 from bayescluster.data.roles import Roles
-from bayescluster.spec.families import DEFAULT_FAMILY, FAMILIES, parameter_priors
+from bayescluster.spec.families import ALIASES, DEFAULT_FAMILY, FAMILIES, parameter_priors
 from bayescluster.spec.sampling import MAX_ITERATIONS
 from bayescluster.spec.schema import DEFAULT_PRIORS, PRIOR_DISTS, sections
 
@@ -401,6 +401,10 @@ def _family(raw: dict) -> str:
         if key in raw:
             _typed(key, raw[key], str, f"write it in quotes, e.g. {key} = \"...\".")
     family = raw.get("family", DEFAULT_FAMILY)
+    known = ALIASES.get(family.lower()) if isinstance(family, str) else None
+    if family not in FAMILIES and known is not None and known != family:
+        raise SpecError(f"unknown family {family!r}: this package calls it {known!r}. Fix: "
+                        f"family {known!r} (valid names are: {', '.join(FAMILIES)}).")
     _unknown("family", [family], list(FAMILIES))
     return family
 

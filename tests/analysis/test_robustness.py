@@ -36,6 +36,17 @@ def test_the_clause_names_what_moves_a_finding_and_what_could_not_be_checked():
         "be checked and in negbin; 1 of 4 checks not made (Pareto k > 0.7).")
 
 
+def test_a_prior_too_strong_to_reweight_is_said_in_the_clause():
+    rows = [("effect: x", "fit", "as fitted", 0.8, 0.97, np.nan, True, True),
+            ("effect: x", "prior", "with the prior at half its strength", 1.2, 0.99, 1.3,
+             False, pd.NA),
+            ("effect: x", "site", "without site s1", 0.7, 0.95, 0.3, True, True)]
+    assert clause(_table(rows), "effect: x", group="site", groups="sites") == (
+        "Robust to leaving out any one site; 1 of 2 checks not made (Pareto k > 0.7), the "
+        "prior's strength among them: the prior moves this finding too far to reweight "
+        "(bayescluster sensitivity says how far).")
+
+
 def test_the_clause_names_domains_and_rows_left_out_with_the_groups():
     rows = [("effect: x", "fit", "as fitted", 0.8, 0.97, np.nan, True, True),
             ("effect: x", "site", "without site s1", 0.7, 0.95, 0.3, True, True),

@@ -85,6 +85,14 @@ def test_a_remedys_cost_is_counted_in_leapfrog_steps():
     assert cost(Remedy("x", target_accept=0.99), SETTINGS, 10.0, 4) == 2 * 10.0 * 4 * 2000
 
 
+def test_a_group_effect_mixing_slowly_is_told_to_draw_more_not_to_tighten_its_prior():
+    """R-hat 1.011 at a group's effect, nothing else failing: more draws; a stronger SD
+    prior (which could conflict with what many groups say) is not offered."""
+    failure = Failure.from_table(_gates(rhat=1.011, rhat_at="cluster_level[h2, intercept]"))
+    text = fix(failure, load_spec("zinb_hier").hint, {**SETTINGS, "draws": 500})
+    assert text.startswith("more draws: pass --draws 1000") and "prior" not in text, text
+
+
 def test_the_fix_names_the_parameter_and_the_users_own_option():
     failure = Failure.from_table(_gates(ess=120.0, ess_at="sd_cluster[intercept]",
                                         divergences=2))

@@ -133,3 +133,12 @@ def test_a_single_level_spec_may_leave_the_cluster_out():
     text = shipped(MODELS, "paper_m1.toml").read_text().replace('cluster = "cluster"\n', "")
     spec = parse_spec(text)
     assert spec.roles.cluster is None and not spec.hierarchical
+
+
+@pytest.mark.parametrize(("given", "ours"), [("nb2", "negbin"), ("NB2", "negbin"),
+                                             ("nbinom1", "nb1"), ("hurdle_nb2", "hurdle_nb")])
+def test_another_softwares_family_name_is_answered_with_ours(given, ours):
+    """'nb2' is NB2, this package's negbin: not nb1, the nearest spelling."""
+    with pytest.raises(SpecError, match=f"this package calls it '{ours}'"):
+        parse_spec(f'schema_version = 1\nfamily = "{given}"\n[columns]\noutcome = "y"\n'
+                   'cluster = "g"\n', "s.toml")
