@@ -138,10 +138,16 @@ def _prior_quantiles(run: Run, wanted: list[str], kinds: dict[str, str],
     model = run.built.model
     names = [v.name for v in (*model.free_RVs, *model.deterministics)]
     seed = int(run.settings.get("seed") or 0)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*Potential.*")  # the likelihood's
-        drawn = pm.sample_prior_predictive(draws=PRIOR_DRAWS, model=model, random_seed=seed,
-                                           var_names=names)
+    pymc_log = logging.getLogger("pymc")
+    level = pymc_log.level
+    pymc_log.setLevel(logging.WARNING)  # its "Sampling: [...]" line is not the user's news
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*Potential.*")  # the likelihood's
+            drawn = pm.sample_prior_predictive(draws=PRIOR_DRAWS, model=model,
+                                               random_seed=seed, var_names=names)
+    finally:
+        pymc_log.setLevel(level)
     view = _PriorView(run.built, drawn["prior"].to_dataset(), run.data)
     pairs = np.array(thin_indices(1, PRIOR_DRAWS, None))
     prior = _parameters(view, pairs)
