@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bayescluster.data.table import FirmData
     from bayescluster.inference.run import Run
     from bayescluster.model.build import Built
+    from bayescluster.model.design import Design
     from bayescluster.spec.parse import Spec
 
 ALPHAS = (0.5, 2.0)
@@ -124,15 +125,31 @@ def quantities(run: Run, effects: list[str], *, contrasts: Contrasts | None = No
 
 
 @dataclass
-class _Refitted:
-    """What :func:`quantities` reads of a run, for a refit's draws."""
+class DrawsView:
+    """What :func:`quantities` reads of a run, for other draws of its model.
+
+    A refit's posterior, or the model's prior draws (sensitivity's prior quantiles).
+
+    Attributes
+    ----------
+    built : Built
+        The model the draws are of.
+    posterior : xarray.Dataset
+        The draws, with ``chain`` and ``draw`` dims.
+    data : FirmData or None
+        The table (for its words), where a caller reads them.
+    prior_only : bool
+        False: the draws stand where a fit's posterior would.
+    """
 
     built: Built
     posterior: Any
+    data: Any = None
     prior_only: bool = False
 
     @property
-    def design(self):
+    def design(self) -> Design:
+        """The model's design."""
         return self.built.design
 
 
@@ -177,7 +194,7 @@ def _refit_without(task: dict, spec: Spec, data: FirmData, chains: int, draws: i
     weight[task["rows"]] = 0.0
     built, tree = refit(spec, data, seed=task["seed"], chains=chains, draws=draws, tune=tune,
                         weights=weight)
-    values, _ = quantities(_Refitted(built, tree["posterior"].to_dataset()), **wanted)
+    values, _ = quantities(DrawsView(built, tree["posterior"].to_dataset()), **wanted)
     return {"label": task["label"], "values": values,
             "divergences": int(np.asarray(tree["sample_stats"]["diverging"].values).sum())}
 

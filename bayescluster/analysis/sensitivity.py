@@ -26,20 +26,19 @@ tells them apart.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescluster.analysis.robustness import DrawsView
 from bayescluster.core.errors import BayesclusterError
 from bayescluster.model.evaluate import thin_indices
 from bayescluster.model.prior_density import LOG_PRIOR, log_prior_at, scaled_names
 
 if TYPE_CHECKING:
     from bayescluster.inference.run import Run
-    from bayescluster.model.build import Built
 
 THRESHOLD = 0.05  # priorsense's
 PRIOR_TAIL = 0.025  # each side: a posterior median beyond it sits where the prior has little
@@ -57,7 +56,7 @@ def _label(name: str, da: xr.DataArray, index: tuple) -> str:
     return f"{name}[{', '.join(parts)}]"
 
 
-def _parameters(run: Run | _PriorView, pairs: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
+def _parameters(run: Run | DrawsView, pairs: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
     """Each scaled parameter, element by element, as reported.
 
     An intercept sampled at the covariates' means is read back on the data's scale.
@@ -81,7 +80,7 @@ def _parameters(run: Run | _PriorView, pairs: np.ndarray) -> dict[str, tuple[str
     return out
 
 
-def _derived(run: Run | _PriorView, pairs: np.ndarray, max_draws: int | None,
+def _derived(run: Run | DrawsView, pairs: np.ndarray, max_draws: int | None,
              domains: tuple[str, str] | None) -> dict[str, tuple[str, np.ndarray]]:
     """What the findings read: marginal effects, a domain contrast, group totals and ranks."""
     from bayescluster.analysis.clusters import default_effect
@@ -109,20 +108,6 @@ def _derived(run: Run | _PriorView, pairs: np.ndarray, max_draws: int | None,
     return out
 
 
-@dataclass
-class _PriorView:
-    """What the quantities are read from, with the prior's draws in place of the posterior."""
-
-    built: Built
-    posterior: xr.Dataset
-    data: object
-    prior_only: bool = False
-
-    @property
-    def design(self):
-        return self.built.design
-
-
 def _prior_quantiles(run: Run, wanted: list[str], kinds: dict[str, str],
                      posterior: dict[str, np.ndarray], max_draws: int | None,
                      domains: tuple[str, str] | None) -> dict[str, float]:
@@ -148,7 +133,7 @@ def _prior_quantiles(run: Run, wanted: list[str], kinds: dict[str, str],
                                                random_seed=seed, var_names=names)
     finally:
         pymc_log.setLevel(level)
-    view = _PriorView(run.built, drawn["prior"].to_dataset(), run.data)
+    view = DrawsView(run.built, drawn["prior"].to_dataset(), run.data)
     pairs = np.array(thin_indices(1, PRIOR_DRAWS, None))
     prior = _parameters(view, pairs)
     if any(kinds[q] != "parameter" for q in wanted):

@@ -263,11 +263,36 @@ def with_families_table(text: str) -> str:
     ValueError
         When the markers are missing.
     """
-    start, end = MARKERS
+    return with_block(text, MARKERS, families_table())
+
+
+def with_block(text: str, markers: tuple[str, str], body: str) -> str:
+    """``text`` with the generated block between ``markers`` replaced by ``body``.
+
+    Parameters
+    ----------
+    text : str
+        A Markdown document holding both markers.
+    markers : (str, str)
+        The comment lines that open and close the block.
+    body : str
+        The block's new content.
+
+    Returns
+    -------
+    str
+        The document with ``body`` between the markers.
+
+    Raises
+    ------
+    ValueError
+        When the markers are missing.
+    """
+    start, end = markers
     head, found, rest = text.partition(start)
     if not found or end not in rest:
         raise ValueError(f"no block between {start!r} and {end!r}")
-    return head + start + "\n" + families_table() + "\n" + end + rest.split(end, 1)[1]
+    return head + start + "\n" + body.rstrip("\n") + "\n" + end + rest.split(end, 1)[1]
 
 
 def write_tables(root: str | Path) -> None:

@@ -11,7 +11,7 @@ uses.
 
 from dataclasses import dataclass
 
-from bayescluster.spec.families import parameter_priors
+from bayescluster.spec.families import parameter_priors, with_block
 
 PRIOR_DISTS = {
     "normal": ("mu", "sigma"),
@@ -305,9 +305,13 @@ def with_reference(text: str) -> str:
     -------
     str
         The document with :func:`reference` between the markers.
+
+    Raises
+    ------
+    ValueError
+        When the markers are missing.
     """
-    start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
-    return text[:start] + "\n" + reference() + text[end:]
+    return with_block(text, MARKERS, reference())
 
 
 def write_reference(root: str) -> None:
