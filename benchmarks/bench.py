@@ -42,7 +42,9 @@ VARIANTS = ("noncentred", "O0", "coldcache", "jax", "lowrank", "ta95", "flow", "
             "rows", "fused")
 # variants run with an empty pytensor/numba compile cache: a first fit on a new machine
 COLD_CACHE = ("O0", "coldcache")
-SYSTEMS = ("bayescluster", *PEERS, "pathfinder", *(f"bayescluster_{v}" for v in VARIANTS))
+# (a "pathfinder" system ran bayescluster's Pathfinder fit until reports/limit.md withdrew
+# it; its rows in benchmarks_runs.csv are still reported)
+SYSTEMS = ("bayescluster", *PEERS, *(f"bayescluster_{v}" for v in VARIANTS))
 FIXED = ["participant", "scale", "rd", "projects", "national", "jointrd", "sameregion",
          "participant:national:sameregion"]
 FORMULA_FIXED = ("participant + scale_z + rd_z + projects_z + national + jointrd + "
@@ -175,9 +177,6 @@ def run_bayescluster(frame, chains, draws, tune, seed, sampler="nutpie",
            "sample_s": t["sample_s"], "collect_s": t.get("collect_s", np.nan),
            "predictive_s": t.get("predictive_s", np.nan),
            "wall_s": total}
-    if sampler == "pathfinder":
-        return {**row, "min_ess": np.nan, "max_rhat": np.nan, "divergences": np.nan,
-                "participant": float(post["beta"].sel(coef="participant").mean())}
     names = ["intercept", "beta", "dispersion", "zero_intercept", "sd_domain", "sd_cluster"]
     return {**row, **_summary(post, names),
             "divergences": int(run.tree["sample_stats"]["diverging"].sum()),
@@ -280,8 +279,6 @@ def one(system: str, n: int, chains: int, draws: int, tune: int, seed: int) -> d
     frame = table(n, seed=2001)
     if system == "bayescluster":
         return run_bayescluster(frame, chains, draws, tune, seed)
-    if system == "pathfinder":
-        return run_bayescluster(frame, chains, draws, tune, seed, sampler="pathfinder")
     if system.startswith("bayescluster_"):
         return run_bayescluster(frame, chains, draws, tune, seed,
                                 variant=system.removeprefix("bayescluster_"))
@@ -433,7 +430,8 @@ def targets(rows: pd.DataFrame) -> pd.DataFrame:
             add(f"N={n}: gates (R-hat <= 1.01, bulk ESS >= 400)",
                 f"R-hat {row['max_rhat']:.3f}, ESS {row['min_ess']:.0f}", bool(gates))
     for system, what, limit in (("bayescluster", "full NUTS fit", None),
-                                ("pathfinder", "approximate fit (Pathfinder)", 600.0)):
+                                ("pathfinder", "approximate fit (Pathfinder, since withdrawn)",
+                                 600.0)):
         row = rows[(rows["n"] == LARGE_N) & (rows["system"] == system)]
         if row.empty:
             add(f"N={LARGE_N:,}: {what} finishes", "not run", "not measured")
@@ -589,7 +587,8 @@ nutpie's chains, with converting their draws to a DataTree in *collect_s* (befor
 any user after the first fit). *min_ess* = minimum bulk ESS over intercept, fixed effects,
 dispersion, zero-inflation and the group SDs. *ess_per_s* = min_ess / sampling seconds.
 `bambi_nutpie` is bambi's own model sampled by nutpie, to separate our model formulation
-from the sampler. `pathfinder` is bayescluster's approximate fit (no ESS; its time only).
+from the sampler. `pathfinder` was bayescluster's approximate fit (no ESS; its time only),
+withdrawn since (`reports/limit.md`); its rows are from before.
 At N <= 1,000 each system runs `--repeats` times (default 3, seeds 1, 2, ..., interleaved
 across systems) and the row is the run with the median *ess_per_s*; *ess_per_s_range*
 spans the *runs* (timings vary between processes) and *divergences_runs* lists every run's

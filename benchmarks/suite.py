@@ -76,13 +76,13 @@ class Case:
     systems: tuple[str, ...] = SYSTEMS  # the systems this case is fitted by
 
 
-def firms(n: int = 229) -> pd.DataFrame:
+def firms(n: int = 229, seed: int = 2001) -> pd.DataFrame:
     """``n`` simulated firms (complete: the peers cannot impute), with the log of size and
     the standardised columns computed once, so that every system reads the same numbers."""
     from bayescluster.study.registry import cluster_domains
     from bayescluster.study.simulate import simulate
 
-    frame = simulate(n, seed=2001, missing=False).data
+    frame = simulate(n, seed=seed, missing=False).data
     frame["log_scale"] = np.log(frame["scale"].astype(float))
     for name in ("log_scale", "rd", "projects"):
         values = frame[name].astype(float)

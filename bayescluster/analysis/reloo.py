@@ -96,7 +96,7 @@ def exact_loo(run: Run, *, limit: int = LIMIT, chains: int = 2, draws: int | Non
     Parameters
     ----------
     run : Run
-        A fitted run (MCMC or approximate).
+        A fitted run.
     limit : int
         Most firms to refit; with more flagged firms (or ``limit`` 0) the PSIS estimate is
         returned as it is, flagged as unreliable.

@@ -25,7 +25,13 @@ from bayescluster.cli.common import print_table as _print
 from bayescluster.core.defaults import CI_PROB, DEFAULT_SAMPLING
 from bayescluster.core.errors import BayesclusterError, RunError, SpecError
 from bayescluster.core.resources import DEFAULT_DATA, DEFAULT_SPEC
-from bayescluster.spec.sampling import BACKENDS, REMEDY_BUDGET, SAMPLERS
+from bayescluster.spec.sampling import (
+    BACKENDS,
+    REMEDY_BUDGET,
+    SAMPLERS,
+    WITHDRAWN,
+    sampler_refusal,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -186,6 +192,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         if block not in table.index.get_level_values("block"):
             continue
         part = table.xs(block, level="block")
+        if block == "group" and "p_zero" not in part.index:
+            titles[block] = "group-level and family parameters"
         if block == "fixed" and run.spec.paper_model:
             part = table4_layout(run, ci_prob=args.prob)
             titles[block] += f" (the paper's Table 4 {run.spec.paper_model} beside)"
@@ -249,6 +257,29 @@ def _baseline(text: str) -> tuple[str, str]:
     return name.strip(), level.strip()
 
 
+def sampler_name(text: str) -> str:
+    """``--sampler``'s value; a withdrawn approximate fit is refused with the reason.
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    str
+        ``text``, for argparse's choices to check.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For ``advi`` or ``pathfinder``.
+    """
+    if text in WITHDRAWN:
+        raise argparse.ArgumentTypeError(sampler_refusal(text))
+    return text
+
+
 def _prior(text: str) -> tuple[str, object]:
     from bayescluster.core.errors import SpecError
     from bayescluster.spec.parse import prior_option
@@ -309,7 +340,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="the table (CSV); needed with --formula (default for a spec: the "
                         "shipped firm table)")
     out_option(p, required=True, help="folder of the run (run.nc)")
-    p.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
+    p.add_argument("--sampler", type=sampler_name, choices=SAMPLERS, default="nutpie",
+                   help="NUTS by nutpie (the default) or by PyMC")
     p.add_argument("--backend", choices=BACKENDS, default="numba",
                    help="nutpie's compiler: numba (CPU) or jax (the jax extra; GPU if present)")
     p.add_argument("--chains", type=CHAINS, default=4)

@@ -1,4 +1,8 @@
-"""Fitting: NUTS by nutpie (default) or PyMC, approximate fits, prior predictive draws.
+"""Fitting: NUTS by nutpie (default) or PyMC, prior predictive draws.
+
+Approximate fits (ADVI, Pathfinder, a Laplace approximation) were measured against NUTS on
+every case of the speed suite and are not offered (``reports/limit.md``;
+:func:`~bayescluster.spec.sampling.sampler_refusal` says why to a caller who asks).
 
 The likelihood is a ``pm.Potential`` (binary covariates are summed out), so the per-firm
 log-likelihood and the posterior predictive draws are computed after sampling from the
@@ -40,10 +44,10 @@ from bayescluster.spec.parse import Spec, amend
 from bayescluster.spec.sampling import (
     BACKENDS,
     MAX_ITERATIONS,
-    MCMC,
     MIN_SAMPLE,
     REMEDY_BUDGET,
     SAMPLERS,
+    sampler_refusal,
     sampling_settings,
 )
 
@@ -193,8 +197,8 @@ def _collect(sampler, timings: dict, t0: float) -> xr.DataTree:
     return tree
 
 
-def _sample(built: Built, settings: dict, *, quiet: bool, timings: dict, compiled=None,
-            approx_iterations: int = 10_000) -> xr.DataTree:
+def _sample(built: Built, settings: dict, *, quiet: bool, timings: dict, compiled=None
+            ) -> xr.DataTree:
     """Posterior draws at ``settings``: sampler, chains, draws, tune, seed, target_accept."""
     model = built.model
     sampler, chains, draws, tune, seed, target_accept, backend = (
@@ -211,6 +215,7 @@ def _sample(built: Built, settings: dict, *, quiet: bool, timings: dict, compile
         t0 = time.perf_counter()
         sampler = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, progress_bar=not quiet,
+                                adaptation=built.parameterisation.mass_matrix,
                                 save_warmup=False, blocking=False)
         return _collect(sampler, timings, t0)
     if sampler == "pymc":
@@ -221,33 +226,7 @@ def _sample(built: Built, settings: dict, *, quiet: bool, timings: dict, compile
                              progressbar=not quiet, compute_convergence_checks=False)
         timings["sample_s"] = time.perf_counter() - t0
         return tree
-    if sampler == "advi":
-        t0 = time.perf_counter()
-        with model:
-            approx = pm.fit(n=approx_iterations, method="advi", random_seed=seed,
-                            progressbar=not quiet)
-            tree = approx.sample(draws * chains, random_seed=seed)
-        timings["sample_s"] = time.perf_counter() - t0
-        return tree
-    if sampler == "pathfinder":
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=DeprecationWarning)
-                import pymc_extras as pmx
-        except ImportError:
-            raise BayesclusterError("sampler 'pathfinder' needs pymc-extras. Fix: run `make "
-                                    "setup` (it installs pymc-extras) or use --sampler advi."
-                                    ) from None
-        t0 = time.perf_counter()
-        with model, warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=DeprecationWarning,
-                                    message=".*better_optimize.*")
-            tree = pmx.fit(method="pathfinder", num_draws=draws * chains, random_seed=seed,
-                           progressbar=not quiet)
-        timings["sample_s"] = time.perf_counter() - t0
-        return tree
-    raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
-                            f"{', '.join(SAMPLERS)}.")
+    raise BayesclusterError(sampler_refusal(sampler))
 
 
 def _observed(design: Design, outcome: str) -> xr.Dataset:
@@ -282,7 +261,7 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         target_accept: float | None = None,
         prior_only: bool = False, quiet: bool = False,
         compiled: CompiledPyMCModel | None = None,
-        approx_iterations: int = 10_000, backend: str = "numba", remedies: bool = True,
+        backend: str = "numba", remedies: bool = True,
         remedy_budget: float = REMEDY_BUDGET) -> Run:
     """Fit ``spec`` to validated ``data``; the :class:`~bayescluster.inference.run.Run`.
 
@@ -295,7 +274,7 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
     data : FirmData
         The validated table.
     sampler : str
-        ``nutpie`` (NUTS, the default), ``pymc`` (NUTS), ``advi`` or ``pathfinder``.
+        ``nutpie`` (NUTS, the default) or ``pymc`` (NUTS).
     chains : int
         Chains.
     draws : int, optional
@@ -313,8 +292,6 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
     compiled : CompiledPyMCModel, optional
         A nutpie-compiled model of the same structure (:func:`compile_nutpie`), reused;
         None compiles one.
-    approx_iterations : int
-        ADVI's iterations.
     backend : str
         What nutpie compiles the model with: ``numba`` or ``jax``.
     remedies : bool
@@ -327,9 +304,9 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
     Returns
     -------
     Run
-        Its ``tree.attrs["status"]`` is ``passed``, ``failed``, ``approximate`` or
-        ``prior``; a failed run also warns (:class:`~bayescluster.core.errors.ConvergenceWarning`)
-        naming the gates, where they failed, what was tried and the fix.
+        Its ``tree.attrs["status"]`` is ``passed``, ``failed`` or ``prior``; a failed run
+        also warns (:class:`~bayescluster.core.errors.ConvergenceWarning`) naming the gates,
+        where they failed, what was tried and the fix.
 
     Raises
     ------
@@ -339,8 +316,7 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
     chosen = sampling_settings(spec.sampling, draws=draws, tune=tune,
                                target_accept=target_accept)
     if sampler not in SAMPLERS:
-        raise BayesclusterError(f"unknown sampler {sampler!r}. Valid names are: "
-                                f"{', '.join(SAMPLERS)}.")
+        raise BayesclusterError(sampler_refusal(sampler))
     settings = {"sampler": sampler, "backend": backend, "chains": chains, **chosen,
                 "seed": seed, "prior_only": prior_only}
     _check_settings(settings)
@@ -351,10 +327,9 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
         w = data.words
         _progress(f"missing = \"drop\": {w.count(design.n_dropped)} of "
                   f"{design.n_dropped + design.n_firms:,} dropped (listwise)", quiet)
-    run, compiled = _attempt(spec, data, design, settings, quiet=quiet, compiled=compiled,
-                             approx_iterations=approx_iterations)
-    if remedies and sampler in MCMC and not prior_only and \
-            chains * settings["draws"] >= MIN_SAMPLE and run.tree.attrs["status"] == "failed":
+    run, compiled = _attempt(spec, data, design, settings, quiet=quiet, compiled=compiled)
+    if remedies and not prior_only and chains * settings["draws"] >= MIN_SAMPLE and \
+            run.tree.attrs["status"] == "failed":
         run = _remedy(run, compiled, settings, remedy_budget, quiet)
     if run.tree.attrs["status"] == "failed":
         warnings.warn(ConvergenceWarning(failed_message(run)), stacklevel=2)
@@ -362,7 +337,7 @@ def fit(spec: Spec, data: FirmData, *, sampler: str = "nutpie", chains: int = 4,
 
 
 def _attempt(spec: Spec, data: FirmData, design: Design, settings: dict, *, quiet: bool,
-             compiled=None, approx_iterations: int = 10_000, parameterisation=None):
+             compiled=None, parameterisation=None):
     """One fit at ``settings``: the run, and the compiled model (for a refit to reuse)."""
     t0 = time.perf_counter()
     built = build(design, parameterisation)
@@ -374,8 +349,7 @@ def _attempt(spec: Spec, data: FirmData, design: Design, settings: dict, *, quie
             compiled = compile_nutpie(built.model, settings["backend"])
         timings["compile_s"] = time.perf_counter() - t0
     with exact_arithmetic():
-        tree = _draw(built, settings, quiet=quiet, timings=timings, compiled=compiled,
-                     approx_iterations=approx_iterations)
+        tree = _draw(built, settings, quiet=quiet, timings=timings, compiled=compiled)
     decisions = {**design.decisions, "parameterisation": built.parameterisation.to_record(),
                  "words": asdict(data.words)}
     stamp(tree, spec, data, design, settings, timings, decisions)
@@ -446,8 +420,8 @@ def _remedy(first: Run, compiled, settings: dict, budget: float, quiet: bool) ->
     return best
 
 
-def _draw(built: Built, settings: dict, *, quiet: bool, timings: dict, compiled,
-          approx_iterations: int) -> xr.DataTree:
+def _draw(built: Built, settings: dict, *, quiet: bool, timings: dict, compiled
+          ) -> xr.DataTree:
     """The run's tree before its stamp: prior draws, or posterior draws and predictions."""
     design, spec = built.design, built.design.spec
     draws, seed = settings["draws"], settings["seed"]
@@ -474,8 +448,7 @@ def _draw(built: Built, settings: dict, *, quiet: bool, timings: dict, compiled,
             if spec.columns.get("cluster") else "(single-level)"
         _progress(f"fitting {spec.name} ({spec.family}) on {w.count(design.n_firms)} {groups} "
                   f"with {settings['sampler']}", quiet)
-        tree = _sample(built, settings, quiet=quiet, timings=timings, compiled=compiled,
-                       approx_iterations=approx_iterations)
+        tree = _sample(built, settings, quiet=quiet, timings=timings, compiled=compiled)
         post = tree["posterior"].to_dataset()
         _progress("log-likelihoods and predictive draws ...", quiet)
         t0 = time.perf_counter()

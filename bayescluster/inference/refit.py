@@ -101,5 +101,6 @@ def refit(spec: Spec, data: FirmData, *, seed: int, chains: int = 2, draws: int 
                                target_accept=target_accept)
     tree = nutpie.sample(model, draws=chosen["draws"], tune=chosen["tune"], chains=chains,
                          seed=seed, progress_bar=False, cores=1,
-                         target_accept=chosen["target_accept"])
+                         target_accept=chosen["target_accept"],
+                         adaptation=built.parameterisation.mass_matrix)
     return built, tree

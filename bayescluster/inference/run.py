@@ -235,7 +235,7 @@ def stamp(tree: xr.DataTree, spec: Spec, data: FirmData, design: Design, setting
     design : Design
         The design sampled (its rows used and dropped).
     settings : dict
-        The sampler settings; the gates are checked when ``sampler`` is nutpie or pymc.
+        The sampler settings.
     timings : dict
         Seconds per step (stored rounded to milliseconds).
     decisions : dict
@@ -256,12 +256,10 @@ def stamp(tree: xr.DataTree, spec: Spec, data: FirmData, design: Design, setting
         "n_dropped": int(design.n_dropped),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     })
-    if "posterior" in tree.children and settings["sampler"] in ("nutpie", "pymc"):
+    if "posterior" in tree.children:
         table = gates(tree)
         tree.attrs["gates"] = table.to_json(orient="records")
         tree.attrs["status"] = "passed" if table["passed"].all() else "failed"
-    elif "posterior" in tree.children:
-        tree.attrs["status"] = "approximate"
     else:
         tree.attrs["status"] = "prior"
     tree.attrs["content_sha256"] = content_hash(tree)

@@ -190,12 +190,20 @@ class Parameterisation:
         (on pscl's bioChemists 1.7x the min-ESS/s). Not with cluster effects: there the
         group SDs mix slowest and lost a quarter of their ESS on grouseticks
         (``reports/benchmarks.md``). False in runs that predate it.
+    mass_matrix : str
+        nutpie's mass-matrix adaptation: ``low_rank`` in a single-level model, where
+        correlated coefficients (dummies, interactions) mix slowest and a low-rank matrix
+        gains most; ``diag`` with cluster effects, where a low-rank matrix lost most of
+        the min-ESS/s on grouseticks, won on other tables, and no rule read from the data
+        told them apart (``reports/levers/adaptation.md``). ``diag`` in runs that predate
+        it.
     """
 
     mode: str
     centred: np.ndarray | None
     domain_information: np.ndarray | None
     intercepts_at_means: bool = False
+    mass_matrix: str = "diag"
 
     def domain_weight(self, sd_domain: float | np.ndarray | pt.TensorVariable
                       ) -> float | np.ndarray | pt.TensorVariable:
@@ -220,14 +228,15 @@ class Parameterisation:
         Returns
         -------
         dict
-            ``mode``, ``centred`` and ``domain_information`` (lists or None) and
-            ``intercepts_at_means``.
+            ``mode``, ``centred`` and ``domain_information`` (lists or None),
+            ``intercepts_at_means`` and ``mass_matrix``.
         """
         return {"mode": self.mode,
                 "centred": None if self.centred is None else self.centred.tolist(),
                 "domain_information": None if self.domain_information is None
                 else self.domain_information.tolist(),
-                "intercepts_at_means": self.intercepts_at_means}
+                "intercepts_at_means": self.intercepts_at_means,
+                "mass_matrix": self.mass_matrix}
 
     @classmethod
     def from_record(cls, record: dict) -> "Parameterisation":
@@ -236,8 +245,8 @@ class Parameterisation:
         Parameters
         ----------
         record : dict
-            What :meth:`to_record` wrote; a record without ``intercepts_at_means`` (an
-            older run) reads it as False.
+            What :meth:`to_record` wrote; a record without ``intercepts_at_means`` or
+            ``mass_matrix`` (an older run) reads them as False and ``diag``.
 
         Returns
         -------
@@ -247,7 +256,8 @@ class Parameterisation:
         centred, info = record["centred"], record["domain_information"]
         return cls(record["mode"], None if centred is None else np.array(centred, bool),
                    None if info is None else np.array(info, float),
-                   bool(record.get("intercepts_at_means", False)))
+                   bool(record.get("intercepts_at_means", False)),
+                   str(record.get("mass_matrix", "diag")))
 
 
 def choose(design: Design) -> Parameterisation:
@@ -261,12 +271,12 @@ def choose(design: Design) -> Parameterisation:
     Returns
     -------
     Parameterisation
-        Without cluster effects, no centring and the intercepts at every column's mean;
-        else :func:`centred_clusters` and, with domain pooling,
-        :func:`domain_information`.
+        Without cluster effects, no centring, the intercepts at every column's mean and a
+        low-rank mass matrix; else :func:`centred_clusters` and, with domain pooling,
+        :func:`domain_information`, and a diagonal mass matrix.
     """
     if not design.varying:
-        return Parameterisation(design.spec.parameterization, None, None, True)
+        return Parameterisation(design.spec.parameterization, None, None, True, "low_rank")
     information = domain_information(design) if design.spec.pool_by_domain else None
     return Parameterisation(design.spec.parameterization, centred_clusters(design),
                             information, False)

@@ -105,8 +105,9 @@ def banner(run: Run) -> Banner:
                       "Do not use these estimates; refit with more tuning, draws or a "
                       "different parameterisation.", False)
     if status == "approximate":
-        return Banner(f"{name}: an approximate fit (variational/Pathfinder); no MCMC "
-                      "gates apply. Confirm with NUTS before relying on intervals.", False)
+        return Banner(f"{name}: an approximate fit (ADVI or Pathfinder, saved by an earlier "
+                      "version; no longer offered); no MCMC gates apply. Refit with NUTS "
+                      "before relying on intervals.", False)
     if status == "prior":
         return Banner(f"{name}: prior-only run; every result below is from the prior.",
                       False)

@@ -52,6 +52,19 @@ def _against_mle(run, reference: str, within) -> None:
         assert within(f"{ours} mean - MLE", row["mean"] - mle[theirs], -tolerance, tolerance)
 
 
+def test_a_single_level_run_samples_with_a_low_rank_mass_matrix(articles, tmp_path):
+    """The decision (reports/levers/adaptation.md) is recorded and survives a save; a run
+    that predates it reads as the diagonal matrix it was sampled with."""
+    from bayescluster.model.parameterization import Parameterisation
+
+    assert articles.parameterisation.mass_matrix == "low_rank"
+    articles.save(tmp_path / "run")
+    assert bc.load_run(tmp_path / "run").parameterisation.mass_matrix == "low_rank"
+    record = articles.parameterisation.to_record()
+    del record["mass_matrix"]
+    assert Parameterisation.from_record(record).mass_matrix == "diag"
+
+
 def test_one_group_and_no_group_parameters(articles):
     design = articles.design
     assert articles.data.roles.cluster is None and not articles.spec.hierarchical

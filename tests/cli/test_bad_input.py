@@ -36,6 +36,8 @@ def _run(args, capsys) -> tuple[int, str]:
     (["fit", "--draws", "0"], "0 is outside 1 to 1000000"),
     (["fit", "--chains", "0"], "0 is outside 1 to 64"),
     (["fit", "--target-accept", "1.5"], r"1.5 is outside \[0.5, 1\)"),
+    (["fit", "--sampler", "pathfinder"], r"sampler 'pathfinder' is no longer offered.*"
+                                         r"reports/limit\.md.*--sampler nutpie"),
     (["summary", "x", "--prob", "1.5"], r"1.5 is outside \(0, 1\)"),
     (["predict", "x", "--data", "y", "--prob", "0"], r"0.0 is outside \(0, 1\)"),
 ])

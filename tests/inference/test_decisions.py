@@ -39,6 +39,7 @@ def test_the_run_records_transforms_and_parameterisation(saved):
     np.testing.assert_allclose(run.parameterisation.domain_information,
                                parameterization.domain_information(run.design))
     assert run.settings["target_accept"] == 0.9 and run.settings["draws"] == 100
+    assert run.parameterisation.mass_matrix == "diag"  # with cluster effects
 
 
 @pytest.mark.sampling
@@ -71,8 +72,9 @@ def test_refits_take_the_specs_sampling_settings(monkeypatch):
             return self
 
     design = SimpleNamespace(row_firm=np.array([0, 0, 1]))
-    monkeypatch.setattr(refit_module, "compiled",
-                        lambda spec, data: (SimpleNamespace(design=design), Model()))
+    built = SimpleNamespace(design=design,
+                            parameterisation=SimpleNamespace(mass_matrix="low_rank"))
+    monkeypatch.setattr(refit_module, "compiled", lambda spec, data: (built, Model()))
     import nutpie
 
     monkeypatch.setattr(nutpie, "sample", lambda model, **kw: seen.update(kw) or "tree")
@@ -80,6 +82,7 @@ def test_refits_take_the_specs_sampling_settings(monkeypatch):
                                      outcome=np.array([3, 5]), weights=np.array([1.0, 0.0]))
     assert tree == "tree"
     assert (seen["target_accept"], seen["tune"], seen["draws"]) == (0.93, 700, 50)
+    assert seen["adaptation"] == "low_rank"  # the fit's recorded mass matrix
     np.testing.assert_array_equal(seen["shared"]["y_rows"], [3.0, 3.0, 5.0])
     np.testing.assert_array_equal(seen["shared"]["firm_weight"], [1.0, 0.0])
     refit_module.refit(spec, None, seed=4, target_accept=0.99)
