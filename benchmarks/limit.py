@@ -543,6 +543,12 @@ def adaptation_verdict(rows: pd.DataFrame) -> str:
     return " ".join(out)
 
 
+def _when(rows: pd.DataFrame) -> str:
+    stamps = rows["measured"].dropna().astype(str)
+    return f"Measured from {stamps.min()} to {stamps.max()}, nothing else running." \
+        if len(stamps) else ""
+
+
 def _first_table(rows: pd.DataFrame) -> pd.DataFrame:
     ok = rows[rows["wall_s"].notna()]
     cols = [c for c in ("wall_s", "build_s", "compile_s", "sample_s", "post_s", "other_s")
@@ -630,8 +636,8 @@ def first_section(rows: pd.DataFrame) -> list[str]:
             "writing the run). *empty*: no compile cache (a new machine); *used*: a model "
             "of the same shape compiled once before, untimed. brms compiles its Stan model "
             "in every process; glmmTMB's template was compiled when it was installed (the "
-            "time is `Rscript` loading glmmTMB and fitting by maximum likelihood).", "",
-            _fmt(table), ""]
+            "time is `Rscript` loading glmmTMB and fitting by maximum likelihood). "
+            + _when(rows), "", _fmt(table), ""]
 
 
 def _into_benchmarks(section: list[str]) -> None:
@@ -656,7 +662,7 @@ def geometry_section(rows: pd.DataFrame) -> list[str]:
            "gradient (nutpie on an independent standard normal of the same dimension) over "
            "the model's; *s_per_gradient*: core-seconds per leapfrog step, tuning included "
            "(brms's: Stan's per-chain time over its leapfrog steps); *slowest*: the "
-           "parameter with the smallest bulk ESS. One seed a case.", ""]
+           "parameter with the smallest bulk ESS. One seed a case. " + _when(rows), ""]
     if len(hier):
         worst = hier.loc[hier["gap"].idxmax()]
         within = int((hier["gap"] <= GAP_TARGET).sum())
@@ -710,7 +716,7 @@ def approx_section(rows: pd.DataFrame) -> list[str]:
             "4,000 draws, their own compiling included) against NUTS's sampling alone "
             "(*time_vs_nuts*) and with its compile (*time_vs_nuts_compiled*), and the "
             "largest gap in a posterior mean over every parameter "
-            "in NUTS's posterior SDs.", "",
+            "in NUTS's posterior SDs. " + _when(rows), "",
             _fmt(summary.reset_index().sort_values("worst_gap", ascending=False)), "",
             _fmt(other.sort_values("gap", ascending=False)[cols]), "",
             *(["Failed (not counted above): " + "; ".join(
