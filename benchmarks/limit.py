@@ -652,7 +652,8 @@ def first_levers(rows: pd.DataFrame) -> pd.DataFrame:
         out.append(("the floor on a used machine: the same fit again",
                     f"{row['wall_s']:.0f} s: compile {row['compile_s']:.1f}, sampling "
                     f"{row['sample_s']:.1f}, post-processing {row['post_s']:.1f}, the rest "
-                    f"(Python, imports, reading, gates, writing) {row['other_s']:.1f}",
+                    f"(Python, imports, reading, the log prior, gates, writing) "
+                    f"{row['other_s']:.1f}",
                     f"{row['wall_s'] - row['sample_s']:.0f} s that is not sampling",
                     "the 5 s target leaves the compile and the rest "
                     f"{5 - row['sample_s'] - row['post_s']:.1f} s together"))
@@ -670,15 +671,15 @@ def first_section(rows: pd.DataFrame) -> list[str]:
     table = _first_table(rows)
     return ["## The first answer", "",
             "Wall time from a fresh process to the run on disk (the median over "
-            f"{int(rows['repeat'].max())} repeats), and bayescluster's parts: build, "
-            "compile, sampling (4 chains x 1,000 draws after 1,000 tuning steps unless the "
-            "spec says otherwise; the default job's spec samples 2,000), post-processing "
-            "(collecting the draws, every row's log-likelihood and replicated outcome) and "
-            "the rest (starting Python, imports, reading and checking the table, the gates, "
-            "writing the run). *empty*: no compile cache (a new machine); *used*: a model "
-            "of the same shape compiled once before, untimed. brms compiles its Stan model "
-            "in every process; glmmTMB's template was compiled when it was installed (the "
-            "time is `Rscript` loading glmmTMB and fitting by maximum likelihood). "
+            f"{int(rows['repeat'].max())} repeats), and bayescluster's parts: build, compile, "
+            "sampling (4 chains x 1,000 draws after 1,000 tuning steps unless the spec says "
+            "otherwise; the default job's spec samples 2,000), post-processing (collecting the "
+            "draws, every row's log-likelihood and replicated outcome) and the rest (starting "
+            "Python, imports, reading and checking the table, the log prior, the gates, writing "
+            "the run). *empty*: no compile cache (a new machine); *used*: a model of the same "
+            "shape compiled once before, untimed. brms compiles its Stan model in every process; "
+            "glmmTMB's template was compiled when it was installed (the time is `Rscript` loading"
+            " glmmTMB and fitting by maximum likelihood). "
             + _when(rows), "", _fmt(table), "",
             "What each lever could buy at most, read from the rows above:", "",
             _fmt(first_levers(rows)), ""]
