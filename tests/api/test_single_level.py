@@ -109,6 +109,10 @@ def test_the_commands_on_a_single_level_run(articles, tmp_path, capsys):
                   "ment": [10], "art": [0]}).to_csv(new, index=False)
     assert main(["predict", run, "--data", str(new)]) == 0
     assert "predictions for 1 new rows" in capsys.readouterr().out
+    assert main(["summary", run]) == 0
+    out = capsys.readouterr().out
+    # negbin has no zero part: the header names no p_zero
+    assert "group-level and family parameters" in out and "p_zero" not in out
 
 
 def test_validate_names_a_single_level_table(frame, tmp_path, capsys):
