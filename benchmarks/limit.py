@@ -201,6 +201,7 @@ def geometry(names: list[str], seed: int, adaptations, brms: bool) -> pd.DataFra
             base = {"case": name, "source": case["source"], "family": case["family"],
                     "hierarchical": case["hierarchical"], "rows": built.design.n_firms,
                     "dim": int(compiled.n_dim), "build_s": build_s, "compile_s": compile_s,
+                    "mass_matrix": built.parameterisation.mass_matrix,
                     "ideal": ideal(int(compiled.n_dim), seed), "seed": seed,
                     "measured": time.strftime("%Y-%m-%d %H:%M")}
             extra = {}
@@ -267,14 +268,17 @@ def _timed_fit(args: list[str], env: dict, out: Path) -> dict:
             "status": status, "exit": done.returncode}
 
 
-def _r(script: str, work: Path) -> float:
+def _r(script: str, work: Path, k: int, scenario: str, system: str, caches: str) -> dict:
+    """One timed ``Rscript`` run of ``script``: a row of the first-answer study."""
     path = work / "first.R"
     path.write_text(script)
     t0 = time.perf_counter()
     done = subprocess.run(["Rscript", str(path)], capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(done.stderr.strip()[-300:])
-    return time.perf_counter() - t0
+    row = {"status": f"failed: {done.stderr.strip()[-300:]}"} if done.returncode else \
+        {"wall_s": time.perf_counter() - t0, "status": "ok"}
+    print(system, scenario, f"{row.get('wall_s', float('nan')):.1f} s", flush=True)
+    return {"scenario": scenario, "system": system, "repeat": k + 1, "caches": caches, **row,
+            "measured": time.strftime("%Y-%m-%d %H:%M")}
 
 
 def first(repeats: int) -> pd.DataFrame:
@@ -340,33 +344,17 @@ fit <- brm(bf({FIRST_FORMULA}), data = frame, family = zero_inflated_negbinomial
            refresh = 0, silent = 2)
 saveRDS(fit, "{work / 'brms.rds'}")
 """
-    try:
-        wall = _r(script, work)
-        row = {"wall_s": wall, "status": "ok"}
-    except RuntimeError as error:
-        row = {"status": f"failed: {error}"}
-    print("brms first fit", f"{row.get('wall_s', float('nan')):.1f} s", flush=True)
-    return {"scenario": "firm formula, first fit", "system": "brms", "repeat": k + 1,
-            "caches": "none", **row, "measured": time.strftime("%Y-%m-%d %H:%M")}
+    return _r(script, work, k, "firm formula, first fit", "brms", "none")
 
 
 def _glmmtmb_first(work: Path, k: int) -> dict:
     script = f"""
 suppressMessages(library(glmmTMB))
 frame <- read.csv("{work / 'firms.csv'}")
-t0 <- Sys.time()
 fit <- glmmTMB({FIRST_FORMULA}, ziformula = ~1, family = nbinom2, data = frame)
-cat(as.numeric(difftime(Sys.time(), t0, units = "secs")), "\\n")
 """
-    try:
-        wall = _r(script, work)
-        row = {"wall_s": wall, "status": "ok"}
-    except RuntimeError as error:
-        row = {"status": f"failed: {error}"}
-    print("glmmTMB fit", f"{row.get('wall_s', float('nan')):.1f} s", flush=True)
-    return {"scenario": "firm formula, maximum likelihood", "system": "glmmTMB",
-            "repeat": k + 1, "caches": "compiled at install", **row,
-            "measured": time.strftime("%Y-%m-%d %H:%M")}
+    return _r(script, work, k, "firm formula, maximum likelihood", "glmmTMB",
+              "compiled at install")
 
 
 # approximate fits ---------------------------------------------------------------------
@@ -508,9 +496,6 @@ def report() -> Path:
     return REPORT
 
 
-SHIPPED = {False: "low_rank", True: "diag"}  # by hierarchical: what the package samples with
-
-
 def adaptation_verdict(rows: pd.DataFrame) -> str:
     """Each adaptation against the diagonal default, single-level and grouped models apart,
     and the rule the package ships (``Parameterisation.mass_matrix``)."""
@@ -522,7 +507,7 @@ def adaptation_verdict(rows: pd.DataFrame) -> str:
             ["adaptation", rows["hierarchical"].astype(bool)]):
         ratio = group.set_index("case")["ess_per_s"] / base.reindex(group["case"]).values
         kind = "grouped" if grouped else "single-level"
-        shipped = SHIPPED[grouped] == name
+        shipped = bool((group["mass_matrix"] == name).all())  # the package's own choice
         out.append(f"`{name}` on {kind} models ({'shipped' if shipped else 'not taken'}): "
                    f"worst {ratio.min():.2f}x ({ratio.idxmin()}), median "
                    f"{ratio.median():.2f}x, best {ratio.max():.2f}x ({ratio.idxmax()}); below "
