@@ -642,13 +642,21 @@ def first_levers(rows: pd.DataFrame) -> pd.DataFrame:
                     f"{row['wall_s'] - row['sample_s']:.0f} s that is not sampling",
                     "the 5 s target leaves the compile and the rest "
                     f"{5 - row['sample_s'] - row['post_s']:.1f} s together"))
-    if have("default job, new machine"):
-        row = wall.loc["default job, new machine"]
-        out.append(("post-processing compiled in numba (every row's log-likelihood and "
-                    "replicated outcome)", f"{row['post_s']:.0f} s of the default job's "
-                    f"{row['wall_s']:.0f} s on a new machine", f"<= {row['post_s']:.0f} s",
-                    "not built (a numpy path through the families' own log-pmf and sampler "
-                    "would need no compile)"))
+    before_file = OUT / "first_compiled_post.csv"
+    if before_file.exists() and have("default job, new machine", "firm formula, new machine"):
+        before = _first_table(pd.read_csv(before_file)).set_index("scenario")
+        moved = [f"{name} {before.loc[name, 'wall_s']:.0f} -> {wall.loc[name, 'wall_s']:.0f} s "
+                 f"(post-processing {before.loc[name, 'post_s']:.1f} -> "
+                 f"{wall.loc[name, 'post_s']:.1f})"
+                 for name in ("default job, new machine", "firm formula, new machine",
+                              "a new formula (229 rows)") if name in before.index]
+        from bayescluster.model.build import COMPILED_FROM_VALUES
+
+        out.append(("post-processing interpreted, not compiled by numba, below "
+                    f"{COMPILED_FROM_VALUES / 1e6:.0f} million draws x rows (model/build.py, "
+                    "post_function)",
+                    "; ".join(moved) + f" (before: {before_file.name}, measured "
+                    f"{pd.read_csv(before_file)['measured'].min()})", "", "taken"))
     return pd.DataFrame(out, columns=["lever", "measured", "at most", "verdict"])
 
 

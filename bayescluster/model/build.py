@@ -43,6 +43,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pymc.distributions.dist_math import normal_lcdf
+from pytensor.compile.executor import Function
 from pytensor.graph.replace import vectorize_graph
 
 from bayescluster.model.design import Design, column_sds, varying_matrix
@@ -55,6 +56,7 @@ Y_DATA = "y_rows"  # the outcome per row, as shared data
 FIRM_WEIGHT = "firm_weight"  # each firm's weight in the likelihood (0 holds a firm out)
 TREATMENT_DATA = "treatment"  # a selection model's treatment per firm, as shared data
 FUSED_FROM_ROWS = 20_000  # see fused_likelihood
+COMPILED_FROM_VALUES = 20_000_000  # see compiles
 
 
 @dataclass(frozen=True)
@@ -79,27 +81,35 @@ class Built:
     row_logw: pt.TensorVariable  # (row,) the combination's log-prob without the outcome
     parameterisation: Parameterisation
     selection_index: pt.TensorVariable | None = None  # (row,) the probit's index
-    _evaluator: object = field(default=None, init=False, repr=False, compare=False)
+    _evaluators: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def evaluator(self) -> Evaluator:
-        """The batched evaluator of the model's tensors, compiled on first use.
+    def evaluator(self, draws: int = 0) -> Evaluator:
+        """The batched evaluator of the model's tensors, built on first use.
 
         It maps free RV values (in ``model.free_RVs`` order), each with a leading draw
         axis, to the tensors: eta, firm_loglik, row_logpost, x, row_logw and zeta, each
         with that axis unless no parameter reaches it. Shared data (the outcome, weights,
         a selection model's treatment) are read at each call.
 
+        Parameters
+        ----------
+        draws : int
+            How many draws the caller's whole set holds (a run's chains x draws, not the
+            subset asked for, so that every verb on a run gets the same numbers): with the
+            rows, it decides whether the function is compiled (:func:`compiles`).
+
         Returns
         -------
         Evaluator
-            The compiled function (``fn``) and, per output, whether it has the draw axis
+            The function (``fn``) and, per output, whether it has the draw axis
             (``batched``).
         """
-        if self._evaluator is None:
-            self._evaluator = self._compile_evaluator()
-        return self._evaluator
+        compiled = compiles(draws * self.design.n_rows)
+        if compiled not in self._evaluators:
+            self._evaluators[compiled] = self._compile_evaluator(compiled)
+        return self._evaluators[compiled]
 
-    def _compile_evaluator(self):
+    def _compile_evaluator(self, compiled: bool):
         outputs = [self.eta, self.firm_loglik, self.row_logpost, self.x,
                    pt.zeros(self.design.n_rows) + self.row_logw]
         if self.zeta is not None:
@@ -108,12 +118,61 @@ class Built:
         batched = [pt.tensor(dtype=rv.type.dtype, shape=(None, *rv.type.shape), name=rv.name)
                    for rv in rvs]
         vectorised = vectorize_graph(outputs, dict(zip(rvs, batched, strict=True)))
-        with exact_arithmetic():
-            fn = pytensor.function(batched, vectorised, on_unused_input="ignore",
-                                   mode="FAST_RUN")
+        fn = post_function(batched, vectorised, compiled)
         # an output no parameter reaches (x without imputation) comes back without the axis
         return Evaluator(fn, tuple(v.ndim > o.ndim
                                    for v, o in zip(vectorised, outputs, strict=True)))
+
+
+def compiles(values: int) -> bool:
+    """Whether post-processing is worth a numba compile at ``values`` numbers (draws x rows).
+
+    Parameters
+    ----------
+    values : int
+        Draws times rows the function will be evaluated at.
+
+    Returns
+    -------
+    bool
+        True from :data:`COMPILED_FROM_VALUES` on (:func:`post_function`).
+    """
+    return values >= COMPILED_FROM_VALUES
+
+
+def post_function(inputs: list, outputs: list, compiled: bool = False) -> Function:
+    """A pytensor function that post-processing evaluates at batches of draws.
+
+    Interpreted unless asked: the graph is rewritten as for a fast compile and each node
+    runs its numpy (or scipy) implementation, with no C or numba code generated. numba's
+    compile of a model's post-processing takes 20-45 s on a machine whose caches are empty,
+    and its kernels close over the data, so every new table pays part of it again; the
+    interpreted function takes about a second to build and evaluates about 3x slower per
+    value (``reports/limit.md``), which only tells from tens of millions of values on.
+
+    Parameters
+    ----------
+    inputs : list of TensorVariable
+        The function's inputs.
+    outputs : list of TensorVariable or TensorVariable
+        What it returns.
+    compiled : bool
+        Compile with numba (``FAST_RUN``, without fast-math: :func:`exact_arithmetic`).
+
+    Returns
+    -------
+    pytensor.compile.executor.Function
+        Unused inputs are allowed.
+    """
+    if compiled:
+        with exact_arithmetic():
+            return pytensor.function(inputs, outputs, on_unused_input="ignore",
+                                     mode="FAST_RUN")
+    from pytensor.compile.mode import Mode
+
+    with pytensor.config.change_flags(cxx=""):
+        return pytensor.function(inputs, outputs, on_unused_input="ignore",
+                                 mode=Mode(linker="py", optimizer="fast_compile"))
 
 
 @contextmanager

@@ -131,7 +131,6 @@ def batches(built: Built, ds: xr.Dataset, rng: np.random.Generator,
         When ``ds`` lacks a free variable of the model (draws of another version).
     """
     design = built.design
-    evaluator = built.evaluator()
     names = [rv.name for rv in built.model.free_RVs]
     absent = [n for n in names if n not in ds]
     if absent:
@@ -140,6 +139,7 @@ def batches(built: Built, ds: xr.Dataset, rng: np.random.Generator,
                        "again with this version.")
     arrays = [np.asarray(ds[n].values) for n in names]
     n_chain, n_draw = arrays[0].shape[:2]
+    evaluator = built.evaluator(n_chain * n_draw)
     pairs = np.array(thin_indices(n_chain, n_draw, max_draws))
     size = max(1, min(256, BATCH_VALUES // max(design.n_rows, 1)))
     for start in range(0, len(pairs), size):

@@ -54,11 +54,12 @@ def log_prior(built: Built, posterior: xr.Dataset) -> xr.DataArray:
     xarray.DataArray
         (chain, draw), float64.
     """
-    import pytensor
     import pytensor.tensor as pt
     from pymc.model.transform.conditioning import remove_value_transforms
     from pytensor.graph.replace import vectorize_graph
     from pytensor.graph.traversal import explicit_graph_inputs
+
+    from bayescluster.model.build import post_function
 
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
     coords = {"chain": posterior["chain"], "draw": posterior["draw"]}
@@ -72,7 +73,7 @@ def log_prior(built: Built, posterior: xr.Dataset) -> xr.DataArray:
     inputs = [model.rvs_to_values[rv] for rv in model.free_RVs
               if model.rvs_to_values[rv] in used]
     batched = {v: pt.tensor(dtype=v.dtype, shape=(None, *v.type.shape)) for v in inputs}
-    fn = pytensor.function(list(batched.values()), vectorize_graph(total, batched))
+    fn = post_function(list(batched.values()), vectorize_graph(total, batched))
     arrays = [np.asarray(posterior[v.name].values, dtype=v.dtype).reshape(
         (n_chain * n_draw, *posterior[v.name].shape[2:])) for v in inputs]
     values = np.asarray(fn(*arrays), dtype="float64").reshape(n_chain, n_draw)

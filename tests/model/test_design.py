@@ -129,8 +129,11 @@ def test_domain_optional_one_grouping_level(firms):
 def test_batched_evaluator_equals_the_model_graph_draw_by_draw(firms, which):
     """The evaluator's draw axis (vectorize_graph) changes no value: each draw of the batch
     equals the unbatched model graph at that draw (also for outputs no parameter reaches,
-    and for a single varying effect)."""
+    and for a single varying effect), interpreted (a run's usual size) or compiled by numba
+    (many draws times rows)."""
     import pytensor
+
+    from bayescluster.model.build import COMPILED_FROM_VALUES
 
     if which == "impute":
         spec = parse_spec(SMALL.format(family="zinb"))
@@ -146,15 +149,18 @@ def test_batched_evaluator_equals_the_model_graph_draw_by_draw(firms, which):
     rvs = built.model.free_RVs
     points = [pm.draw(rvs, random_seed=s) for s in range(3)]
     stacked = [np.stack([p[k] for p in points]) for k in range(len(rvs))]
-    evaluator = built.evaluator()
-    batch = evaluator.fn(*stacked)
     outputs = [built.eta, built.firm_loglik, built.row_logpost, built.x]
     single = pytensor.function(rvs, outputs, on_unused_input="ignore")
-    for s, point in enumerate(points):
-        for got, has_axis, want in zip(batch, evaluator.batched, single(*point), strict=False):
-            assert got.shape == ((3,) if has_axis else ()) + np.shape(want)
-            np.testing.assert_allclose(got[s] if has_axis else got, want, rtol=1e-10,
-                                       atol=1e-12)
+    interpreted, compiled = built.evaluator(), built.evaluator(COMPILED_FROM_VALUES)
+    assert interpreted is not compiled
+    for evaluator in (interpreted, compiled):
+        batch = evaluator.fn(*stacked)
+        for s, point in enumerate(points):
+            for got, has_axis, want in zip(batch, evaluator.batched, single(*point),
+                                           strict=False):
+                assert got.shape == ((3,) if has_axis else ()) + np.shape(want)
+                np.testing.assert_allclose(got[s] if has_axis else got, want, rtol=1e-10,
+                                           atol=1e-12)
 
 
 @pytest.mark.slow  # compiles four models with their gradients (~60 s)
