@@ -53,7 +53,7 @@ def test_the_wheel_works_from_any_directory(tmp_path):
     summary = _run([cli, "summary", "run"], cwd=work, env=env)
     assert "fixed effects" in summary.stdout and "sd_cluster[intercept]" in summary.stdout
     _run([cli, "simulate", "--n", "40", "--seed", "4", "--complete", "--out", "new.csv"],
-         cwd=work, env=env)  # new firms to predict: a prediction needs every covariate
+         cwd=work, env=env)  # new firms to predict, complete
     for verb in (["describe", "firms.csv"], ["diagnose", "run"], ["compare", "run"],
                  ["effects", "run", "--max-draws", "50"], ["ppc", "run"], ["loo", "run"],
                  ["predict", "run", "--data", "new.csv", "--max-draws", "50", "--out",

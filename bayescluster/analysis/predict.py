@@ -15,6 +15,14 @@ deviation plus a new deviation :math:`u_s \sim \mathrm{MvN}(0, \mathrm{diag}(\si
 P(zero) and one predictive count; a counterfactual sets covariates (on the user's scale)
 and gives each row's difference in :math:`E[y]` against its own values, with the same
 draws of the cluster effects.
+
+A blank cell in a covariate the fit imputed (its table had blanks there and ``missing =
+"impute"``) is drawn in each posterior draw from the fit's own distribution of that
+covariate, as the fit treated its blanks: a categorical level from
+:math:`\mathrm{Categorical}(p_s)`, a binary value from :math:`\mathrm{Bernoulli}(p_s)`,
+a continuous value from :math:`N(m_s, s_s)` (``impute_*`` in the posterior); a
+counterfactual keeps those draws for the cells it does not set. A covariate the fit never
+imputed has no such distribution, and a blank in it is an error.
 """
 
 from __future__ import annotations
@@ -44,8 +52,8 @@ def new_rows(run: Run, table: pd.DataFrame | str | Path, *,
     """Validate new rows for prediction against the run's roles.
 
     The outcome may be absent (it is not used); every covariate the model uses must be
-    present and not missing; a table without a domain column takes its clusters' domains
-    from ``domains``.
+    present, and blank only where the fit imputed that covariate (module docstring); a
+    table without a domain column takes its clusters' domains from ``domains``.
 
     Parameters
     ----------
@@ -65,8 +73,8 @@ def new_rows(run: Run, table: pd.DataFrame | str | Path, *,
     Raises
     ------
     DataError
-        When a covariate the model uses is missing in some row, or a categorical value
-        names a level the fit never saw.
+        When a covariate the fit did not impute is blank in some row, or a categorical
+        value names a level the fit never saw.
     """
     frame = read_table(table) if isinstance(table, str | Path) else table.copy()
     roles = run.spec.roles
@@ -77,13 +85,19 @@ def new_rows(run: Run, table: pd.DataFrame | str | Path, *,
     with warnings.catch_warnings():  # a new cluster of one firm is the usual case here
         warnings.simplefilter("ignore", UserWarning)
         data = validate(frame, roles, domains=domains, check_outcome=False)
-    used = [c for c in run.design.covariates if data.frame[c].isna().any()]
+    design = run.design
+    imputed = {*design.impute_continuous, *design.impute_binary, *design.impute_categorical}
+    used = [c for c in design.covariates
+            if c not in imputed and data.frame[c].isna().any()]
     if used:
         rows = np.flatnonzero(data.frame[used].isna().any(axis=1).to_numpy())
         shown = ", ".join(f"row {i + 1}" for i in rows[:5])
+        why = ("its table had no blank there" if design.spec.missing == "impute" else
+               'its rows with blanks were dropped (missing = "drop")')
         raise DataError(f"covariate(s) {', '.join(map(repr, used))} are missing (blank) in "
-                        f"{shown}{' and more' if len(rows) > 5 else ''}; a prediction needs "
-                        "every covariate. Fix: fill them in or leave those rows out.")
+                        f"{shown}{' and more' if len(rows) > 5 else ''}; the fit has no "
+                        f"distribution to draw them from ({why}). Fix: fill them in or leave "
+                        "those rows out.")
     model_scale(run.design, data.frame)  # a level the fit never saw: an error, not a baseline
     return data
 
@@ -136,9 +150,39 @@ def _new_cluster_effects(run, new, clusters, unseen, keep, population, rng):
     return deviation[:, [position[c] for c in clusters[unseen]]]
 
 
-def _expected(run, predictor: Predictor, frame: pd.DataFrame, groups: np.ndarray | None):
-    """(draw, row) mu, P(zero) and E[y] of the new rows with ``frame``'s covariates."""
+def _blanks(run, x: np.ndarray, keep: np.ndarray, rng: np.random.Generator):
+    """(draw, row, covariate) each blank cell of ``x`` drawn in each draw, NaN elsewhere.
+
+    From the fit's imputation distribution of the cell's covariate.
+    """
+    design, post = run.design, run.posterior
+    fill = np.full((len(keep), *x.shape), np.nan)
+    for j in np.flatnonzero(np.isnan(x).any(axis=0)):
+        name, rows = design.covariates[j], np.flatnonzero(np.isnan(x[:, j]))
+        size = (len(keep), len(rows))
+        if name in design.impute_continuous:  # on the model's scale, as build._covariates
+            observed = design.values[:, j][~np.isnan(design.values[:, j])]
+            center, scale = float(observed.mean()), float(observed.std()) or 1.0
+            m, sd = (stacked(post, f"impute_{name}_{k}")[keep][:, None] for k in ("mean", "sd"))
+            fill[:, rows, j] = center + scale * (m + sd * rng.standard_normal(size))
+        else:
+            p = stacked(post, f"impute_{name}_p")[keep]
+            if p.ndim == 1:  # a binary covariate's P(1)
+                p = np.stack([1 - p, p], axis=1)
+            cum = np.cumsum(p, axis=1)
+            picked = (rng.random(size)[:, :, None] > cum[:, None, :]).sum(axis=2)
+            fill[:, rows, j] = np.minimum(picked, p.shape[1] - 1)
+    return fill
+
+
+def _expected(run, predictor: Predictor, frame: pd.DataFrame, groups: np.ndarray | None,
+              fill: np.ndarray | None = None):
+    """(draw, row) mu, P(zero) and E[y] of the new rows with ``frame``'s covariates.
+
+    Its blank cells are taken from ``fill``, per draw.
+    """
     x = model_scale(run.design, frame)
+    blank = np.isnan(x)
     offset = None
     if run.spec.roles.exposure:
         offset = np.log(frame[run.spec.roles.exposure].to_numpy(dtype=float))
@@ -148,7 +192,8 @@ def _expected(run, predictor: Predictor, frame: pd.DataFrame, groups: np.ndarray
     p_zero = np.zeros_like(mu) if family.zero_part else None
     for s in range(n):
         mu[s], pz = predictor.parameters_at(
-            x, s, group_rows=None if groups is None else groups[s], offset=offset)
+            np.where(blank, fill[s], x) if blank.any() else x, s,
+            group_rows=None if groups is None else groups[s], offset=offset)
         if p_zero is not None:
             p_zero[s] = pz
     mean = np.stack([family.mean(mu[s], None if theta is None else theta[s],
@@ -214,7 +259,9 @@ def predict_draws(run: Run, new: FirmData, *,
         groups, unseen = _groups(run, new, predictor, rng)
     else:
         groups, unseen = None, np.zeros(new.n_firms, dtype=bool)
-    mu, theta, p_zero, mean = _expected(run, predictor, new.frame, groups)
+    x = model_scale(run.design, new.frame)
+    fill = _blanks(run, x, keep, rng) if np.isnan(x).any() else None
+    mu, theta, p_zero, mean = _expected(run, predictor, new.frame, groups, fill)
     count = np.stack([family.sample(rng, mu[s], None if theta is None else theta[s],
                                     None if p_zero is None else p_zero[s])
                       for s in range(len(keep))])
@@ -228,7 +275,7 @@ def predict_draws(run: Run, new: FirmData, *,
         frame = new.frame.copy()
         for name, value in counterfactual.items():
             frame[name] = value if name in run.design.levels else float(value)
-        out["counterfactual_mean"] = (dims, _expected(run, predictor, frame, groups)[3])
+        out["counterfactual_mean"] = (dims, _expected(run, predictor, frame, groups, fill)[3])
     return out
 
 

@@ -274,12 +274,12 @@ def cmd_loo(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Predicted counts for new firms, written to --out as CSV.
+    """Predicted counts for new rows, written to --out as CSV.
 
     Parameters
     ----------
     args : argparse.Namespace
-        ``run`` (the run directory), ``no_verify``, ``data`` (CSV of new firms),
+        ``run`` (the run directory), ``no_verify``, ``data`` (CSV of new rows),
         ``counterfactual``, ``prob``, ``max_draws``, ``seed``, ``out`` and ``draws_out``.
 
     Returns
@@ -401,25 +401,26 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sub : argparse._SubParsersAction
         The main parser's subparsers.
     """
-    p = sub.add_parser("compare", help="clusters and domains: effects, contrasts, ranks, "
-                                       "shrinkage")
+    p = sub.add_parser("compare", help="groups (the model's clusters) and domains: "
+                                       "effects, contrasts, ranks, shrinkage")
     p.add_argument("run", type=Path)
     verify_option(p)
     p.add_argument("--effect", help="varying effect for the matrix, ranks and contrasts "
                    "(default: the last varying effect)")
-    p.add_argument("--clusters", nargs=2, metavar=("A", "B"))
+    p.add_argument("--clusters", nargs=2, metavar=("A", "B"), help="two groups to contrast")
     p.add_argument("--domains", nargs=2, metavar=("A", "B"),
                    help="two domains to contrast (default: bio it, when the run has both)")
     p.add_argument("--top", type=whole(1, 1000, 3), default=3)
     out_option(p)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("effects", help="average marginal effects on E[pat]; predictions")
+    p = sub.add_parser("effects", help="average marginal effects on the outcome's mean; "
+                                       "profile predictions")
     p.add_argument("run", type=Path)
     verify_option(p)
     p.add_argument("--profile", action="append",
                    help="covariates to set, e.g. participant=1,national=1,sameregion=1")
-    p.add_argument("--by-cluster", action="store_true")
+    p.add_argument("--by-cluster", action="store_true", help="by group, not only overall")
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
     out_option(p)
     p.set_defaults(func=cmd_effects)
@@ -427,15 +428,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ppc", help="posterior (or prior) predictive checks")
     p.add_argument("run", type=Path)
     verify_option(p)
-    p.add_argument("--by-cluster", action="store_true", help="facet by cluster, not domain")
+    p.add_argument("--by-cluster", action="store_true", help="facet by group, not domain")
     out_option(p)
     p.set_defaults(func=cmd_ppc)
 
-    p = sub.add_parser("loo", help="PSIS-LOO, model comparison, leave-one-cluster-out")
+    p = sub.add_parser("loo", help="PSIS-LOO, model comparison, leave-one-group-out")
     p.add_argument("runs", type=Path, nargs="+")
     verify_option(p)
     p.add_argument("--by-cluster", action="store_true",
-                   help="exact leave-one-cluster-out: a refit per cluster, on Dask")
+                   help="exact leave-one-group-out: a refit per group, on Dask")
     p.add_argument("--chains", type=CHAINS, default=2)
     p.add_argument("--draws", type=DRAWS, default=500)
     p.add_argument("--tune", type=DRAWS, default=500)
@@ -460,11 +461,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     out_option(p)
     p.set_defaults(func=cmd_sensitivity)
 
-    p = sub.add_parser("predict", help="predicted counts for new firms (known or new clusters)")
+    p = sub.add_parser("predict", help="predicted counts for new rows (in known or new groups)")
     p.add_argument("run", type=Path)
     verify_option(p)
     p.add_argument("--data", type=Path, required=True,
-                   help="CSV of new firms: the run's covariate and cluster columns")
+                   help="CSV of new rows: the run's covariate and grouping columns")
     p.add_argument("--counterfactual", metavar="NAME=VALUE,...",
                    help="set covariates for every row, e.g. participant=1: each row's "
                         "difference against its own values")
@@ -477,17 +478,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("report", help="HTML and Markdown report from saved runs (refits "
-                       "only where PSIS-LOO fails for a few firms)")
+                       "only where PSIS-LOO fails for a few rows)")
     p.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR",
                    help="the run to report on, then any runs to compare it with")
     verify_option(p)
     p.add_argument("--domains", nargs=2, metavar=("A", "B"),
                    help="domains to contrast (default: bio it, when the data have both)")
-    p.add_argument("--effect", help="varying effect for the cluster figures and ranks "
+    p.add_argument("--effect", help="varying effect for the group figures and ranks "
                    "(default: the last varying effect)")
     p.add_argument("--max-draws", type=MAX_DRAWS, default=1000)
     p.add_argument("--reloo", type=RELOO, default=LIMIT, metavar="N",
-                   help="refit exactly without each firm PSIS-LOO cannot estimate (Pareto k "
+                   help="refit exactly without each row PSIS-LOO cannot estimate (Pareto k "
                         f"> {PARETO_K}) when a run has at most N of them (default {LIMIT}; "
                         "0: never)")
     p.add_argument("--influence-refits", action="store_true",

@@ -53,9 +53,10 @@ class Words:
     def relabel(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A table with the package's ``cluster`` and ``domain`` in these words.
 
-        Index and column names, and the values of an index level named ``level`` (the
-        marginal effects' overall, domain and cluster rows), become the table's own
-        column names (``nest``, ``LOCATION``); the frame itself is not changed.
+        Index and column names (also as a name's last part after ``_``, as in
+        ``new_cluster``), and the values of an index level named ``level`` (the marginal
+        effects' overall, domain and cluster rows), become the table's own column names
+        (``nest``, ``LOCATION``, ``new_nest``); the frame itself is not changed.
 
         Parameters
         ----------
@@ -77,6 +78,9 @@ class Words:
             if not isinstance(name, str):
                 return name
             head, sep, tail = name.partition(" ")  # also "cluster A" of a contrast matrix
+            prefix, under, last = head.rpartition("_")  # also a prediction's "new_cluster"
+            if prefix and last in names:
+                return f"{prefix}{under}{names[last]}{sep}{tail}"
             return names.get(head, head) + sep + tail
 
         out = frame.rename(columns=word)

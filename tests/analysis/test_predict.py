@@ -101,9 +101,10 @@ def test_counterfactual_differences_against_the_row_itself(run, table):
 
 def test_new_rows_are_checked(run, table):
     gap = table.copy()
-    gap.loc[2, "rd"] = np.nan
-    with pytest.raises(DataError, match=r"'rd' are missing \(blank\) in row 3; a prediction "
-                                        r"needs"):
+    gap.loc[2, "participant"] = np.nan  # the fit's table had no blank participant
+    with pytest.raises(DataError, match=r"'participant' are missing \(blank\) in row 3; the "
+                                        r"fit has no distribution to draw them from \(its "
+                                        r"table had no blank there\)"):
         new_rows(run, gap)
     lost = table.assign(cluster=["atlantis"] * len(table), domain="space")
     with pytest.raises(DataError, match=r"'atlantis' belong to no domain the run knows"):
@@ -125,3 +126,39 @@ def test_predict_verb_writes_the_table_and_refuses_bad_rows(run, table, tmp_path
     table.drop(columns="rd").to_csv(tmp_path / "bad.csv", index=False)
     assert main(["predict", str(run.path), "--data", str(tmp_path / "bad.csv")]) == 2
     assert "required column 'rd' is missing" in capsys.readouterr().err
+
+
+def test_a_blank_the_fit_imputed_is_drawn_from_the_fits_own_distribution(run, table, within):
+    """A blank binary cell (national) averages E[y] over national ~ Bernoulli(p_s), draw by
+    draw; a blank continuous cell (rd) is drawn from N(m_s, s_s) on the model's scale, as
+    the fit drew its own blanks."""
+    from scipy import stats
+
+    from bayescluster.analysis.predict import _blanks, predict_draws
+    from bayescluster.model.design import model_scale
+    from bayescluster.model.predictor import stacked
+
+    row = table.iloc[[0]]
+    blank = row.assign(national=np.nan)
+    drawn = predict_draws(run, new_rows(run, blank), max_draws=None)["mean"].values[:, 0]
+    at = {v: predict_draws(run, new_rows(run, row.assign(national=v)),
+                           max_draws=None)["mean"].values[:, 0] for v in (0, 1)}
+    p = stacked(run.posterior, "impute_national_p")
+    exact = p * at[1] + (1 - p) * at[0]
+    # each draw picks one of the two means: the average's Monte Carlo SD, from the draws
+    se = np.sqrt(np.sum(p * (1 - p) * (at[1] - at[0]) ** 2)) / len(p)
+    assert np.all(np.isclose(drawn, at[0]) | np.isclose(drawn, at[1]))
+    assert within("blank national: mean - exact mixture, in SE",
+                  (drawn.mean() - exact.mean()) / se, -4.5, 4.5)
+
+    design, j = run.design, run.design.covariates.index("rd")
+    x = model_scale(design, pd.concat([row.assign(rd=np.nan)] * 20, ignore_index=True))
+    keep = np.arange(len(p))
+    fill = _blanks(run, x, keep, np.random.default_rng(1))[:, :, j]
+    observed = design.values[:, j][~np.isnan(design.values[:, j])]
+    m, sd = (stacked(run.posterior, f"impute_rd_{k}")[:, None] for k in ("mean", "sd"))
+    z = ((fill - observed.mean()) / observed.std() - m) / sd
+    assert within("blank rd: KS p-value of the standardised draws",
+                  stats.kstest(z.ravel(), "norm").pvalue, lower=1e-4)
+    assert np.isnan(_blanks(run, x, keep, np.random.default_rng(1))[:, :, :j]).all()
+    assert np.isfinite(predict(run, new_rows(run, row.assign(rd=np.nan)))["mean"]).all()

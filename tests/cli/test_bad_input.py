@@ -38,6 +38,10 @@ def _run(args, capsys) -> tuple[int, str]:
     (["fit", "--target-accept", "1.5"], r"1.5 is outside \[0.5, 1\)"),
     (["fit", "--sampler", "pathfinder"], r"sampler 'pathfinder' is no longer offered.*"
                                          r"reports/limit\.md.*--sampler nutpie"),
+    (["fit", "--chians", "2"], r"bayescluster fit: error: unrecognized arguments: --chians "
+                               r"\(did you mean --chains\?\)\. Fix: see bayescluster fit --help"),
+    (["summary", "x", "--verbos"], r"unrecognized arguments: --verbos\. Fix: see "
+                                   r"bayescluster summary --help"),
     (["summary", "x", "--prob", "1.5"], r"1.5 is outside \(0, 1\)"),
     (["predict", "x", "--data", "y", "--prob", "0"], r"0.0 is outside \(0, 1\)"),
 ])

@@ -69,9 +69,11 @@ def test_data_errors_speak_of_rows_and_the_tables_groups():
 def test_words_relabel_the_packages_terms_as_the_tables_columns():
     words = Words.of(Roles(outcome="TICKS", cluster="BROOD", domain="LOCATION"))
     assert words.count(1, "groups") == "1 BROOD group" and words.count(3) == "3 rows"
-    table = pd.DataFrame({"median": [1.0], "domain": ["l1"]},
+    table = pd.DataFrame({"median": [1.0], "domain": ["l1"], "new_cluster": [True],
+                          "sd_x": [0.5]},
                          index=pd.MultiIndex.from_tuples([("b1", "intercept")],
                                                          names=["cluster", "effect"]))
     shown = words.relabel(table)
-    assert list(shown.index.names) == ["BROOD", "effect"] and "LOCATION" in shown.columns
+    assert list(shown.index.names) == ["BROOD", "effect"]
+    assert list(shown.columns) == ["median", "LOCATION", "new_BROOD", "sd_x"]
     assert list(table.index.names) == ["cluster", "effect"]  # the table itself is kept
