@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from bayescluster.inference.run import Run
 
 
-def new_rows(run: Run, table: pd.DataFrame | str | Path, *,
+def new_rows(run: Run, table: pd.DataFrame | FirmData | str | Path, *,
              domains: Mapping[str, str] | None = None) -> FirmData:
     """Validate new rows for prediction against the run's roles.
 
@@ -59,8 +59,9 @@ def new_rows(run: Run, table: pd.DataFrame | str | Path, *,
     ----------
     run : Run
         The fitted run to predict from.
-    table : DataFrame, str or Path
-        The new rows, or the path of a table file to read them from (the frame is copied).
+    table : DataFrame, FirmData, str or Path
+        The new rows, or the path of a table file to read them from (the frame is copied;
+        rows :func:`new_rows` gave before are checked again).
     domains : mapping of str to str, optional
         cluster -> domain, for a table without a domain column.
 
@@ -76,6 +77,11 @@ def new_rows(run: Run, table: pd.DataFrame | str | Path, *,
         When a covariate the fit did not impute is blank in some row, or a categorical
         value names a level the fit never saw.
     """
+    if isinstance(table, FirmData):  # already validated once: validated again, for this run
+        table = table.frame
+    if not isinstance(table, str | Path | pd.DataFrame):
+        raise DataError(f"new rows must be a DataFrame or a table file's path, not "
+                        f"{type(table).__name__}. Fix: pass the table itself.")
     frame = read_table(table) if isinstance(table, str | Path) else table.copy()
     roles = run.spec.roles
     if roles.outcome not in frame.columns:

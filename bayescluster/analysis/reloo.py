@@ -70,7 +70,8 @@ def _wrapper(run, chains: int, draws: int, tune: int, seed: int, progress):
 
         def sample(self, weights):
             firm = int(np.flatnonzero(weights == 0)[0])
-            progress(f"exact LOO: refitting without firm {design.firm_ids[firm]}")
+            progress(f"exact LOO: refitting without {run.data.words.row} "
+                     f"{design.firm_ids[firm]}")
             return refit(run.spec, run.data, seed=seed + firm, chains=chains, draws=draws,
                          tune=tune, weights=weights)
 

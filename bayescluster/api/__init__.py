@@ -294,19 +294,21 @@ def sensitivity(run: Run, **options: Any) -> pd.DataFrame:
 
 
 def predict(run: Run, new_data: pd.DataFrame | str | Path, **options: Any) -> pd.DataFrame:
-    """Predicted counts for new firms (:func:`bayescluster.analysis.predict.predict`).
+    """Predicted counts for new rows (:func:`bayescluster.analysis.predict.predict`).
 
-    ``new_data`` is a path or DataFrame with the run's covariate and cluster columns (the
-    outcome is not needed); a table without a domain column takes its clusters' domains
-    from the Industrial Cluster Project registry. Options: ``counterfactual``, ``ci_prob``,
-    ``max_draws``, ``seed``.
+    ``new_data`` is a path or DataFrame with the run's covariate and grouping columns (the
+    outcome is not needed); on the study's firm table without a domain column, the
+    clusters' domains come from the Industrial Cluster Project registry. Options:
+    ``counterfactual``, ``ci_prob``, ``max_draws``, ``seed``. The columns name the groups
+    ``cluster`` and ``new_cluster`` whatever the table calls them, as every table the
+    Python functions return does; the command line writes the table's own names.
 
     Parameters
     ----------
     run : Run
         A fitted run.
     new_data : DataFrame, str or Path
-        The new firms, or the path of a CSV file of them.
+        The new rows, or the path of a CSV file of them.
     **options
         :func:`bayescluster.analysis.predict.predict`'s options (``counterfactual``,
         ``ci_prob``, ``max_draws``, ``seed``).
@@ -314,8 +316,8 @@ def predict(run: Run, new_data: pd.DataFrame | str | Path, **options: Any) -> pd
     Returns
     -------
     DataFrame
-        One row per new firm: its mean count with interval, the count's predictive
-        interval and P(zero), indexed by ``row``.
+        One row per new row: its mean count with interval, the count's predictive
+        interval and P(zero), indexed by ``row`` (from 0, in the new rows' order).
 
     Examples
     --------

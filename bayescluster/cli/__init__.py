@@ -49,39 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
         ``bayescluster``'s parser; each verb's subparser sets ``func``, the function that
         runs it.
     """
-    import argparse
-
     from bayescluster.cli import analysis, data, fit
+    from bayescluster.cli.common import Parser
 
-    parser = argparse.ArgumentParser(prog="bayescluster", description=__doc__.splitlines()[0])
+    parser = Parser(prog="bayescluster", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     data.add_commands(sub)
     fit.add_commands(sub)
     analysis.add_commands(sub)
     return parser
-
-
-def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """``parser.parse_args``, with the option meant named when one is misspelled.
-
-    An unknown option is refused (exit 2) by the verb's own parser, with the closest of its
-    options for each (``--chians``: did you mean ``--chains``?).
-    """
-    import argparse
-    import difflib
-
-    args, extra = parser.parse_known_args(argv)
-    if extra:
-        verb = next(a for a in parser._actions
-                    if isinstance(a, argparse._SubParsersAction)).choices[args.command]
-        known = [o for action in verb._actions for o in action.option_strings]
-        hints = [f"{given} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(
-                     given.split("=")[0], known, n=1)) else given
-                 for given in extra if given.startswith("-")]
-        fix = "; ".join(hints) if hints else " ".join(extra)
-        verb.error(f"unrecognized arguments: {fix}. Fix: see bayescluster {args.command} "
-                   "--help for its options.")
-    return args
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -116,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         from bayescluster.cli.common import claim_outputs
         from bayescluster.core.errors import BayesclusterError, ConvergenceWarning
 
-        args = _parse(build_parser(), argv)
+        args = build_parser().parse_args(argv)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
             # a failed run's caveat is the command's own output: shown once, never raised

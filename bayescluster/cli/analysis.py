@@ -97,7 +97,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _show(f"{w.group} effects (total = population{upper} + {w.group})", effects, out,
           "cluster_effects", words=w)
     for effect in run.design.varying:
-        _figure(plots.forest(effects, effect), out, f"forest_{effect}")
+        _figure(plots.forest(w.relabel(effects), effect), out, f"forest_{effect}")
     effect = args.effect or cmp.default_effect(run.design)
     if args.clusters:
         a, b = args.clusters

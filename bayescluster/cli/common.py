@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from bayescluster.core.defaults import CI_PROB, DEFAULT_SAMPLING
 from bayescluster.spec.sampling import MAX_ITERATIONS
@@ -17,6 +17,78 @@ if TYPE_CHECKING:
     from bayescluster.inference.run import Run
 
 GATES_FAILED = 3  # a fit that failed its convergence gates (the run is written, marked failed)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser that takes no abbreviation and names the option or choice meant.
+
+    ``--draw`` is not read as ``--draws`` (an option is spelled out in full); an unknown
+    option is refused by its verb's parser with the closest of the verb's options, and a
+    value outside a fixed set of choices with the closest choice. Every verb's parser is
+    one (``add_subparsers`` makes its parsers of the parent's class).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args: list[str] | None = None,
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        """Parse, refusing what no parser knows with the option the user meant.
+
+        Parameters
+        ----------
+        args : list of str, optional
+            The arguments (default: ``sys.argv[1:]``).
+        namespace : argparse.Namespace, optional
+            Where to put them.
+
+        Returns
+        -------
+        (argparse.Namespace, list of str)
+            The parsed options; the list is empty at the top level (an unknown argument is
+            an error, exit 2).
+        """
+        import difflib
+
+        parsed, extra = super().parse_known_args(args, namespace)
+        verb = getattr(parsed, "command", None)
+        if not extra or verb is None or self.prog.split()[-1] == verb:
+            return parsed, extra
+        choices = next(a for a in self._actions
+                       if isinstance(a, argparse._SubParsersAction)).choices
+        sub = choices[verb]
+        known = [o for action in sub._actions for o in action.option_strings]
+        shown = [f"{given} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(
+                     given.split("=")[0], known, n=1)) else given
+                 for given in extra if given.startswith("-")] or extra
+        sub.error(f"unrecognized arguments: {'; '.join(shown)}. Fix: see bayescluster {verb} "
+                  "--help for its options.")
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with ``message``, and the closest choice to an invalid one.
+
+        Parameters
+        ----------
+        message : str
+            argparse's message.
+
+        Returns
+        -------
+        NoReturn
+            It exits (``SystemExit`` with code 2).
+        """
+        import difflib
+        import re
+
+        found = re.search(r"invalid choice: '(.*?)' \(choose from (.*)\)", message)
+        if found:
+            options = re.findall(r"'([^']*)'", found[2]) or found[2].split(", ")
+            close = difflib.get_close_matches(found[1], options, n=1)
+            if close:
+                message += f". Fix: did you mean '{close[0]}'?"
+        super().error(message)
 
 
 def _ranged(cast, noun: str, low, high, example, open_low: bool, open_high: bool):

@@ -430,6 +430,13 @@ def make_design(spec: Spec, data: FirmData, *, levels: dict | None = None) -> De
                         if spec.missing == "drop" else
                         "the model sums over the column's levels for those rows "
                         "(missing = \"impute\")"))
+    for name in numeric if spec.missing == "impute" else ():
+        if (k := int(frame[name].isna().sum())) and name != (spec.selection or {}).get(
+                "treatment"):
+            how = ("sums over 0 and 1 for those rows" if spec.covariates[name] == "binary" else
+                   "draws them as unknowns from a normal fitted to the column's values")
+            notes.append(f"column {name!r}: {k} blank cell(s) are missing values; the model "
+                         f"{how} (missing = \"impute\")")
     frame = frame.reset_index(drop=True)
     levels, said = _categorical_frame(spec, frame, categorical, levels)
     notes += said

@@ -131,10 +131,12 @@ def effect_findings(ames: pd.DataFrame, effect: str, outcome: str, *,
     row = table.loc[(effect, "overall", "all")]
     unit = f"{outcome} a {words.row}"
     opening = lead or f"Changing {effect} from 0 to 1"
-    out = [Finding(f"{effect}: overall", f"{opening} changes expected {outcome} by "
-                   f"{change(row, unit)} on average; {chance(row['p_gt_0'])} that it raises "
-                   "them.", "marginal_effects", f"{effect} | overall | all", row["median"],
-                   row["lower"], row["upper"], row["p_gt_0"])]
+    sentence = (f"{opening} changes expected {outcome} by {change(row, unit)}, averaged "
+                f"over the {words.rows} (the posterior median of that average); "
+                f"{chance(row['p_gt_0'])} that it raises them.")
+    out = [Finding(f"{effect}: overall", sentence, "marginal_effects",
+                   f"{effect} | overall | all", row["median"], row["lower"], row["upper"],
+                   row["p_gt_0"])]
     if (table.index.get_level_values("level") == "domain").any():
         domains = table.xs((effect, "domain"), level=("effect", "level"))
         parts = [f"{group} {r['median']:+.2f} ({r['lower']:+.2f} to {r['upper']:+.2f})"
@@ -478,5 +480,5 @@ def findings_section(run: Run, *, ames: pd.DataFrame | None, loos: dict,
     elif effect:
         effects = cmp.group_effects(run)
         picture = figure("findings_clusters", f"The {effect} effect by {w.group}",
-                         lambda: plots.forest(effects, effect))
+                         lambda: plots.forest(w.relabel(effects), effect))
     return section(found, picture)

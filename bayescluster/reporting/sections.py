@@ -230,7 +230,8 @@ def model_math(spec: Spec, design: Design, parameterisation: Parameterisation | 
     units = spec.columns.get("exposure") or spec.columns.get("per")
     head = "log μ_i = β₀ + Σ_k β_k x_ik"
     if spec.hierarchical:
-        head += "  +  Σ_e (δ[d(c_i), e] + u[c_i, e]) · z_ie"
+        head += ("  +  Σ_e (δ[d(c_i), e] + u[c_i, e]) · z_ie" if spec.pool_by_domain else
+                 "  +  Σ_e u[c_i, e] · z_ie")
     if units:
         head += f"  +  log({units}_i)"
     if spec.selection:
@@ -249,8 +250,8 @@ def model_math(spec: Spec, design: Design, parameterisation: Parameterisation | 
                 if len(design.domain_labels) > 12 else "")
             lines.append(f"δ[·, e] ~ ZeroSumNormal(σ_domain[e])   over {w.domains} d "
                          f"({shown})")
-        lines.append("u[c] ~ MvNormal(0, diag(σ_cluster) Ω diag(σ_cluster)),   "
-                     "Ω ~ LKJ(η)")
+        lines.append("u[c] ~ MvNormal(0, diag(σ_cluster) Ω diag(σ_cluster)),   Ω ~ LKJ(η)"
+                     if len(design.varying) > 1 else "u[c] ~ Normal(0, σ_cluster)")
         if parameterisation is None or parameterisation.centred is None:
             where = "the fit's choice was not recorded in this run"
         else:
@@ -297,7 +298,8 @@ def _prior_used(key: str, spec, design) -> bool:
     if key.startswith("impute"):
         return bool(design.impute_continuous)
     if key in ("sd_domain", "sd_cluster", "lkj_eta"):
-        return spec.hierarchical and (key != "sd_domain" or spec.pool_by_domain)
+        return spec.hierarchical and (key != "sd_domain" or spec.pool_by_domain) and (
+            key != "lkj_eta" or len(design.varying) > 1)
     if key in PARAMETER_PRIORS:
         return family.parameter is not None and key == family.parameter.name
     return True
@@ -527,7 +529,7 @@ def clusters_section(run: Run, effect: str | None, top: int = 3) -> Section:
                    f"(P(top {top}) = {ranks.iloc[0][f'p_top{top}']:.2f})."),
               Row((figure(f"forest_{effect}", f"{effect} effect by {w.group}, ordered (median "
                           f"and {CI_PROB:.0%} interval; {w.rows} in brackets)",
-                          lambda: plots.forest(effects, effect)),
+                          lambda: plots.forest(w.relabel(effects), effect)),
                    figure(f"shrinkage_{effect}", "Shrinkage: no-pooling estimate -> partial-"
                           "pooling posterior median, with the mean it is pooled toward",
                           lambda: plots.shrinkage_plot(shrink, effect)))),

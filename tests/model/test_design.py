@@ -49,6 +49,11 @@ def test_impute_keeps_every_firm_and_expands_binary_rows(firms):
     rows_per_firm = np.bincount(design.row_firm, minlength=design.n_firms)
     np.testing.assert_array_equal(rows_per_firm, 2 ** n_missing_bin)
     assert set(design.impute_continuous) == {"rd", "projects"}
+    said = {note.split(":")[0]: note for note in design.notes}
+    assert "7 blank cell(s) are missing values; the model draws them as unknowns" in \
+        said["column 'rd'"]
+    assert "9 blank cell(s) are missing values; the model sums over 0 and 1" in \
+        said["column 'national'"]
     for firm in range(design.n_firms):
         rows = design.firm_rows[firm][design.firm_rows[firm] < design.n_rows]
         assert (design.row_firm[rows] == firm).all()

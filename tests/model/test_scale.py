@@ -239,3 +239,26 @@ def test_jax_backend_on_cpu_matches_numba(default_run, sampler_seed, within):
         # rate of 1.2e-3; 6 SE is 4 of the observed spread (reports/false_failures.md)
         assert within(f"{name} jax - numba", float(a.mean() - b.mean()), -6 * se,
                       6 * se), name
+
+
+def test_the_reports_math_has_only_the_terms_the_model_has():
+    """One grouping without domains and one varying effect: no domain deviation, no
+    correlation and no LKJ prior in the Model section; a second varying effect brings the
+    correlation back."""
+    from bayescluster.data.table import validate as validate_table
+    from bayescluster.reporting.sections import _prior_used
+    from bayescluster.spec.choose import formula_spec
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"y": rng.poisson(3, 60), "x": rng.normal(size=60),
+                          "g": rng.choice(["a", "b", "c", "d", "e"], 60)})
+    for formula, both in (("y ~ x + (1 | g)", False), ("y ~ x + (1 + x | g)", True)):
+        spec = formula_spec(formula, frame, family="negbin")
+        design = make_design(spec, validate_table(frame, spec.roles))
+        text = model_math(spec, design, choose(design))
+        assert "δ" not in text and "σ_domain" not in text
+        assert ("LKJ" in text) is both and ("u[c] ~ Normal(0, σ_cluster)" in text) is not both
+        assert _prior_used("lkj_eta", spec, design) is both
+        assert not _prior_used("sd_domain", spec, design)
+    domains = _design(229)
+    assert "δ[d(c_i), e]" in model_math(domains.spec, domains, choose(domains))
