@@ -234,7 +234,7 @@ def cmd_loo(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from bayescluster.analysis import checks, plots
-    from bayescluster.analysis.reloo import K_THRESHOLD
+    from bayescluster.analysis.reloo import K_THRESHOLD, LIMIT
     from bayescluster.inference.run import load
 
     if args.by_cluster:
@@ -248,6 +248,10 @@ def cmd_loo(args: argparse.Namespace) -> int:
         bad = int((np.asarray(elpd.pareto_k.values) > K_THRESHOLD).sum())
         print(f"\n== {name}: elpd_loo {float(elpd.elpd):.2f} (SE {float(elpd.se):.2f}), "
               f"p_loo {float(elpd.p):.1f}; Pareto k > {K_THRESHOLD} for {w.count(bad)}")
+        if bad:
+            print(f"   PSIS-LOO is unreliable for those {w.rows}. Fix: bayescluster report "
+                  f"{name} --out DIR refits the model without each of them (up to --reloo, "
+                  f"default {LIMIT}) and reports the exact elpd.")
         if run.design.varying:
             _show(f"Pareto k by {w.group}", checks.pareto_k_by_cluster(run, elpd=elpd), out,
                   f"pareto_k_{Path(name).name}", words=w)
