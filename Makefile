@@ -68,14 +68,17 @@ limit: setup brms
 	$(PY) -m pip install --quiet --no-deps "pymc-extras==0.15.1" "better-optimize>=0.4,<1"
 	$(PY) benchmarks/limit.py
 
+# The tests run in two processes (pytest-xdist), each test file in one of them, so that a
+# file's fitted runs are fitted once: most of a test's time is one core compiling.
+PYTEST_WORKERS ?= 2
 test: setup browser docs
 	$(VENV)/bin/ruff check bayescluster tests benchmarks docs
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # The inner loop: lint and every test that does not sample (under 3 minutes on 2 cores).
 test-fast: setup
 	$(VENV)/bin/ruff check bayescluster tests benchmarks
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -n $(PYTEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) $(BAMBI_VENV) .pytest_cache docs/_build docs/reference/generated
