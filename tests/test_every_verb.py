@@ -93,6 +93,8 @@ def test_every_verb(family, zero, grouped, eggs_csv, tmp_path, capsys):
     assert (tmp_path / "predictions.csv").exists()
     assert (tmp_path / "effects" / "effects.csv").exists()
     assert (tmp_path / "sensitivity" / "sensitivity.csv").exists()
+    scores = pd.read_csv(tmp_path / "loo" / "loo.csv")  # written with or without groups
+    assert list(scores["run"]) == [run_dir] and np.isfinite(scores["elpd_loo"]).all()
     markdown = (tmp_path / "report" / "report.md").read_text()
     prose = re.sub(r"```.*?```", "", markdown, flags=re.S)  # the spec and math as code
     prose = prose.replace("\\_", "_").replace("--by-cluster", "")  # names, an option

@@ -44,7 +44,8 @@ def check_ci_prob(ci_prob: float) -> float:
     return float(ci_prob)
 
 
-def interval(values: ArrayLike, *, ci_prob: float = CI_PROB) -> tuple[float, float]:
+def interval(values: ArrayLike, *, ci_prob: float = CI_PROB,
+             discrete: bool = False) -> tuple[float, float]:
     """The equal-tailed ``ci_prob`` interval of draws ``values`` (flattened).
 
     Parameters
@@ -53,6 +54,9 @@ def interval(values: ArrayLike, *, ci_prob: float = CI_PROB) -> tuple[float, flo
         Draws of one quantity, any shape (flattened).
     ci_prob : float
         The interval's probability (default :data:`~bayescluster.core.defaults.CI_PROB`).
+    discrete : bool
+        The draws are counts: each bound is a drawn value (the inverse of the draws'
+        empirical CDF), not an interpolation between two counts.
 
     Returns
     -------
@@ -60,11 +64,13 @@ def interval(values: ArrayLike, *, ci_prob: float = CI_PROB) -> tuple[float, flo
         The lower and upper bound: the ``(1 - ci_prob)/2`` and ``(1 + ci_prob)/2``
         quantiles.
     """
-    lower, upper = eti(np.asarray(values, dtype=float).ravel(), prob=check_ci_prob(ci_prob))
+    lower, upper = eti(np.asarray(values, dtype=float).ravel(), prob=check_ci_prob(ci_prob),
+                       method="inverted_cdf" if discrete else "linear")
     return float(lower), float(upper)
 
 
-def intervals(samples: ArrayLike, *, ci_prob: float = CI_PROB) -> np.ndarray:
+def intervals(samples: ArrayLike, *, ci_prob: float = CI_PROB,
+              discrete: bool = False) -> np.ndarray:
     """(column, 2): the lower and upper bound of each column of (draw, column) ``samples``.
 
     Parameters
@@ -73,6 +79,8 @@ def intervals(samples: ArrayLike, *, ci_prob: float = CI_PROB) -> np.ndarray:
         (draw, column) draws, one quantity a column.
     ci_prob : float
         The intervals' probability.
+    discrete : bool
+        The draws are counts (:func:`interval`).
 
     Returns
     -------
@@ -80,7 +88,7 @@ def intervals(samples: ArrayLike, *, ci_prob: float = CI_PROB) -> np.ndarray:
         (column, 2): each column's equal-tailed interval, lower bound first.
     """
     samples = np.asarray(samples, dtype=float)
-    return np.array([interval(samples[:, k], ci_prob=ci_prob)
+    return np.array([interval(samples[:, k], ci_prob=ci_prob, discrete=discrete)
                      for k in range(samples.shape[1])]).reshape(-1, 2)
 
 

@@ -331,7 +331,8 @@ def predict(run: Run, new: FirmData, *,
     mean = draws["mean"].values
     table["mean"] = mean.mean(axis=0)
     table[["mean_lower", "mean_upper"]] = intervals(mean, ci_prob=ci_prob)
-    table[["lower", "upper"]] = intervals(draws["count"].values, ci_prob=ci_prob)
+    table[["lower", "upper"]] = intervals(draws["count"].values, ci_prob=ci_prob,
+                                          discrete=True)
     table["p_zero"] = draws["p_zero"].values.mean(axis=0)
     if counterfactual:
         other = draws["counterfactual_mean"].values

@@ -242,10 +242,12 @@ def cmd_loo(args: argparse.Namespace) -> int:
     else:
         refuse_dask_options(args, "--by-cluster")
     runs = {str(p): load(p, verify=not args.no_verify) for p in args.runs}
-    out = args.out
+    out, scores = args.out, []
     for name, run in runs.items():
         elpd, w = checks.loo(run), run.data.words
         bad = int((np.asarray(elpd.pareto_k.values) > K_THRESHOLD).sum())
+        scores.append({"run": name, "elpd_loo": float(elpd.elpd), "se": float(elpd.se),
+                       "p_loo": float(elpd.p), f"pareto_k_gt_{K_THRESHOLD}": bad})
         print(f"\n== {name}: elpd_loo {float(elpd.elpd):.2f} (SE {float(elpd.se):.2f}), "
               f"p_loo {float(elpd.p):.1f}; Pareto k > {K_THRESHOLD} for {w.count(bad)}")
         if bad:
@@ -255,6 +257,9 @@ def cmd_loo(args: argparse.Namespace) -> int:
         if run.design.varying:
             _show(f"Pareto k by {w.group}", checks.pareto_k_by_cluster(run, elpd=elpd), out,
                   f"pareto_k_{Path(name).name}", words=w)
+    if out is not None:
+        with atomic_path(out / "loo.csv") as tmp:
+            pd.DataFrame(scores).to_csv(tmp, index=False)
     if len(runs) > 1:
         _show("model comparison (stacking weights)", checks.compare_runs(runs), out,
               "loo_compare")

@@ -329,6 +329,9 @@ RELOO = whole(0, 1000, 10)
 def print_table(frame: pd.DataFrame, digits: int = 3) -> None:
     """Print a DataFrame whole, rounded.
 
+    Each number is rounded from its decimal digits, as the report's formatting rounds it
+    (``0.6655`` is ``0.665``, the float below it), not scaled and rounded half to even.
+
     Parameters
     ----------
     frame : DataFrame
@@ -338,9 +341,14 @@ def print_table(frame: pd.DataFrame, digits: int = 3) -> None:
     """
     import pandas as pd
 
+    floats = frame.select_dtypes("float").columns
+    if len(floats):
+        frame = frame.copy()
+        frame[floats] = frame[floats].map(
+            lambda x: float(f"{x:.{digits}f}") if pd.notna(x) else x)
     with pd.option_context("display.width", 180, "display.max_columns", 40,
                            "display.max_rows", 500):
-        print(frame.round(digits).to_string())
+        print(frame.to_string())
 
 
 def print_gates(run: Run) -> bool:

@@ -28,6 +28,18 @@ def test_intervals_are_numpy_equal_tailed_quantiles(ci_prob):
     np.testing.assert_allclose(np.c_[lower, upper], expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("ci_prob", [0.5, 0.9, 0.95])
+def test_a_counts_interval_is_made_of_drawn_counts(ci_prob):
+    """Counts' bounds are the draws' empirical quantiles (numpy's inverted CDF), so whole
+    numbers, where linear interpolation gives e.g. 0.95 between 0 and 1."""
+    counts = np.random.default_rng(3).negative_binomial(2, 0.4, size=(999, 4))
+    tail = (1 - ci_prob) / 2
+    expected = np.quantile(counts, [tail, 1 - tail], axis=0, method="inverted_cdf").T
+    got = intervals(counts, ci_prob=ci_prob, discrete=True)
+    np.testing.assert_array_equal(got, expected)
+    assert np.all(got == np.round(got))
+
+
 def test_summary_moments_and_tail_probability():
     stats = summarise(DRAWS[:, 0], ci_prob=0.9)
     assert stats["mean"] == pytest.approx(DRAWS[:, 0].mean())

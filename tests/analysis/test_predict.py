@@ -78,6 +78,8 @@ def test_known_clusters_match_the_brute_force_computation(run, table):
         assert result.loc[i, "mean"] == pytest.approx(mean, rel=1e-9)
         assert result.loc[i, "p_zero"] == pytest.approx(p_zero, rel=1e-9)
     assert (result["lower"] <= result["mean"]).all() and (result["mean"] <= result["upper"]).all()
+    bounds = result[["lower", "upper"]].to_numpy()
+    assert np.array_equal(bounds, np.round(bounds))  # a count's interval is of counts
 
 
 def test_a_new_cluster_is_less_certain_than_a_known_one(run, table, within):

@@ -86,3 +86,18 @@ def test_force_and_empty_or_new_outputs_are_taken(verb, flag, kind, tmp_path):
         with claim_outputs(build_parser().parse_args(_argv(verb, p, flag, fresh))):
             pass
     assert not list(tmp_path.rglob("*.lock"))
+
+
+def test_printed_tables_round_as_the_report_does(capsys):
+    """0.6655 (a float just below it) prints 0.665 and 0.0025 prints 0.003, as Python's
+    formatting (the report's) rounds them; pandas' round would give 0.666 and 0.002."""
+    import pandas as pd
+
+    from bayescluster.cli.common import print_table
+
+    print_table(pd.DataFrame({"p_gt_0": [0.6655, 0.0025, float("nan")], "n": [1, 2, 3]},
+                             index=["beertax", "breath[yes]", "gap"]))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["beertax", "0.665", "1"]
+    assert lines[2].split() == ["breath[yes]", "0.003", "2"]
+    assert lines[3].split() == ["gap", "NaN", "3"]
