@@ -145,10 +145,11 @@ def post_function(inputs: list, outputs: list, compiled: bool = False) -> Functi
 
     Interpreted unless asked: the graph is rewritten as for a fast compile and each node
     runs its numpy (or scipy) implementation, with no C or numba code generated. numba's
-    compile of a model's post-processing takes 20-45 s on a machine whose caches are empty,
-    and its kernels close over the data, so every new table pays part of it again; the
-    interpreted function takes about a second to build and evaluates about 3x slower per
-    value (``reports/limit.md``), which only tells from tens of millions of values on.
+    compile of a model's post-processing is tens of seconds on a machine whose caches are
+    empty, and its kernels hold the data, so a new table pays part of it again; the
+    interpreted function takes about a second to build and evaluates a few times slower per
+    value, which only tells from tens of millions of values on (the first answer before and
+    after: ``reports/limit.md``).
 
     Parameters
     ----------
